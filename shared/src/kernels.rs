@@ -1,0 +1,269 @@
+//! The int8 kernels. Each takes shapes that [`crate::Student::decode`] has already validated;
+//! they still never index out of bounds (slices are taken with `get`, so a shape that slipped
+//! through produces wrong numbers, never a panic).
+//!
+//! Accumulation is int32 with wrapping adds: decoders bound every reduction to
+//! [`crate::limits::MAX_REDUCTION`] terms so sums of products cannot overflow, and if a hand-made
+//! bias pushes one over, host and device still wrap identically.
+
+use crate::layer::{Conv2d, Dense, DepthwiseConv2d, Params, Pool2d, Shape};
+use crate::quant::requantize;
+
+/// Sum of `a[i] * b[i]` over the shorter of the two slices. The one hot loop of dense and conv
+/// layers: cores with the DSP extension use a SIMD version (see [`crate::simd`]), every other
+/// target this portable one, and both give the same integers.
+#[inline(always)]
+pub fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
+    #[cfg(all(target_arch = "arm", target_feature = "dsp"))]
+    {
+        crate::simd::dot_i8(a, b)
+    }
+    #[cfg(not(all(target_arch = "arm", target_feature = "dsp")))]
+    {
+        dot_i8_portable(a, b)
+    }
+}
+
+/// The portable dot product: the definition the SIMD path must match.
+#[inline(always)]
+pub fn dot_i8_portable(a: &[i8], b: &[i8]) -> i32 {
+    a.iter().zip(b).fold(0_i32, |acc, (&x, &w)| {
+        acc.wrapping_add(i32::from(x) * i32::from(w))
+    })
+}
+
+#[inline(always)]
+fn sum_i8(w: &[i8]) -> i32 {
+    w.iter()
+        .fold(0_i32, |acc, &v| acc.wrapping_add(i32::from(v)))
+}
+
+/// Requantizes channel `c`'s accumulator, adds the output zero point and applies the fused clamp.
+#[inline(always)]
+fn finish(acc: i32, p: &Params<'_>, c: usize) -> i8 {
+    let v = requantize(acc, p.multiplier_at(c), p.shift_at(c))
+        .saturating_add(i32::from(p.output.zero_point));
+    v.clamp(i32::from(p.act_min), i32::from(p.act_max)) as i8
+}
+
+/// Fully connected layer over the whole input.
+pub fn dense(layer: &Dense<'_>, input: &[i8], output: &mut [i8]) {
+    let p = &layer.params;
+    let n = input.len();
+    if n == 0 {
+        return;
+    }
+    let rows = p.weights_i8().chunks_exact(n);
+    for (c, (out, row)) in output.iter_mut().zip(rows).enumerate() {
+        let acc = p.bias_at(c).wrapping_add(dot_i8(input, row));
+        *out = finish(acc, p, c);
+    }
+}
+
+/// The output size of a window along one axis, `None` if the window does not fit.
+pub(crate) fn out_dim(input: u16, kernel: u8, stride: u8, padding: u8) -> Option<u16> {
+    let padded = u32::from(input) + 2 * u32::from(padding);
+    let k = u32::from(kernel);
+    if stride == 0 || k == 0 || padded < k {
+        return None;
+    }
+    u16::try_from((padded - k) / u32::from(stride) + 1).ok()
+}
+
+/// The range of kernel taps `[k0, k1)` that land inside the input for output position `o`.
+#[inline(always)]
+fn valid_taps(
+    o: usize,
+    stride: usize,
+    padding: usize,
+    kernel: usize,
+    input: usize,
+) -> (usize, usize) {
+    let start = o * stride; // position of tap 0 in padded coordinates
+    let k0 = padding.saturating_sub(start).min(kernel);
+    // tap k is valid while start + k < padding + input
+    let k1 = (padding + input).saturating_sub(start).min(kernel);
+    (k0, k1.max(k0))
+}
+
+/// 2-D convolution (NHWC, OHWI weights).
+pub fn conv2d(
+    layer: &Conv2d<'_>,
+    in_shape: Shape,
+    in_zp: i8,
+    input: &[i8],
+    out_shape: Shape,
+    output: &mut [i8],
+) {
+    let p = &layer.params;
+    let w = p.weights_i8();
+    let (ih, iw, ic) = (
+        usize::from(in_shape.height),
+        usize::from(in_shape.width),
+        usize::from(in_shape.channels),
+    );
+    let (oh, ow, oc) = (
+        usize::from(out_shape.height),
+        usize::from(out_shape.width),
+        usize::from(out_shape.channels),
+    );
+    let (kh, kw) = (usize::from(layer.kernel_h), usize::from(layer.kernel_w));
+    let (stride, pad) = (usize::from(layer.stride), usize::from(layer.padding));
+    let zp = i32::from(in_zp);
+    let filter_len = kh * kw * ic;
+    for oy in 0..oh {
+        let (ky0, ky1) = valid_taps(oy, stride, pad, kh, ih);
+        for ox in 0..ow {
+            let (kx0, kx1) = valid_taps(ox, stride, pad, kw, iw);
+            let out_base = (oy * ow + ox) * oc;
+            for c in 0..oc {
+                let filter = w.get(c * filter_len..(c + 1) * filter_len).unwrap_or(&[]);
+                let mut acc = p.bias_at(c);
+                for ky in 0..kh {
+                    let taps = filter.get(ky * kw * ic..(ky + 1) * kw * ic).unwrap_or(&[]);
+                    if ky < ky0 || ky >= ky1 {
+                        acc = acc.wrapping_add(zp.wrapping_mul(sum_i8(taps)));
+                        continue;
+                    }
+                    // Valid taps of this kernel row are contiguous in NHWC input: one dot product.
+                    let iy = (oy * stride + ky).saturating_sub(pad);
+                    let ix0 = (ox * stride + kx0).saturating_sub(pad);
+                    let x = input
+                        .get((iy * iw + ix0) * ic..(iy * iw + ix0 + (kx1 - kx0)) * ic)
+                        .unwrap_or(&[]);
+                    let valid = taps.get(kx0 * ic..kx1 * ic).unwrap_or(&[]);
+                    acc = acc.wrapping_add(dot_i8(x, valid));
+                    if kx0 > 0 || kx1 < kw {
+                        let left = taps.get(..kx0 * ic).unwrap_or(&[]);
+                        let right = taps.get(kx1 * ic..).unwrap_or(&[]);
+                        acc = acc.wrapping_add(
+                            zp.wrapping_mul(sum_i8(left).wrapping_add(sum_i8(right))),
+                        );
+                    }
+                }
+                if let Some(o) = output.get_mut(out_base + c) {
+                    *o = finish(acc, p, c);
+                }
+            }
+        }
+    }
+}
+
+/// Depthwise 2-D convolution, channel multiplier 1 (NHWC, `[kh][kw][c]` weights).
+pub fn depthwise_conv2d(
+    layer: &DepthwiseConv2d<'_>,
+    in_shape: Shape,
+    in_zp: i8,
+    input: &[i8],
+    out_shape: Shape,
+    output: &mut [i8],
+) {
+    let p = &layer.params;
+    let w = p.weights_i8();
+    let (ih, iw, ch) = (
+        usize::from(in_shape.height),
+        usize::from(in_shape.width),
+        usize::from(in_shape.channels),
+    );
+    let (oh, ow) = (usize::from(out_shape.height), usize::from(out_shape.width));
+    let (kh, kw) = (usize::from(layer.kernel_h), usize::from(layer.kernel_w));
+    let (stride, pad) = (usize::from(layer.stride), usize::from(layer.padding));
+    let zp = i32::from(in_zp);
+    for oy in 0..oh {
+        for ox in 0..ow {
+            for c in 0..ch {
+                let mut acc = p.bias_at(c);
+                for ky in 0..kh {
+                    for kx in 0..kw {
+                        let wv = i32::from(w.get((ky * kw + kx) * ch + c).copied().unwrap_or(0));
+                        let iy = (oy * stride + ky).checked_sub(pad).filter(|&y| y < ih);
+                        let ix = (ox * stride + kx).checked_sub(pad).filter(|&x| x < iw);
+                        let xv = match (iy, ix) {
+                            (Some(y), Some(x)) => {
+                                i32::from(input.get((y * iw + x) * ch + c).copied().unwrap_or(0))
+                            }
+                            _ => zp,
+                        };
+                        acc = acc.wrapping_add(xv * wv);
+                    }
+                }
+                if let Some(o) = output.get_mut((oy * ow + ox) * ch + c) {
+                    *o = finish(acc, p, c);
+                }
+            }
+        }
+    }
+}
+
+/// Applies `reduce` to every pooling window (each window's values in row-major order).
+fn pool(
+    pool: &Pool2d,
+    in_shape: Shape,
+    input: &[i8],
+    out_shape: Shape,
+    output: &mut [i8],
+    reduce: impl Fn(&mut dyn Iterator<Item = i8>, i32) -> i8,
+) {
+    let (iw, ch) = (usize::from(in_shape.width), usize::from(in_shape.channels));
+    let (oh, ow) = (usize::from(out_shape.height), usize::from(out_shape.width));
+    let (k, s) = (usize::from(pool.kernel), usize::from(pool.stride));
+    let count = (k * k) as i32;
+    for oy in 0..oh {
+        for ox in 0..ow {
+            for c in 0..ch {
+                let mut window = (0..k)
+                    .flat_map(|ky| {
+                        (0..k).map(move |kx| ((oy * s + ky) * iw + ox * s + kx) * ch + c)
+                    })
+                    .map(|i| input.get(i).copied().unwrap_or(0));
+                if let Some(o) = output.get_mut((oy * ow + ox) * ch + c) {
+                    *o = reduce(&mut window, count);
+                }
+            }
+        }
+    }
+}
+
+/// Max pooling.
+pub fn max_pool2d(p: &Pool2d, in_shape: Shape, input: &[i8], out_shape: Shape, output: &mut [i8]) {
+    pool(p, in_shape, input, out_shape, output, |w, _| {
+        w.fold(i8::MIN, i8::max)
+    });
+}
+
+/// Average pooling: the window sum divided by its size, rounded half away from zero (TFLM's rule).
+pub fn avg_pool2d(p: &Pool2d, in_shape: Shape, input: &[i8], out_shape: Shape, output: &mut [i8]) {
+    pool(p, in_shape, input, out_shape, output, |w, count| {
+        let sum: i32 = w.map(i32::from).sum();
+        let avg = if sum >= 0 {
+            (sum + count / 2) / count
+        } else {
+            (sum - count / 2) / count
+        };
+        avg.clamp(-128, 127) as i8
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn valid_taps_cover_padding() {
+        // input 5, kernel 3, pad 1, stride 1: output 0 has tap 0 in padding.
+        assert_eq!(valid_taps(0, 1, 1, 3, 5), (1, 3));
+        assert_eq!(valid_taps(2, 1, 1, 3, 5), (0, 3));
+        assert_eq!(valid_taps(4, 1, 1, 3, 5), (0, 2));
+        // kernel larger than input with padding on both sides
+        assert_eq!(valid_taps(0, 1, 2, 5, 1), (2, 3));
+    }
+
+    #[test]
+    fn out_dim_rules() {
+        assert_eq!(out_dim(28, 3, 1, 1), Some(28));
+        assert_eq!(out_dim(28, 3, 2, 1), Some(14));
+        assert_eq!(out_dim(28, 2, 2, 0), Some(14));
+        assert_eq!(out_dim(2, 3, 1, 0), None);
+        assert_eq!(out_dim(5, 3, 0, 0), None);
+    }
+}

@@ -1,0 +1,218 @@
+//! The layers a student is made of, as they appear in the blob.
+//!
+//! Parameter arrays are borrowed byte slices (`&'a [u8]`) straight out of the blob, so a decoded
+//! student reads its weights from wherever the blob lives (flash, on a device). Multi-byte values
+//! are little endian and read one at a time, so no alignment is required of the blob.
+
+use serde::{Deserialize, Serialize};
+
+/// A tensor shape in NHWC order without the batch: `height x width x channels`.
+/// A flat vector of `n` features is `1 x 1 x n`... or any shape whose product is `n`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Shape {
+    pub height: u16,
+    pub width: u16,
+    pub channels: u16,
+}
+
+impl Shape {
+    pub const fn new(height: u16, width: u16, channels: u16) -> Self {
+        Shape {
+            height,
+            width,
+            channels,
+        }
+    }
+
+    /// `1 x 1 x n`: the shape of a feature vector.
+    pub const fn flat(n: u16) -> Self {
+        Shape {
+            height: 1,
+            width: 1,
+            channels: n,
+        }
+    }
+
+    /// Number of elements (never overflows: at most 2^48).
+    pub fn len(&self) -> usize {
+        usize::from(self.height) * usize::from(self.width) * usize::from(self.channels)
+    }
+
+    /// True when any dimension is zero.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Per-tensor affine quantization of an activation: `real = (q - zero_point) * scale`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Activation {
+    pub scale: f32,
+    pub zero_point: i8,
+}
+
+/// The parameters of a layer with weights, one entry per output channel except `weights`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Params<'a> {
+    /// int8 weights, symmetric per output channel (zero point 0), values in [-127, 127].
+    #[serde(borrow)]
+    pub weights: &'a [u8],
+    /// f32 LE per output channel: the weight scale (kept for dequantizing and reports).
+    #[serde(borrow)]
+    pub weight_scales: &'a [u8],
+    /// i32 LE per output channel, in units of `input_scale * weight_scale`, with the input zero
+    /// point folded in: `round(bias / (s_in * s_w)) - zp_in * sum(w)`.
+    #[serde(borrow)]
+    pub bias: &'a [u8],
+    /// i32 LE per output channel: Q31 multiplier of `s_in * s_w / s_out` (see [`crate::quant`]).
+    #[serde(borrow)]
+    pub multiplier: &'a [u8],
+    /// i8 per output channel: the power-of-two shift that goes with `multiplier`.
+    #[serde(borrow)]
+    pub shift: &'a [u8],
+    /// Quantization of this layer's output.
+    pub output: Activation,
+    /// Fused activation as a clamp on the int8 output: ReLU is `[zp_out, 127]`, ReLU6 is
+    /// `[zp_out, quantize(6)]`, none is `[-128, 127]`.
+    pub act_min: i8,
+    pub act_max: i8,
+}
+
+impl Params<'_> {
+    /// The int8 weights.
+    pub fn weights_i8(&self) -> &[i8] {
+        bytemuck::cast_slice(self.weights)
+    }
+
+    /// Bias of output channel `c` (0 when out of range; decoders guarantee it is not).
+    #[inline(always)]
+    pub fn bias_at(&self, c: usize) -> i32 {
+        read_i32(self.bias, c)
+    }
+
+    /// Q31 multiplier of output channel `c`.
+    #[inline(always)]
+    pub fn multiplier_at(&self, c: usize) -> i32 {
+        read_i32(self.multiplier, c)
+    }
+
+    /// Shift of output channel `c`.
+    #[inline(always)]
+    pub fn shift_at(&self, c: usize) -> i8 {
+        self.shift.get(c).map_or(0, |&s| s as i8)
+    }
+
+    /// Weight scale of output channel `c`.
+    pub fn weight_scale_at(&self, c: usize) -> f32 {
+        f32::from_bits(read_i32(self.weight_scales, c) as u32)
+    }
+
+    /// Total bytes of all parameter arrays.
+    pub fn byte_len(&self) -> usize {
+        self.weights.len()
+            + self.weight_scales.len()
+            + self.bias.len()
+            + self.multiplier.len()
+            + self.shift.len()
+    }
+}
+
+#[inline(always)]
+pub(crate) fn read_i32(bytes: &[u8], index: usize) -> i32 {
+    let start = index.saturating_mul(4);
+    match bytes.get(start..start.saturating_add(4)) {
+        Some(&[a, b, c, d]) => i32::from_le_bytes([a, b, c, d]),
+        _ => 0,
+    }
+}
+
+/// Fully connected: `out[o] = requantize(bias[o] + sum_i in[i] * w[o][i])`.
+/// Weights are `[out_features][in_features]`; the input is the previous tensor flattened in
+/// NHWC order (height, then width, then channel).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Dense<'a> {
+    pub out_features: u16,
+    #[serde(borrow)]
+    pub params: Params<'a>,
+}
+
+/// 2-D convolution over an NHWC tensor with symmetric zero padding (padding reads the input zero
+/// point, i.e. a real 0). Weights are `[out_channels][kernel_h][kernel_w][in_channels]` (OHWI).
+/// Output size: `(in + 2 * padding - kernel) / stride + 1`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Conv2d<'a> {
+    pub out_channels: u16,
+    pub kernel_h: u8,
+    pub kernel_w: u8,
+    pub stride: u8,
+    pub padding: u8,
+    #[serde(borrow)]
+    pub params: Params<'a>,
+}
+
+/// Depthwise 2-D convolution, channel multiplier 1. Weights are `[kernel_h][kernel_w][channels]`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct DepthwiseConv2d<'a> {
+    pub kernel_h: u8,
+    pub kernel_w: u8,
+    pub stride: u8,
+    pub padding: u8,
+    #[serde(borrow)]
+    pub params: Params<'a>,
+}
+
+/// Square pooling window without padding; output size `(in - kernel) / stride + 1`.
+/// Pooling keeps the input's quantization.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Pool2d {
+    pub kernel: u8,
+    pub stride: u8,
+}
+
+/// One layer of a student. The order of variants is part of the format (postcard encodes the
+/// variant index): append new variants at the end only.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Layer<'a> {
+    #[serde(borrow)]
+    Dense(Dense<'a>),
+    #[serde(borrow)]
+    Conv2d(Conv2d<'a>),
+    #[serde(borrow)]
+    DepthwiseConv2d(DepthwiseConv2d<'a>),
+    MaxPool2d(Pool2d),
+    AvgPool2d(Pool2d),
+    /// Reinterprets the tensor as `1 x 1 x n` (NHWC order makes this free: no data moves).
+    Flatten,
+}
+
+impl<'a> Layer<'a> {
+    /// The layer's parameters, if it has any.
+    pub fn params(&self) -> Option<&Params<'a>> {
+        match self {
+            Layer::Dense(d) => Some(&d.params),
+            Layer::Conv2d(c) => Some(&c.params),
+            Layer::DepthwiseConv2d(c) => Some(&c.params),
+            Layer::MaxPool2d(_) | Layer::AvgPool2d(_) | Layer::Flatten => None,
+        }
+    }
+
+    /// A short name for reports.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Layer::Dense(_) => "dense",
+            Layer::Conv2d(_) => "conv2d",
+            Layer::DepthwiseConv2d(_) => "depthwise_conv2d",
+            Layer::MaxPool2d(_) => "max_pool2d",
+            Layer::AvgPool2d(_) => "avg_pool2d",
+            Layer::Flatten => "flatten",
+        }
+    }
+}

@@ -1,0 +1,57 @@
+//! minnow-core: the one int8 student implementation, shared bit for bit by the minnow trainer
+//! (host) and the minnow firmware (Cortex-M).
+//!
+//! `#![no_std]`, no `alloc`, no panics on any input. Features: `std` (host conveniences:
+//! `std::error::Error`, encoding to `Vec`), `defmt` (`defmt::Format` on public types).
+//!
+//! * [`Student`]: decode a blob in place (weights stay in flash), ask [`Student::scratch_len`],
+//!   [`Student::run`] into caller-supplied buffers.
+//! * [`quant`]: the requantization arithmetic (gemmlowp double rounding, documented there).
+//! * [`kernels`]: the int8 ops; [`reference`]: their float reference.
+//! * [`softmax`], [`distill`]: softmax with temperature and Hinton's distillation formulas.
+//! * [`GoldenVectors`]: the host's expected outputs for the device to check against.
+//!
+//! The byte formats are specified in `docs/format.md`.
+#![no_std]
+#![deny(unsafe_code)]
+
+#[cfg(feature = "std")]
+extern crate std;
+
+pub mod distill;
+mod error;
+pub mod golden;
+pub mod header;
+pub mod kernels;
+pub mod layer;
+pub mod limits;
+pub mod quant;
+pub mod reference;
+#[cfg(all(target_arch = "arm", target_feature = "dsp"))]
+mod simd;
+pub mod softmax;
+pub mod student;
+
+pub use error::Error;
+pub use golden::GoldenVectors;
+pub use layer::{Activation, Conv2d, Dense, DepthwiseConv2d, Layer, Params, Pool2d, Shape};
+#[cfg(feature = "std")]
+pub use student::encode_student_to_vec;
+pub use student::{Footprint, Meta, Normalization, Student, encode_student};
+
+/// Views int8 values as bytes (for building [`Params`] from int8 weights).
+pub fn i8_bytes(v: &[i8]) -> &[u8] {
+    bytemuck::cast_slice(v)
+}
+
+/// Packs i32 values little endian, as [`Params`] stores biases and multipliers (host only).
+#[cfg(feature = "std")]
+pub fn pack_i32(v: &[i32]) -> std::vec::Vec<u8> {
+    v.iter().flat_map(|x| x.to_le_bytes()).collect()
+}
+
+/// Packs f32 values little endian, as [`Params`] stores weight scales (host only).
+#[cfg(feature = "std")]
+pub fn pack_f32(v: &[f32]) -> std::vec::Vec<u8> {
+    v.iter().flat_map(|x| x.to_le_bytes()).collect()
+}

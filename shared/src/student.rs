@@ -1,0 +1,575 @@
+//! A decoded student: metadata, validated layers, and inference into caller-supplied buffers.
+
+use serde::{Deserialize, Serialize};
+
+use crate::Error;
+use crate::error::len32;
+use crate::header;
+use crate::kernels;
+use crate::layer::{Activation, Layer, Params, Shape};
+use crate::limits;
+use crate::quant::{self, MAX_SHIFT, MIN_SHIFT};
+
+/// The magic of a student blob.
+pub const STUDENT_MAGIC: [u8; 4] = *b"MNST";
+
+/// Input normalisation the device must apply before quantizing: `x' = (x - mean) / std`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Normalization {
+    pub mean: f32,
+    pub std: f32,
+}
+
+/// Everything about a student except its layers.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Meta<'a> {
+    /// A name for reports (at most [`limits::MAX_NAME_LEN`] bytes of UTF-8).
+    #[serde(borrow)]
+    pub name: &'a str,
+    /// Shape of one input sample (NHWC without batch).
+    pub input_shape: Shape,
+    /// Number of classes; the last layer must produce exactly this many values.
+    pub classes: u16,
+    /// Quantization of the (normalised) input.
+    pub input: Activation,
+    /// Normalisation of raw inputs, computed on the training data.
+    pub normalization: Normalization,
+    /// The distillation temperature the student was trained at (informational: inference is
+    /// temperature-free; divide the dequantized logits by it to get soft predictions).
+    pub temperature: f32,
+}
+
+/// Footprint of a student, computed once at decode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Footprint {
+    /// Bytes of all parameter arrays (weights, scales, biases, multipliers, shifts).
+    pub weight_bytes: u32,
+    /// Bytes of RAM one inference needs besides the input and the logits: see [`Student::scratch_len`].
+    pub scratch_bytes: u32,
+    /// Multiply-accumulates per inference.
+    pub macs: u32,
+}
+
+/// A validated student borrowing its blob.
+#[derive(Debug, Clone, Copy)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Student<'a> {
+    meta: Meta<'a>,
+    /// The postcard-encoded layers (after the count), decoded lazily: no allocation, no RAM per layer.
+    layers: &'a [u8],
+    layer_count: u16,
+    /// Lengths of the two ping-pong halves of the scratch buffer.
+    halves: [u32; 2],
+    footprint: Footprint,
+}
+
+/// The input and output shape of one layer, as resolved by validation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct LayerShapes {
+    pub input: Shape,
+    pub output: Shape,
+}
+
+/// Iterates a student's layers. Yields `Err` only for blobs that bypassed validation.
+#[derive(Debug, Clone)]
+pub struct Layers<'a> {
+    rest: &'a [u8],
+    remaining: u16,
+}
+
+impl<'a> Iterator for Layers<'a> {
+    type Item = Result<Layer<'a>, Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.remaining == 0 {
+            return None;
+        }
+        self.remaining -= 1;
+        match postcard::take_from_bytes::<Layer<'a>>(self.rest) {
+            Ok((layer, rest)) => {
+                self.rest = rest;
+                Some(Ok(layer))
+            }
+            Err(_) => {
+                self.remaining = 0;
+                Some(Err(Error::Malformed))
+            }
+        }
+    }
+}
+
+fn checked_dim(n: usize, layer: u16) -> Result<u16, Error> {
+    match u16::try_from(n) {
+        Ok(v) if v > 0 && v <= limits::MAX_DIM => Ok(v),
+        _ => Err(Error::DimensionOutOfRange { layer }),
+    }
+}
+
+fn check_shape(s: Shape, layer: u16) -> Result<Shape, Error> {
+    for d in [s.height, s.width, s.channels] {
+        checked_dim(usize::from(d), layer)?;
+    }
+    if s.len() > limits::MAX_TENSOR {
+        return Err(Error::DimensionOutOfRange { layer });
+    }
+    Ok(s)
+}
+
+fn check_scale(scale: f32, layer: u16) -> Result<(), Error> {
+    if scale.is_finite() && scale > 0.0 {
+        Ok(())
+    } else {
+        Err(Error::InvalidQuantization { layer })
+    }
+}
+
+/// Checks the parameter arrays of a layer with `channels` outputs and `per_channel` weights each.
+fn check_params(
+    p: &Params<'_>,
+    channels: usize,
+    per_channel: usize,
+    layer: u16,
+) -> Result<(), Error> {
+    if per_channel > limits::MAX_REDUCTION {
+        return Err(Error::DimensionOutOfRange { layer });
+    }
+    let weights = channels.checked_mul(per_channel).ok_or(Error::Overflow)?;
+    let four = channels.checked_mul(4).ok_or(Error::Overflow)?;
+    if p.weights.len() != weights
+        || p.weight_scales.len() != four
+        || p.bias.len() != four
+        || p.multiplier.len() != four
+        || p.shift.len() != channels
+    {
+        return Err(Error::LengthMismatch { layer });
+    }
+    check_scale(p.output.scale, layer)?;
+    for c in 0..channels {
+        let ok = p.multiplier_at(c) >= 0
+            && (MIN_SHIFT..=MAX_SHIFT).contains(&p.shift_at(c))
+            && p.weight_scale_at(c).is_finite()
+            && p.weight_scale_at(c) > 0.0;
+        if !ok {
+            return Err(Error::InvalidQuantization { layer });
+        }
+    }
+    if p.weights_i8().contains(&i8::MIN) {
+        // Symmetric weights live in [-127, 127]; -128 would break the SIMD path's assumptions
+        // elsewhere and signals an exporter bug.
+        return Err(Error::InvalidQuantization { layer });
+    }
+    if p.act_min > p.act_max {
+        return Err(Error::InvalidActivationRange { layer });
+    }
+    Ok(())
+}
+
+fn check_window(
+    kernel_h: u8,
+    kernel_w: u8,
+    stride: u8,
+    padding: u8,
+    layer: u16,
+) -> Result<(), Error> {
+    let bad = kernel_h == 0
+        || kernel_w == 0
+        || kernel_h > limits::MAX_KERNEL
+        || kernel_w > limits::MAX_KERNEL
+        || stride == 0
+        || stride > limits::MAX_STRIDE
+        || padding >= kernel_h
+        || padding >= kernel_w;
+    if bad {
+        Err(Error::DimensionOutOfRange { layer })
+    } else {
+        Ok(())
+    }
+}
+
+/// Resolves one layer's output shape, output quantization and MACs. With `validate`, also checks
+/// every parameter (done once at decode; inference skips the O(weights) scan).
+fn resolve(
+    layer: &Layer<'_>,
+    input: Shape,
+    in_act: Activation,
+    index: u16,
+    validate: bool,
+) -> Result<(Shape, Activation, u64), Error> {
+    let check_params = |p: &Params<'_>, channels: usize, per_channel: usize, layer: u16| {
+        if validate {
+            check_params(p, channels, per_channel, layer)
+        } else {
+            Ok(())
+        }
+    };
+    let window = |kh: u8, kw: u8, stride: u8, pad: u8, c: u16| -> Result<Shape, Error> {
+        let h = kernels::out_dim(input.height, kh, stride, pad)
+            .ok_or(Error::ShapeMismatch { layer: index })?;
+        let w = kernels::out_dim(input.width, kw, stride, pad)
+            .ok_or(Error::ShapeMismatch { layer: index })?;
+        check_shape(Shape::new(h, w, c), index)
+    };
+    match layer {
+        Layer::Dense(d) => {
+            let n = input.len();
+            let out = checked_dim(usize::from(d.out_features), index)?;
+            check_params(&d.params, usize::from(out), n, index)?;
+            Ok((Shape::flat(out), d.params.output, n as u64 * u64::from(out)))
+        }
+        Layer::Conv2d(c) => {
+            check_window(c.kernel_h, c.kernel_w, c.stride, c.padding, index)?;
+            let oc = checked_dim(usize::from(c.out_channels), index)?;
+            let out = window(c.kernel_h, c.kernel_w, c.stride, c.padding, oc)?;
+            let per =
+                usize::from(c.kernel_h) * usize::from(c.kernel_w) * usize::from(input.channels);
+            check_params(&c.params, usize::from(oc), per, index)?;
+            Ok((out, c.params.output, out.len() as u64 * per as u64))
+        }
+        Layer::DepthwiseConv2d(c) => {
+            check_window(c.kernel_h, c.kernel_w, c.stride, c.padding, index)?;
+            let out = window(c.kernel_h, c.kernel_w, c.stride, c.padding, input.channels)?;
+            let per = usize::from(c.kernel_h) * usize::from(c.kernel_w);
+            check_params(&c.params, usize::from(input.channels), per, index)?;
+            Ok((out, c.params.output, out.len() as u64 * per as u64))
+        }
+        Layer::MaxPool2d(p) | Layer::AvgPool2d(p) => {
+            if p.kernel == 0
+                || p.kernel > limits::MAX_KERNEL
+                || p.stride == 0
+                || p.stride > limits::MAX_STRIDE
+            {
+                return Err(Error::DimensionOutOfRange { layer: index });
+            }
+            let out = window(p.kernel, p.kernel, p.stride, 0, input.channels)?;
+            Ok((out, in_act, 0))
+        }
+        Layer::Flatten => {
+            let n = checked_dim(input.len(), index)?;
+            Ok((Shape::flat(n), in_act, 0))
+        }
+    }
+}
+
+impl<'a> Student<'a> {
+    /// Decodes and validates a student blob, borrowing it: weights stay where the blob is.
+    ///
+    /// Every check inference relies on happens here (shapes chain, array lengths, quantization
+    /// parameters, limits), so [`Student::run`] cannot fail on a decoded student except for
+    /// wrongly sized caller buffers.
+    pub fn decode(blob: &'a [u8]) -> Result<Self, Error> {
+        let body = header::open(blob, &STUDENT_MAGIC)?;
+        let (meta, rest) =
+            postcard::take_from_bytes::<Meta<'a>>(body).map_err(|_| Error::Malformed)?;
+        let (count, layers) =
+            postcard::take_from_bytes::<u32>(rest).map_err(|_| Error::Malformed)?;
+        if meta.name.len() > limits::MAX_NAME_LEN {
+            return Err(Error::NameTooLong {
+                len: len32(meta.name.len()),
+            });
+        }
+        if count == 0 {
+            return Err(Error::NoLayers);
+        }
+        if count > limits::MAX_LAYERS {
+            return Err(Error::TooManyLayers { count });
+        }
+        let layer_count = u16::try_from(count).map_err(|_| Error::TooManyLayers { count })?;
+        check_shape(meta.input_shape, 0)?;
+        check_scale(meta.input.scale, 0)?;
+        let norm = meta.normalization;
+        if !(norm.mean.is_finite() && norm.std.is_finite() && norm.std > 0.0) {
+            return Err(Error::NonFinite);
+        }
+        if !(meta.temperature.is_finite() && meta.temperature > 0.0) {
+            return Err(Error::InvalidTemperature);
+        }
+
+        let mut student = Student {
+            meta,
+            layers,
+            layer_count,
+            halves: [0, 0],
+            footprint: Footprint::default(),
+        };
+        let mut shape = meta.input_shape;
+        let mut act = meta.input;
+        let mut macs: u64 = 0;
+        let mut weight_bytes: u64 = 0;
+        let mut parity = 0_usize; // which half the next layer writes
+        let mut it = student.layers();
+        for index in 0..layer_count {
+            let layer = it.next().ok_or(Error::Malformed)??;
+            let (out, out_act, layer_macs) = resolve(&layer, shape, act, index, true)?;
+            macs = macs.saturating_add(layer_macs);
+            weight_bytes =
+                weight_bytes.saturating_add(layer.params().map_or(0, |p| p.byte_len() as u64));
+            if !matches!(layer, Layer::Flatten) {
+                student.halves[parity] = student.halves[parity].max(len32(out.len()));
+                parity ^= 1;
+            }
+            shape = out;
+            act = out_act;
+        }
+        if !it.rest.is_empty() {
+            return Err(Error::TrailingBytes {
+                extra: len32(it.rest.len()),
+            });
+        }
+        if shape.len() != usize::from(meta.classes) {
+            return Err(Error::ClassCountMismatch {
+                produced: len32(shape.len()),
+                classes: meta.classes,
+            });
+        }
+        let scratch = u64::from(student.halves[0]) + u64::from(student.halves[1]);
+        student.footprint = Footprint {
+            weight_bytes: u32::try_from(weight_bytes).map_err(|_| Error::Overflow)?,
+            scratch_bytes: u32::try_from(scratch).map_err(|_| Error::Overflow)?,
+            macs: u32::try_from(macs).map_err(|_| Error::Overflow)?,
+        };
+        Ok(student)
+    }
+
+    /// The metadata.
+    pub fn meta(&self) -> &Meta<'a> {
+        &self.meta
+    }
+
+    /// The layers, decoded one at a time.
+    pub fn layers(&self) -> Layers<'a> {
+        Layers {
+            rest: self.layers,
+            remaining: self.layer_count,
+        }
+    }
+
+    /// Number of layers.
+    pub fn layer_count(&self) -> usize {
+        usize::from(self.layer_count)
+    }
+
+    /// Elements of one input sample.
+    pub fn input_len(&self) -> usize {
+        self.meta.input_shape.len()
+    }
+
+    /// Number of classes (length of the logits).
+    pub fn classes(&self) -> usize {
+        usize::from(self.meta.classes)
+    }
+
+    /// Exact length of the scratch buffer [`Student::run`] needs: two ping-pong halves, one for
+    /// the outputs of even-numbered layers, one for odd (flatten layers move no data).
+    pub fn scratch_len(&self) -> usize {
+        self.footprint.scratch_bytes as usize
+    }
+
+    /// Weight bytes, scratch bytes and MACs per inference.
+    pub fn footprint(&self) -> Footprint {
+        self.footprint
+    }
+
+    /// Normalises and quantizes one raw input sample with the stored parameters.
+    pub fn quantize_input(&self, raw: &[f32], out: &mut [i8]) -> Result<(), Error> {
+        let n = self.input_len();
+        if raw.len() != n || out.len() != n {
+            return Err(Error::BufferSize {
+                needed: len32(n),
+                got: len32(raw.len().min(out.len())),
+            });
+        }
+        let Normalization { mean, std } = self.meta.normalization;
+        for (o, &x) in out.iter_mut().zip(raw) {
+            if !x.is_finite() {
+                return Err(Error::NonFinite);
+            }
+            *o = quant::quantize(
+                (x - mean) / std,
+                self.meta.input.scale,
+                self.meta.input.zero_point,
+            );
+        }
+        Ok(())
+    }
+
+    /// Runs one inference: `input` has [`Student::input_len`] int8 values, `scratch` at least
+    /// [`Student::scratch_len`], `logits` at least [`Student::classes`] (the int8 logits land in
+    /// its first `classes` entries).
+    pub fn run(&self, input: &[i8], scratch: &mut [i8], logits: &mut [i8]) -> Result<(), Error> {
+        self.run_observed(input, scratch, logits, |_, _, _| {})
+    }
+
+    /// Like [`Student::run`], calling `observe(index, layer, output)` after every layer: the
+    /// host uses it for per-layer error tables, the device could use it to time layers.
+    pub fn run_observed<F>(
+        &self,
+        input: &[i8],
+        scratch: &mut [i8],
+        logits: &mut [i8],
+        mut observe: F,
+    ) -> Result<(), Error>
+    where
+        F: FnMut(usize, &Layer<'a>, &[i8]),
+    {
+        if input.len() != self.input_len() {
+            return Err(Error::BufferSize {
+                needed: len32(self.input_len()),
+                got: len32(input.len()),
+            });
+        }
+        if scratch.len() < self.scratch_len() {
+            return Err(Error::BufferSize {
+                needed: len32(self.scratch_len()),
+                got: len32(scratch.len()),
+            });
+        }
+        if logits.len() < self.classes() {
+            return Err(Error::BufferSize {
+                needed: len32(self.classes()),
+                got: len32(logits.len()),
+            });
+        }
+        let (half_a, half_b) = scratch.split_at_mut(self.halves[0] as usize);
+        let halves: [&mut [i8]; 2] = [half_a, half_b];
+        let [a, b] = halves;
+        // Where the current activation lives: 0 = input, 1 = half a, 2 = half b; and its length.
+        let mut src = 0_u8;
+        let mut len = input.len();
+        let mut shape = self.meta.input_shape;
+        let mut act = self.meta.input;
+        for (index, layer) in self.layers().enumerate() {
+            let layer = layer?;
+            let index16 = u16::try_from(index).map_err(|_| Error::Overflow)?;
+            let (out_shape, out_act, _) = resolve(&layer, shape, act, index16, false)?;
+            let out_len = out_shape.len();
+            if matches!(layer, Layer::Flatten) {
+                shape = out_shape;
+                let current: &[i8] = match src {
+                    0 => input,
+                    1 => &a[..len],
+                    _ => &b[..len],
+                };
+                observe(index, &layer, current);
+                continue;
+            }
+            let (x, y): (&[i8], &mut [i8]) = match src {
+                0 => (input, &mut a[..]),
+                1 => (&a[..], &mut b[..]),
+                _ => (&b[..], &mut a[..]),
+            };
+            let x = x.get(..len).ok_or(Error::Overflow)?;
+            let y = y.get_mut(..out_len).ok_or(Error::BufferSize {
+                needed: len32(out_len),
+                got: 0,
+            })?;
+            match &layer {
+                Layer::Dense(d) => kernels::dense(d, x, y),
+                Layer::Conv2d(c) => kernels::conv2d(c, shape, act.zero_point, x, out_shape, y),
+                Layer::DepthwiseConv2d(c) => {
+                    kernels::depthwise_conv2d(c, shape, act.zero_point, x, out_shape, y)
+                }
+                Layer::MaxPool2d(p) => kernels::max_pool2d(p, shape, x, out_shape, y),
+                Layer::AvgPool2d(p) => kernels::avg_pool2d(p, shape, x, out_shape, y),
+                Layer::Flatten => {}
+            }
+            observe(index, &layer, y);
+            src = if src == 1 { 2 } else { 1 };
+            len = out_len;
+            shape = out_shape;
+            act = out_act;
+        }
+        let last: &[i8] = match src {
+            0 => input,
+            1 => &a[..len],
+            _ => &b[..len],
+        };
+        let classes = self.classes();
+        logits[..classes].copy_from_slice(last.get(..classes).ok_or(Error::Overflow)?);
+        Ok(())
+    }
+
+    /// Runs one inference and returns the predicted class (argmax of the int8 logits, no floats).
+    pub fn predict(
+        &self,
+        input: &[i8],
+        scratch: &mut [i8],
+        logits: &mut [i8],
+    ) -> Result<usize, Error> {
+        self.run(input, scratch, logits)?;
+        crate::softmax::argmax_i8(&logits[..self.classes()]).ok_or(Error::Overflow)
+    }
+
+    /// The quantization of the logits (the last layer's output).
+    pub fn output_activation(&self) -> Activation {
+        let mut act = self.meta.input;
+        for layer in self.layers().flatten() {
+            if let Some(p) = layer.params() {
+                act = p.output;
+            }
+        }
+        act
+    }
+
+    /// Resolved input/output shapes of layer `index`.
+    pub fn layer_shapes(&self, index: usize) -> Option<LayerShapes> {
+        let mut shape = self.meta.input_shape;
+        let mut act = self.meta.input;
+        for (i, layer) in self.layers().enumerate() {
+            let layer = layer.ok()?;
+            let (out, out_act, _) =
+                resolve(&layer, shape, act, u16::try_from(i).ok()?, false).ok()?;
+            if i == index {
+                return Some(LayerShapes {
+                    input: shape,
+                    output: out,
+                });
+            }
+            shape = out;
+            act = out_act;
+        }
+        None
+    }
+}
+
+/// Encodes a student into `out`, returning the number of bytes written. The result is what
+/// [`Student::decode`] reads; it is not validated here (decode it to check).
+pub fn encode_student(
+    meta: &Meta<'_>,
+    layers: &[Layer<'_>],
+    out: &mut [u8],
+) -> Result<usize, Error> {
+    let mut pos = header::HEADER_LEN;
+    if out.len() < pos {
+        return Err(Error::EncodeBufferFull);
+    }
+    header::put(meta, out, &mut pos)?;
+    header::put(
+        &u32::try_from(layers.len()).map_err(|_| Error::Overflow)?,
+        out,
+        &mut pos,
+    )?;
+    for layer in layers {
+        header::put(layer, out, &mut pos)?;
+    }
+    header::seal(out, &STUDENT_MAGIC, pos - header::HEADER_LEN)
+}
+
+/// Encodes a student into a new vector (host only).
+#[cfg(feature = "std")]
+pub fn encode_student_to_vec(
+    meta: &Meta<'_>,
+    layers: &[Layer<'_>],
+) -> Result<std::vec::Vec<u8>, Error> {
+    let mut size = 256 + meta.name.len();
+    for l in layers {
+        size += 64 + l.params().map_or(0, |p| p.byte_len());
+    }
+    let mut buf = std::vec![0_u8; size];
+    let n = encode_student(meta, layers, &mut buf)?;
+    buf.truncate(n);
+    Ok(buf)
+}
