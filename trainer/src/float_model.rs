@@ -1,0 +1,209 @@
+//! A trained student's float weights in minnow's layouts, independent of burn.
+//!
+//! This is the hand-over point between training (burn, NCHW) and quantization/export
+//! (minnow-core, NHWC): the training code converts its modules into a [`FloatStudent`], and
+//! everything downstream (calibration, quantization, per-layer error tables) works from it.
+//! [`FloatStudent::forward`] is a plain f32 implementation of the same network, so a test can
+//! check that the conversion (weight permutations included) preserved the function.
+
+use serde::{Deserialize, Serialize};
+
+/// Fused activation after a layer with weights.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Act {
+    #[default]
+    None,
+    Relu,
+    Relu6,
+}
+
+impl Act {
+    pub fn apply(self, x: f32) -> f32 {
+        match self {
+            Act::None => x,
+            Act::Relu => x.max(0.0),
+            Act::Relu6 => x.clamp(0.0, 6.0),
+        }
+    }
+}
+
+/// One layer. Activations are NHWC (height, width, channel) without the batch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum FloatLayer {
+    /// `weight` is `[out][in]`, where `in` indexes the input flattened in NHWC order.
+    Dense { in_features: usize, out_features: usize, weight: Vec<f32>, bias: Vec<f32>, act: Act },
+    /// `weight` is `[out][kh][kw][in]` (OHWI); symmetric zero padding.
+    Conv2d {
+        in_channels: usize,
+        out_channels: usize,
+        kernel: [usize; 2],
+        stride: usize,
+        padding: usize,
+        weight: Vec<f32>,
+        bias: Vec<f32>,
+        act: Act,
+    },
+    /// Channel multiplier 1; `weight` is `[kh][kw][c]`.
+    DepthwiseConv2d { channels: usize, kernel: [usize; 2], stride: usize, padding: usize, weight: Vec<f32>, bias: Vec<f32>, act: Act },
+    MaxPool2d { kernel: usize, stride: usize },
+    AvgPool2d { kernel: usize, stride: usize },
+    Flatten,
+}
+
+/// A float student ready to be quantized.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FloatStudent {
+    pub name: String,
+    /// `[height, width, channels]` of one (normalised) input.
+    pub input_shape: [usize; 3],
+    pub classes: usize,
+    /// Global input normalisation `x' = (x - mean) / std` computed on the training data.
+    pub norm_mean: f32,
+    pub norm_std: f32,
+    /// Distillation temperature used in training (1 for hard-label training).
+    pub temperature: f32,
+    pub layers: Vec<FloatLayer>,
+}
+
+fn window_out(input: usize, kernel: usize, stride: usize, padding: usize) -> usize {
+    (input + 2 * padding).saturating_sub(kernel) / stride.max(1) + 1
+}
+
+impl FloatLayer {
+    /// Output shape for an input shape `[h, w, c]`.
+    pub fn output_shape(&self, [h, w, c]: [usize; 3]) -> [usize; 3] {
+        match self {
+            FloatLayer::Dense { out_features, .. } => [1, 1, *out_features],
+            FloatLayer::Conv2d { out_channels, kernel, stride, padding, .. } => {
+                [window_out(h, kernel[0], *stride, *padding), window_out(w, kernel[1], *stride, *padding), *out_channels]
+            }
+            FloatLayer::DepthwiseConv2d { kernel, stride, padding, .. } => {
+                [window_out(h, kernel[0], *stride, *padding), window_out(w, kernel[1], *stride, *padding), c]
+            }
+            FloatLayer::MaxPool2d { kernel, stride } | FloatLayer::AvgPool2d { kernel, stride } => {
+                [window_out(h, *kernel, *stride, 0), window_out(w, *kernel, *stride, 0), c]
+            }
+            FloatLayer::Flatten => [1, 1, h * w * c],
+        }
+    }
+
+    /// Runs the layer on one NHWC input of shape `shape`. Assumes consistent shapes (the training
+    /// code builds them); out-of-range reads count as zero rather than panicking.
+    pub fn forward(&self, shape: [usize; 3], x: &[f32]) -> Vec<f32> {
+        let [ih, iw, ic] = shape;
+        let [oh, ow, oc] = self.output_shape(shape);
+        let at = |v: &[f32], i: usize| v.get(i).copied().unwrap_or(0.0);
+        match self {
+            FloatLayer::Dense { in_features, out_features, weight, bias, act } => (0..*out_features)
+                .map(|o| {
+                    let row = weight.get(o * in_features..(o + 1) * in_features).unwrap_or(&[]);
+                    act.apply(at(bias, o) + row.iter().zip(x).map(|(w, v)| w * v).sum::<f32>())
+                })
+                .collect(),
+            FloatLayer::Conv2d { kernel: [kh, kw], stride, padding, weight, bias, act, .. } => {
+                let mut out = vec![0.0; oh * ow * oc];
+                for oy in 0..oh {
+                    for ox in 0..ow {
+                        for c in 0..oc {
+                            let mut acc = at(bias, c);
+                            for ky in 0..*kh {
+                                for kx in 0..*kw {
+                                    let (iy, ix) = ((oy * stride + ky) as isize - *padding as isize, (ox * stride + kx) as isize - *padding as isize);
+                                    if iy < 0 || ix < 0 || iy as usize >= ih || ix as usize >= iw {
+                                        continue;
+                                    }
+                                    let base = (iy as usize * iw + ix as usize) * ic;
+                                    for ci in 0..ic {
+                                        acc += at(x, base + ci) * at(weight, ((c * kh + ky) * kw + kx) * ic + ci);
+                                    }
+                                }
+                            }
+                            out[(oy * ow + ox) * oc + c] = act.apply(acc);
+                        }
+                    }
+                }
+                out
+            }
+            FloatLayer::DepthwiseConv2d { kernel: [kh, kw], stride, padding, weight, bias, act, .. } => {
+                let mut out = vec![0.0; oh * ow * oc];
+                for oy in 0..oh {
+                    for ox in 0..ow {
+                        for c in 0..oc {
+                            let mut acc = at(bias, c);
+                            for ky in 0..*kh {
+                                for kx in 0..*kw {
+                                    let (iy, ix) = ((oy * stride + ky) as isize - *padding as isize, (ox * stride + kx) as isize - *padding as isize);
+                                    if iy < 0 || ix < 0 || iy as usize >= ih || ix as usize >= iw {
+                                        continue;
+                                    }
+                                    acc += at(x, (iy as usize * iw + ix as usize) * ic + c) * at(weight, (ky * kw + kx) * oc + c);
+                                }
+                            }
+                            out[(oy * ow + ox) * oc + c] = act.apply(acc);
+                        }
+                    }
+                }
+                out
+            }
+            FloatLayer::MaxPool2d { kernel, stride } | FloatLayer::AvgPool2d { kernel, stride } => {
+                let is_max = matches!(self, FloatLayer::MaxPool2d { .. });
+                let mut out = vec![0.0; oh * ow * oc];
+                for oy in 0..oh {
+                    for ox in 0..ow {
+                        for c in 0..oc {
+                            let vals = (0..*kernel).flat_map(|ky| (0..*kernel).map(move |kx| (ky, kx))).map(|(ky, kx)| at(x, ((oy * stride + ky) * iw + ox * stride + kx) * ic + c));
+                            out[(oy * ow + ox) * oc + c] = if is_max { vals.fold(f32::NEG_INFINITY, f32::max) } else { vals.sum::<f32>() / (kernel * kernel) as f32 };
+                        }
+                    }
+                }
+                out
+            }
+            FloatLayer::Flatten => x.to_vec(),
+        }
+    }
+}
+
+impl FloatStudent {
+    /// Logits for one normalised NHWC input.
+    pub fn forward(&self, x: &[f32]) -> Vec<f32> {
+        self.forward_trace(x).pop().unwrap_or_default()
+    }
+
+    /// The output of every layer for one normalised NHWC input.
+    pub fn forward_trace(&self, x: &[f32]) -> Vec<Vec<f32>> {
+        let mut shape = self.input_shape;
+        let mut cur = x.to_vec();
+        let mut trace = Vec::with_capacity(self.layers.len());
+        for layer in &self.layers {
+            cur = layer.forward(shape, &cur);
+            shape = layer.output_shape(shape);
+            trace.push(cur.clone());
+        }
+        trace
+    }
+
+    /// Shape of each layer's output.
+    pub fn shapes(&self) -> Vec<[usize; 3]> {
+        let mut shape = self.input_shape;
+        self.layers
+            .iter()
+            .map(|l| {
+                shape = l.output_shape(shape);
+                shape
+            })
+            .collect()
+    }
+
+    /// Number of parameters.
+    pub fn parameters(&self) -> usize {
+        self.layers
+            .iter()
+            .map(|l| match l {
+                FloatLayer::Dense { weight, bias, .. } | FloatLayer::Conv2d { weight, bias, .. } | FloatLayer::DepthwiseConv2d { weight, bias, .. } => weight.len() + bias.len(),
+                _ => 0,
+            })
+            .sum()
+    }
+}
