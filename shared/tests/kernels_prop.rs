@@ -1,0 +1,157 @@
+//! Property tests: every int8 kernel against the float reference in `minnow_core::reference`,
+//! over random shapes, scales, zero points and inputs.
+//!
+//! Tolerance (stated in `reference`'s docs): dense, conv and depthwise within 1 LSB; pooling exact.
+
+mod common;
+
+use common::{OwnedParams, act};
+use minnow_core::{Conv2d, Dense, DepthwiseConv2d, Pool2d, Shape, kernels, reference};
+use proptest::prelude::*;
+
+fn max_abs_diff(a: &[i8], b: &[i8]) -> i32 {
+    a.iter()
+        .zip(b)
+        .map(|(&x, &y)| (i32::from(x) - i32::from(y)).abs())
+        .max()
+        .unwrap_or(0)
+}
+
+fn out_dim(i: usize, k: usize, s: usize, p: usize) -> Option<usize> {
+    (i + 2 * p).checked_sub(k).map(|d| d / s + 1)
+}
+
+prop_compose! {
+    fn quant()(s_in in 1e-3f32..0.5, zp_in in any::<i8>(), s_out in 1e-2f32..2.0, zp_out in any::<i8>(), relu in any::<bool>())
+        -> (f32, i8, f32, i8, bool) { (s_in, zp_in, s_out, zp_out, relu) }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn dense_matches_reference(
+        (n, m) in (1usize..80, 1usize..12),
+        seed in any::<u64>(),
+        (s_in, zp_in, s_out, zp_out, relu) in quant(),
+    ) {
+        let mut rng = proptest::test_runner::TestRng::from_seed(proptest::test_runner::RngAlgorithm::ChaCha, &seed.to_le_bytes().repeat(4));
+        let w: Vec<i8> = (0..n * m).map(|_| rng.random_range(-127..=127)).collect();
+        let x: Vec<i8> = (0..n).map(|_| rng.random()).collect();
+        let s_w: Vec<f32> = (0..m).map(|_| rng.random_range(1e-3f32..0.05)).collect();
+        let bias: Vec<i32> = (0..m).map(|_| rng.random_range(-5000..5000)).collect();
+        let p = OwnedParams::new(&w, m, act(s_in, zp_in), &s_w, &bias, act(s_out, zp_out), relu);
+        let layer = Dense { out_features: m as u16, params: p.params() };
+        let mut got = vec![0i8; m];
+        let mut want = vec![0i8; m];
+        kernels::dense(&layer, &x, &mut got);
+        reference::dense(&layer, act(s_in, zp_in), &x, &mut want);
+        prop_assert!(max_abs_diff(&got, &want) <= 1, "kernel {got:?} reference {want:?}");
+    }
+
+    #[test]
+    fn conv2d_matches_reference(
+        (h, w, ic, oc) in (1usize..9, 1usize..9, 1usize..4, 1usize..4),
+        (kh, kw, stride) in (1usize..4, 1usize..4, 1usize..3),
+        pad_seed in any::<u8>(),
+        seed in any::<u64>(),
+        (s_in, zp_in, s_out, zp_out, relu) in quant(),
+    ) {
+        let pad = usize::from(pad_seed) % kh.min(kw);
+        let (Some(oh), Some(ow)) = (out_dim(h, kh, stride, pad), out_dim(w, kw, stride, pad)) else {
+            return Ok(());
+        };
+        let mut rng = proptest::test_runner::TestRng::from_seed(proptest::test_runner::RngAlgorithm::ChaCha, &seed.to_le_bytes().repeat(4));
+        let wts: Vec<i8> = (0..oc * kh * kw * ic).map(|_| rng.random_range(-127..=127)).collect();
+        let x: Vec<i8> = (0..h * w * ic).map(|_| rng.random()).collect();
+        let s_w: Vec<f32> = (0..oc).map(|_| rng.random_range(1e-3f32..0.05)).collect();
+        let bias: Vec<i32> = (0..oc).map(|_| rng.random_range(-5000..5000)).collect();
+        let p = OwnedParams::new(&wts, oc, act(s_in, zp_in), &s_w, &bias, act(s_out, zp_out), relu);
+        let layer = Conv2d { out_channels: oc as u16, kernel_h: kh as u8, kernel_w: kw as u8, stride: stride as u8, padding: pad as u8, params: p.params() };
+        let in_shape = Shape::new(h as u16, w as u16, ic as u16);
+        let out_shape = Shape::new(oh as u16, ow as u16, oc as u16);
+        let mut got = vec![0i8; oh * ow * oc];
+        let mut want = vec![0i8; oh * ow * oc];
+        kernels::conv2d(&layer, in_shape, zp_in, &x, out_shape, &mut got);
+        reference::conv2d(&layer, in_shape, act(s_in, zp_in), &x, out_shape, &mut want);
+        prop_assert!(max_abs_diff(&got, &want) <= 1, "kernel {got:?} reference {want:?}");
+    }
+
+    #[test]
+    fn depthwise_matches_reference(
+        (h, w, ch) in (1usize..9, 1usize..9, 1usize..6),
+        (kh, kw, stride) in (1usize..4, 1usize..4, 1usize..3),
+        pad_seed in any::<u8>(),
+        seed in any::<u64>(),
+        (s_in, zp_in, s_out, zp_out, relu) in quant(),
+    ) {
+        let pad = usize::from(pad_seed) % kh.min(kw);
+        let (Some(oh), Some(ow)) = (out_dim(h, kh, stride, pad), out_dim(w, kw, stride, pad)) else {
+            return Ok(());
+        };
+        let mut rng = proptest::test_runner::TestRng::from_seed(proptest::test_runner::RngAlgorithm::ChaCha, &seed.to_le_bytes().repeat(4));
+        // [kh][kw][c] layout; OwnedParams folds per channel over a contiguous block, so build the
+        // per-channel sums from a channel-major copy and then lay the weights out depthwise.
+        let per_channel: Vec<Vec<i8>> = (0..ch).map(|_| (0..kh * kw).map(|_| rng.random_range(-127..=127)).collect()).collect();
+        let x: Vec<i8> = (0..h * w * ch).map(|_| rng.random()).collect();
+        let s_w: Vec<f32> = (0..ch).map(|_| rng.random_range(1e-3f32..0.05)).collect();
+        let bias: Vec<i32> = (0..ch).map(|_| rng.random_range(-5000..5000)).collect();
+        let channel_major: Vec<i8> = per_channel.concat();
+        let mut p = OwnedParams::new(&channel_major, ch, act(s_in, zp_in), &s_w, &bias, act(s_out, zp_out), relu);
+        let mut hwc = vec![0i8; kh * kw * ch];
+        for c in 0..ch {
+            for k in 0..kh * kw {
+                hwc[k * ch + c] = per_channel[c][k];
+            }
+        }
+        p.weights = minnow_core::i8_bytes(&hwc).to_vec();
+        let layer = DepthwiseConv2d { kernel_h: kh as u8, kernel_w: kw as u8, stride: stride as u8, padding: pad as u8, params: p.params() };
+        let in_shape = Shape::new(h as u16, w as u16, ch as u16);
+        let out_shape = Shape::new(oh as u16, ow as u16, ch as u16);
+        let mut got = vec![0i8; oh * ow * ch];
+        let mut want = vec![0i8; oh * ow * ch];
+        kernels::depthwise_conv2d(&layer, in_shape, zp_in, &x, out_shape, &mut got);
+        reference::depthwise_conv2d(&layer, in_shape, act(s_in, zp_in), &x, out_shape, &mut want);
+        prop_assert!(max_abs_diff(&got, &want) <= 1, "kernel {got:?} reference {want:?}");
+    }
+
+    #[test]
+    fn pooling_is_exact(
+        (h, w, ch) in (1usize..10, 1usize..10, 1usize..4),
+        (k, stride) in (1usize..4, 1usize..4),
+        x in proptest::collection::vec(any::<i8>(), 300),
+    ) {
+        let (Some(oh), Some(ow)) = (out_dim(h, k, stride, 0), out_dim(w, k, stride, 0)) else {
+            return Ok(());
+        };
+        let x = &x[..h * w * ch];
+        let pool = Pool2d { kernel: k as u8, stride: stride as u8 };
+        let (i, o) = (Shape::new(h as u16, w as u16, ch as u16), Shape::new(oh as u16, ow as u16, ch as u16));
+        let n = oh * ow * ch;
+        let (mut got, mut want) = (vec![0i8; n], vec![0i8; n]);
+        kernels::max_pool2d(&pool, i, x, o, &mut got);
+        reference::max_pool2d(&pool, i, x, o, &mut want);
+        prop_assert_eq!(&got, &want);
+        kernels::avg_pool2d(&pool, i, x, o, &mut got);
+        reference::avg_pool2d(&pool, i, x, o, &mut want);
+        prop_assert_eq!(&got, &want);
+    }
+
+    /// requantize is within 1 of the exactly rounded product for any accumulator and any
+    /// representable multiplier.
+    #[test]
+    fn requantize_is_within_one_of_exact(acc in any::<i32>(), m in 1e-6f64..0.99) {
+        let (q, s) = minnow_core::quant::quantize_multiplier(m).unwrap();
+        let exact = (f64::from(acc) * minnow_core::quant::multiplier_value(q, s)).round();
+        let got = f64::from(minnow_core::quant::requantize(acc, q, s));
+        prop_assert!((got - exact).abs() <= 1.0, "acc {acc} m {m}: {got} vs {exact}");
+    }
+
+    /// The portable dot product equals a plain i64 sum (no overflow at the limits we allow).
+    #[test]
+    fn dot_matches_wide_sum(a in proptest::collection::vec(any::<i8>(), 0..300), b in proptest::collection::vec(-127i8..=127, 0..300)) {
+        let wide: i64 = a.iter().zip(&b).map(|(&x, &y)| i64::from(x) * i64::from(y)).sum();
+        prop_assert_eq!(i64::from(kernels::dot_i8(&a, &b)), wide);
+        prop_assert_eq!(kernels::dot_i8(&a, &b), kernels::dot_i8_portable(&a, &b));
+    }
+}
