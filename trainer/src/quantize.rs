@@ -1,4 +1,3 @@
-#![allow(dead_code)] // library API, wired into the CLI by `minnow export`
 //! Post-training quantization of a [`FloatStudent`] into minnow-core's int8 layers.
 //!
 //! * Weights: int8, symmetric per output channel, values in `[-127, 127]`,
