@@ -1,18 +1,31 @@
-//! minnow firmware: runs the int8 student on a Cortex-M and reports what it computed.
+//! minnow firmware: runs the int8 student on a Cortex-M and proves it computes exactly what the
+//! host computed.
 //!
-//! For now it prints a banner, checks the instruction counter (SysTick under QEMU
-//! `-icount shift=0`) against a loop of known instruction count, and exits.
+//! Decodes the embedded student and golden vectors in place (weights and inputs stay in flash),
+//! runs every golden input into a static activation buffer sized at build time (build.rs), compares
+//! the int8 logits bit for bit, and reports. Exits with success only if nothing mismatched; a
+//! blob that does not decode is reported with minnow-core's error and exits with failure.
 //!
-//! Build and run: `scripts/firmware.sh <board> [--release]` (see firmware/README.md, which also
-//! records what was measured on each QEMU board).
+//! Build and run: `scripts/firmware.sh <board> [--release]` (see firmware/README.md).
 //!
-//! Output (feature `qemu`): plain text lines over ARM semihosting on the host's stdout, one
-//! `key=value` record per line where the host needs to parse it, e.g.
-//! `calib iters_a=.. ticks_a=.. iters_b=.. ticks_b=.. instr_per_tick_x1000=..`.
-//! A panic or a fault prints `PANIC: ..` / `HARDFAULT ..` on stderr and exits QEMU with
-//! status 1; success exits with status 0.
+//! Output: one `key=value` record per line (semihosting text with feature `qemu`, defmt over RTT
+//! with `hardware`). The host (`minnow verify`, scripts/qemu-matrix.sh) parses:
 //!
-//! Output (feature `hardware`): the same lines as defmt over RTT; panics go to panic-probe.
+//! ```text
+//! minnow-firmware 0.1.0 board=mps2-an386 expected_core=Cortex-M4F
+//! cpuid=0x410fc240 core=Cortex-M4
+//! model student_bytes=.. golden_bytes=.. layers=.. macs=.. weight_bytes=.. scratch=.. input_len=.. classes=.. vectors=..
+//! error stage=student msg=<minnow-core error>            (decode failure; then exit 1)
+//! mismatch index=.. expected=a,b,.. got=a,b,..           (the first MAX_SHOWN)
+//! layer index=.. kind=dense macs=.. units=.. per_mac_x1000=..
+//! result vectors=.. mismatches=.. correct=.. labeled=.. teacher_agree=.. teacher_known=..
+//! perf unit=instructions source=systick per_tick_x1000=.. per_inference=.. macs=.. per_mac_x1000=.. dense_macs=.. dense_units=.. dense_per_mac_x1000=..
+//! mem flash_used=.. student_bytes=.. golden_bytes=.. runtime_flash=.. text=.. rodata=.. data=.. bss=.. scratch=.. static_ram=.. stack_peak=.. ram_bytes=..
+//! verdict=PASS | verdict=FAIL mismatches=..
+//! ```
+//!
+//! `unit` is `instructions` under QEMU (SysTick ticks x the board's instructions per tick under
+//! `-icount shift=0`) and `cycles` on real boards (DWT CYCCNT; SysTick at core clock on ARMv6-M).
 
 #![no_std]
 #![no_main]
@@ -27,15 +40,13 @@ use defmt_rtt as _;
 #[cfg(feature = "hardware")]
 use panic_probe as _;
 
-// minnow-core (feature `model`) will decode and run the embedded student.
-#[cfg(feature = "model")]
-use minnow_core as _;
-
 use cortex_m::peripheral::syst::SystClkSource;
 use cortex_m_rt::entry;
+use minnow_core::golden::UNKNOWN_CLASS;
+use minnow_core::{GoldenVectors, Student};
 
 /// Print one line to the host: semihosting text (qemu) or defmt (hardware).
-/// Use only `{}` placeholders with integers and `&str`, so both back ends accept the format.
+/// Use only `{}` placeholders with values that are both `Display` and `defmt::Format`.
 macro_rules! say {
     ($($arg:tt)*) => {{
         #[cfg(feature = "qemu")]
@@ -49,9 +60,14 @@ macro_rules! say {
 const BOARD: &str = env!("MINNOW_BOARD");
 const EXPECTED_CORE: &str = env!("MINNOW_CORE");
 
-/// The student model and golden vectors, embedded at build time (feature `model`).
-#[cfg(feature = "model")]
+/// Sizes derived from the embedded student by build.rs.
 #[allow(dead_code)]
+mod consts {
+    include!(concat!(env!("OUT_DIR"), "/model_consts.rs"));
+}
+use consts::*;
+
+/// The student model and golden vectors, embedded at build time, read in place.
 mod model {
     #[repr(C, align(4))]
     pub struct Aligned<T: ?Sized>(pub T);
@@ -59,58 +75,189 @@ mod model {
     pub static GOLDEN: &Aligned<[u8]> = &Aligned(*include_bytes!(env!("MINNOW_GOLDEN_PATH")));
 }
 
+/// How many mismatching vectors are printed in full.
+const MAX_SHOWN: usize = 4;
+
+/// The activation buffer (ping-pong halves), exactly `Student::scratch_len` bytes.
+static mut SCRATCH: [i8; SCRATCH_LEN] = [0; SCRATCH_LEN];
+
+/// int8 values printed as `a,b,c` in both back ends.
+struct Logits<'a>(&'a [i8]);
+
+#[cfg(feature = "qemu")]
+impl core::fmt::Display for Logits<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        for (i, v) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(",")?;
+            }
+            core::fmt::Display::fmt(v, f)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(feature = "hardware")]
+impl defmt::Format for Logits<'_> {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        for (i, v) in self.0.iter().enumerate() {
+            if i > 0 {
+                defmt::write!(f, ",");
+            }
+            defmt::write!(f, "{}", v);
+        }
+    }
+}
+
 /// Name of the core from the CPUID part number.
 fn core_name(cpuid: u32) -> &'static str {
-    let implementer = cpuid >> 24;
-    let partno = (cpuid >> 4) & 0xfff;
-    if implementer != 0x41 {
-        return "unknown (not Arm)";
+    if cpuid >> 24 != 0x41 {
+        return "unknown";
     }
-    match partno {
+    match (cpuid >> 4) & 0xfff {
         0xc20 => "Cortex-M0",
         0xc60 => "Cortex-M0+",
-        0xc21 => "Cortex-M1",
         0xc23 => "Cortex-M3",
         0xc24 => "Cortex-M4",
         0xc27 => "Cortex-M7",
-        0xd20 => "Cortex-M23",
         0xd21 => "Cortex-M33",
-        0xd22 => "Cortex-M55",
-        0xd23 => "Cortex-M85",
-        _ => "unknown Arm core",
+        _ => "other-arm",
     }
 }
 
-/// Runs exactly `2 * iters` instructions (`subs` + `bne` per iteration), `iters >= 1`.
-#[inline(always)]
-fn known_loop(iters: u32) {
-    // SAFETY: only touches the register it is given; no memory, no stack.
-    unsafe {
-        core::arch::asm!(
-            "2:",
-            "subs {n}, #1",
-            "bne 2b",
-            n = inout(reg) iters => _,
-            options(nomem, nostack),
-        );
+/// The cycle/instruction counter: SysTick (24-bit, counts down) or DWT CYCCNT (32-bit, up).
+mod clock {
+    /// SysTick reload: the full 24 bits.
+    pub const SYST_RELOAD: u32 = 0x00ff_ffff;
+
+    #[inline(always)]
+    pub fn now() -> u32 {
+        #[cfg(minnow_dwt)]
+        {
+            cortex_m::peripheral::DWT::cycle_count()
+        }
+        #[cfg(not(minnow_dwt))]
+        {
+            cortex_m::peripheral::SYST::get_current()
+        }
+    }
+
+    /// Ticks from `start` to `end` (each span must stay below the counter's wrap).
+    #[inline(always)]
+    pub fn elapsed(start: u32, end: u32) -> u32 {
+        #[cfg(minnow_dwt)]
+        {
+            end.wrapping_sub(start)
+        }
+        #[cfg(not(minnow_dwt))]
+        {
+            start.wrapping_sub(end) & SYST_RELOAD
+        }
+    }
+
+    /// Ticks to instructions (QEMU) or cycles (hardware).
+    pub fn units(ticks: u64) -> u64 {
+        #[cfg(minnow_dwt)]
+        {
+            ticks
+        }
+        #[cfg(not(minnow_dwt))]
+        {
+            ticks * u64::from(super::UNITS_PER_TICK_X1000) / 1000
+        }
+    }
+
+    pub const UNIT: &str = if cfg!(feature = "qemu") { "instructions" } else { "cycles" };
+    pub const SOURCE: &str = if cfg!(minnow_dwt) { "dwt" } else { "systick" };
+}
+
+/// Linker symbols of cortex-m-rt's link.x, for the memory report.
+mod mem {
+    unsafe extern "C" {
+        static __stext: u8;
+        static __etext: u8;
+        static __srodata: u8;
+        static __erodata: u8;
+        static __sdata: u8;
+        static __edata: u8;
+        static __sidata: u8;
+        static __sbss: u8;
+        static __ebss: u8;
+        static __euninit: u8;
+        static __sheap: u8;
+        static _stack_start: u8;
+    }
+
+    macro_rules! addr {
+        ($s:ident) => {
+            // Only the address of a linker symbol is taken, never its contents.
+            core::ptr::addr_of!($s) as u32
+        };
+    }
+
+    /// Pattern painted over the free stack before the run.
+    const PAINT: u32 = 0xC5AC_CE55;
+    /// Painting stops this far below the stack pointer of `paint` (its own frame lives there).
+    const MARGIN: u32 = 256;
+    /// At most this much stack is painted (the rest of a big RAM is never reached).
+    const SPAN: u32 = 64 * 1024;
+
+    /// Paints the free stack; returns the lowest painted address.
+    #[inline(never)]
+    pub fn paint() -> u32 {
+        let sp = cortex_m::register::msp::read();
+        let heap = (addr!(__sheap) + 3) & !3;
+        let bottom = heap.max(sp.saturating_sub(SPAN)) & !3;
+        let mut a = bottom;
+        while a + 4 <= sp - MARGIN {
+            // SAFETY: [bottom, sp - MARGIN) is free RAM between the statics and the live stack.
+            unsafe { core::ptr::write_volatile(a as *mut u32, PAINT) };
+            a += 4;
+        }
+        bottom
+    }
+
+    /// Peak stack use: from the top of RAM down to the lowest word the run overwrote.
+    pub fn stack_peak(bottom: u32) -> u32 {
+        let top = addr!(_stack_start);
+        let mut a = bottom;
+        // SAFETY: reads the words `paint` wrote (or the stack overwrote), all inside RAM.
+        while a < top && unsafe { core::ptr::read_volatile(a as *const u32) } == PAINT {
+            a += 4;
+        }
+        top - a
+    }
+
+    pub struct Report {
+        pub flash_used: u32,
+        pub text: u32,
+        pub rodata: u32,
+        pub data: u32,
+        pub bss: u32,
+        pub static_ram: u32,
+    }
+
+    pub fn report() -> Report {
+        let data = addr!(__edata) - addr!(__sdata);
+        Report {
+            flash_used: addr!(__sidata) - super::FLASH_ORIGIN + data,
+            text: addr!(__etext) - addr!(__stext),
+            rodata: addr!(__erodata) - addr!(__srodata),
+            data,
+            bss: addr!(__ebss) - addr!(__sbss),
+            static_ram: addr!(__euninit) - super::RAM_ORIGIN,
+        }
     }
 }
 
-/// SysTick reload: the full 24 bits.
-const SYST_RELOAD: u32 = 0x00ff_ffff;
-
-/// SysTick ticks elapsed while running `known_loop(iters)` (the counter counts down; the span
-/// must stay below 2^24 ticks).
-fn ticks_for(iters: u32) -> u32 {
-    cortex_m::asm::dsb();
-    let start = cortex_m::peripheral::SYST::get_current();
-    known_loop(iters);
-    let end = cortex_m::peripheral::SYST::get_current();
-    start.wrapping_sub(end) & SYST_RELOAD
+/// `num * 1000 / den`, 0 when `den` is 0.
+fn x1000(num: u64, den: u64) -> u64 {
+    (num * 1000).checked_div(den).unwrap_or(0)
 }
 
 #[entry]
 fn main() -> ! {
+    let stack_bottom = mem::paint();
     let mut cp = cortex_m::Peripherals::take().unwrap_or_else(|| panic!("peripherals taken twice"));
     let cpuid = cp.CPUID.base.read();
 
@@ -121,13 +268,6 @@ fn main() -> ! {
         EXPECTED_CORE
     );
     say!("cpuid=0x{:x} core={}", cpuid, core_name(cpuid));
-
-    #[cfg(feature = "model")]
-    say!(
-        "model student_bytes={} golden_bytes={}",
-        model::STUDENT.0.len(),
-        model::GOLDEN.0.len()
-    );
 
     // Test hooks: check that failures end QEMU with a non-zero status instead of hanging.
     if cfg!(feature = "deliberate-panic") {
@@ -142,44 +282,168 @@ fn main() -> ! {
     syst.disable_counter();
     syst.disable_interrupt();
     syst.set_clock_source(SystClkSource::Core);
-    syst.set_reload(SYST_RELOAD);
+    syst.set_reload(clock::SYST_RELOAD);
     syst.clear_current();
     syst.enable_counter();
-    let calib = cortex_m::peripheral::SYST::get_ticks_per_10ms();
-    say!(
-        "systick calib_tenms={} has_ref_clock={}",
-        calib,
-        cortex_m::peripheral::SYST::has_reference_clock() as u32
-    );
-
-    // Two loop lengths: the difference cancels the fixed cost of reading the counter.
-    const ITERS_A: u32 = 10_000;
-    const ITERS_B: u32 = 110_000;
-    // Warm-up (QEMU translates the code on first execution; that costs no guest instructions,
-    // but keep the measured runs identical anyway).
-    let _ = ticks_for(100);
-    let ticks_a = ticks_for(ITERS_A);
-    let ticks_b = ticks_for(ITERS_B);
-    let instr = 2 * (ITERS_B - ITERS_A);
-    let dticks = ticks_b.wrapping_sub(ticks_a);
-    say!(
-        "calib iters_a={} ticks_a={} iters_b={} ticks_b={} instr_delta={} tick_delta={}",
-        ITERS_A,
-        ticks_a,
-        ITERS_B,
-        ticks_b,
-        instr,
-        dticks
-    );
-    if dticks == 0 {
-        say!("calib instr_per_tick_x1000=none (SysTick did not advance with the core clock)");
-    } else {
-        let x1000 = (instr as u64 * 1000 + dticks as u64 / 2) / dticks as u64;
-        say!("calib instr_per_tick_x1000={}", x1000 as u32);
+    #[cfg(minnow_dwt)]
+    {
+        cp.DCB.enable_trace();
+        cp.DWT.enable_cycle_counter();
     }
 
-    say!("done");
-    exit_success()
+    let student = match Student::decode(&model::STUDENT.0) {
+        Ok(s) => s,
+        Err(e) => fail("student", e),
+    };
+    let golden = match GoldenVectors::decode(&model::GOLDEN.0) {
+        Ok(g) => g,
+        Err(e) => fail("golden", e),
+    };
+    say!(
+        "model student_bytes={} golden_bytes={} layers={} macs={} weight_bytes={} scratch={} input_len={} classes={} vectors={}",
+        model::STUDENT.0.len(),
+        model::GOLDEN.0.len(),
+        student.layer_count(),
+        student.footprint().macs,
+        student.footprint().weight_bytes,
+        student.scratch_len(),
+        student.input_len(),
+        student.classes(),
+        golden.len()
+    );
+    if student.scratch_len() > SCRATCH_LEN
+        || student.layer_count() != LAYERS
+        || student.classes() != CLASSES
+    {
+        fail_msg("student", "the student differs from the one build.rs sized the buffers for");
+    }
+    if golden.input_len as usize != student.input_len() || usize::from(golden.classes) != CLASSES
+    {
+        fail_msg("golden", "golden vectors do not match the student's input length or classes");
+    }
+
+    // SAFETY: the only reference to SCRATCH, taken once in `main`, which never returns.
+    let scratch: &mut [i8] = unsafe { &mut *core::ptr::addr_of_mut!(SCRATCH) };
+    let mut logits = [0_i8; CLASSES];
+    let mut layer_ticks = [0_u64; LAYERS];
+    let mut total_ticks: u64 = 0;
+    let (mut mismatches, mut correct, mut labeled, mut agree, mut teacher_known) = (0, 0, 0, 0, 0);
+
+    for i in 0..golden.len() {
+        let (Ok(input), Ok(expected)) = (golden.input(i), golden.expected(i)) else {
+            fail_msg("golden", "vector out of range");
+        };
+        let start = clock::now();
+        let mut prev = start;
+        let run = student.run_observed(input, scratch, &mut logits, |index, _, _| {
+            let t = clock::now();
+            if let Some(slot) = layer_ticks.get_mut(index) {
+                *slot += u64::from(clock::elapsed(prev, t));
+            }
+            prev = t;
+        });
+        total_ticks += u64::from(clock::elapsed(start, clock::now()));
+        if let Err(e) = run {
+            fail("run", e);
+        }
+        if logits[..] != expected[..] {
+            if mismatches < MAX_SHOWN {
+                say!("mismatch index={} expected={} got={}", i, Logits(expected), Logits(&logits));
+            }
+            mismatches += 1;
+        }
+        let pred = minnow_core::softmax::argmax_i8(&logits).unwrap_or(usize::MAX);
+        let label = golden.label(i).unwrap_or(UNKNOWN_CLASS);
+        if label != UNKNOWN_CLASS {
+            labeled += 1;
+            correct += usize::from(usize::from(label) == pred);
+        }
+        let teacher = golden.teacher_class(i).unwrap_or(UNKNOWN_CLASS);
+        if teacher != UNKNOWN_CLASS {
+            teacher_known += 1;
+            agree += usize::from(usize::from(teacher) == pred);
+        }
+    }
+
+    let n = golden.len().max(1) as u64;
+    let (mut dense_macs, mut dense_units) = (0_u64, 0_u64);
+    for (index, &ticks) in layer_ticks.iter().enumerate() {
+        let units = clock::units(ticks) / n;
+        let macs = u64::from(LAYER_MACS[index]);
+        if LAYER_KINDS[index] == "dense" {
+            dense_macs += macs;
+            dense_units += units;
+        }
+        say!(
+            "layer index={} kind={} macs={} units={} per_mac_x1000={}",
+            index,
+            LAYER_KINDS[index],
+            macs,
+            units,
+            x1000(units, macs)
+        );
+    }
+    say!(
+        "result vectors={} mismatches={} correct={} labeled={} teacher_agree={} teacher_known={}",
+        golden.len(),
+        mismatches,
+        correct,
+        labeled,
+        agree,
+        teacher_known
+    );
+    let per_inference = clock::units(total_ticks) / n;
+    say!(
+        "perf unit={} source={} per_tick_x1000={} per_inference={} macs={} per_mac_x1000={} dense_macs={} dense_units={} dense_per_mac_x1000={}",
+        clock::UNIT,
+        clock::SOURCE,
+        UNITS_PER_TICK_X1000,
+        per_inference,
+        MACS,
+        x1000(per_inference, u64::from(MACS)),
+        dense_macs,
+        dense_units,
+        x1000(dense_units, dense_macs)
+    );
+    let m = mem::report();
+    let blobs = (model::STUDENT.0.len() + model::GOLDEN.0.len()) as u32;
+    let stack_peak = mem::stack_peak(stack_bottom);
+    say!(
+        "mem flash_used={} student_bytes={} golden_bytes={} runtime_flash={} text={} rodata={} data={} bss={} scratch={} static_ram={} stack_peak={} ram_bytes={}",
+        m.flash_used,
+        model::STUDENT.0.len(),
+        model::GOLDEN.0.len(),
+        m.flash_used.saturating_sub(blobs),
+        m.text,
+        m.rodata,
+        m.data,
+        m.bss,
+        SCRATCH_LEN,
+        m.static_ram,
+        stack_peak,
+        m.static_ram + stack_peak
+    );
+    if mismatches == 0 && !golden.is_empty() {
+        say!("verdict=PASS");
+        exit_success()
+    } else {
+        say!("verdict=FAIL mismatches={} vectors={}", mismatches, golden.len());
+        exit_failure()
+    }
+}
+
+/// Reports a minnow-core error and exits with failure.
+fn fail(stage: &str, e: minnow_core::Error) -> ! {
+    say!("error stage={} msg={}", stage, e);
+    say!("verdict=FAIL");
+    exit_failure()
+}
+
+/// Reports a firmware-side inconsistency and exits with failure.
+fn fail_msg(stage: &str, msg: &str) -> ! {
+    say!("error stage={} msg={}", stage, msg);
+    say!("verdict=FAIL");
+    exit_failure()
 }
 
 #[cfg(feature = "qemu")]
@@ -192,10 +456,16 @@ fn exit_success() -> ! {
 
 #[cfg(feature = "hardware")]
 fn exit_success() -> ! {
-    // probe-rs stops at a breakpoint; without a debugger this locks up (HardFault), which is fine.
+    // probe-rs stops at a breakpoint (exit status 0); without a debugger this locks up.
     loop {
         cortex_m::asm::bkpt();
     }
+}
+
+#[cfg(feature = "hardware")]
+fn exit_failure() -> ! {
+    // panic-probe makes probe-rs exit with a failure status.
+    panic!("verdict=FAIL")
 }
 
 #[cfg(feature = "qemu")]
