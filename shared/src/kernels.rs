@@ -14,11 +14,11 @@ use crate::quant::requantize;
 /// target this portable one, and both give the same integers.
 #[inline(always)]
 pub fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
-    #[cfg(all(target_arch = "arm", target_feature = "dsp"))]
+    #[cfg(all(target_arch = "arm", target_feature = "dsp", not(feature = "portable-dot")))]
     {
         crate::simd::dot_i8(a, b)
     }
-    #[cfg(not(all(target_arch = "arm", target_feature = "dsp")))]
+    #[cfg(not(all(target_arch = "arm", target_feature = "dsp", not(feature = "portable-dot"))))]
     {
         dot_i8_portable(a, b)
     }
