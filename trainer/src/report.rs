@@ -1,0 +1,499 @@
+//! `report.json` / `report.md`: what `minnow export` measured, and (later) what `minnow verify`
+//! measured on the device. The shape is documented in `docs/report.md`.
+//!
+//! The report is plain structs (no maps), so serde_json writes keys in a fixed order and the
+//! same inputs give the same bytes. `verify` reads it with [`Report::load`], fills in
+//! [`Report::device`] and writes it back with [`Report::save`].
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::evaluate::LayerError;
+
+/// Version of the report's shape; bumped on incompatible changes.
+pub const REPORT_SCHEMA: u32 = 1;
+
+/// Why a report (or any export file) could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: not a minnow report: {source}")]
+    Json {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("{path}: report schema {found}, this build reads {supported}")]
+    Schema {
+        path: PathBuf,
+        found: u32,
+        supported: u32,
+    },
+}
+
+/// The student that was exported.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StudentInfo {
+    pub name: String,
+    /// `[height, width, channels]`.
+    pub input_shape: [usize; 3],
+    pub classes: usize,
+    pub layers: usize,
+    pub parameters: usize,
+    pub temperature: f32,
+}
+
+/// The data and calibration the numbers come from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DataInfo {
+    pub name: String,
+    pub test_samples: usize,
+    pub calibration_samples: usize,
+    /// `"min_max"` or `"percentile"`.
+    pub calibration: String,
+    /// The percentile, for percentile calibration.
+    pub percentile: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TeacherReport {
+    /// Test accuracy of the teacher; `null` when no teacher predictions were given.
+    pub accuracy: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FloatReport {
+    pub accuracy: f64,
+    /// Top-1 agreement with the teacher; `null` without a teacher.
+    pub teacher_agreement: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Int8Report {
+    pub accuracy: f64,
+    pub teacher_agreement: Option<f64>,
+    /// Top-1 agreement with the float student.
+    pub float_agreement: f64,
+    /// Dequantized int8 logits vs float logits, over all test samples.
+    pub rmse: f64,
+    pub mae: f64,
+    pub relative_l2: f64,
+    pub cosine: f64,
+    /// `confusion[label][predicted]`.
+    pub confusion: Vec<Vec<u32>>,
+    /// Per-layer quantization error (int8 output dequantized vs float output).
+    pub layers: Vec<LayerError>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FootprintReport {
+    /// All parameter arrays (weights, scales, biases, multipliers, shifts).
+    pub weight_bytes: u64,
+    /// The two ping-pong activation buffers.
+    pub scratch_bytes: u64,
+    pub input_bytes: u64,
+    pub logits_bytes: u64,
+    /// `scratch_bytes + input_bytes + logits_bytes`: what `--max-ram` checks.
+    pub ram_bytes: u64,
+    pub macs: u64,
+    /// `student.minnow`: what `--max-flash` checks.
+    pub blob_bytes: u64,
+    pub golden_vectors: u64,
+    /// `golden.mngv`.
+    pub golden_bytes: u64,
+}
+
+/// What `minnow verify` measured on a device (or emulator).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeviceReport {
+    /// e.g. `"cortex-m4f"`, `"cortex-m0 (qemu microbit)"`.
+    pub core: String,
+    /// Golden vectors run.
+    pub vectors: u64,
+    /// Vectors whose int8 logits differ from the host's.
+    pub mismatches: u64,
+    /// Accuracy on the golden vectors' labels.
+    pub accuracy: f64,
+    pub teacher_agreement: Option<f64>,
+    pub instructions_per_inference: Option<u64>,
+    pub instructions_per_mac: Option<f64>,
+    pub flash_bytes: u64,
+    pub ram_bytes: u64,
+}
+
+/// The whole report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    pub schema: u32,
+    pub student: StudentInfo,
+    pub data: DataInfo,
+    pub teacher: TeacherReport,
+    pub student_float: FloatReport,
+    pub student_int8: Int8Report,
+    pub footprint: FootprintReport,
+    /// Filled in by `minnow verify`; `null` until then.
+    #[serde(default)]
+    pub device: Option<DeviceReport>,
+}
+
+/// Writes `bytes` to `path` atomically: a temporary file in the same directory, synced, then
+/// renamed over `path`. A failure leaves no partial file.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
+    let tmp = stage(path, bytes)?;
+    persist(tmp, path)
+}
+
+/// Writes `bytes` to a temporary file next to `path` (deleted if dropped un-persisted).
+pub fn stage(path: &Path, bytes: &[u8]) -> Result<tempfile::NamedTempFile, ReportError> {
+    let io = |source| ReportError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".minnow-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(io)?;
+    tmp.write_all(bytes).map_err(io)?;
+    tmp.as_file().sync_all().map_err(io)?;
+    Ok(tmp)
+}
+
+/// Renames a staged file to `path`.
+pub fn persist(tmp: tempfile::NamedTempFile, path: &Path) -> Result<(), ReportError> {
+    tmp.persist(path).map_err(|e| ReportError::Io {
+        path: path.to_owned(),
+        source: e.error,
+    })?;
+    Ok(())
+}
+
+fn pct(x: f64) -> String {
+    format!("{:.2}%", 100.0 * x)
+}
+
+fn opt_pct(x: Option<f64>) -> String {
+    x.map_or_else(|| "n/a".to_owned(), pct)
+}
+
+impl Report {
+    /// Pretty JSON with a trailing newline.
+    pub fn to_json(&self) -> Vec<u8> {
+        // Plain structs of numbers and strings: serialization cannot fail.
+        let mut v = serde_json::to_vec_pretty(self).unwrap_or_default();
+        v.push(b'\n');
+        v
+    }
+
+    pub fn from_json(bytes: &[u8], path: &Path) -> Result<Report, ReportError> {
+        let json = |source| ReportError::Json {
+            path: path.to_owned(),
+            source,
+        };
+        let value: serde_json::Value = serde_json::from_slice(bytes).map_err(json)?;
+        let found = value.get("schema").and_then(serde_json::Value::as_u64);
+        if found != Some(u64::from(REPORT_SCHEMA)) {
+            return Err(ReportError::Schema {
+                path: path.to_owned(),
+                found: found.map_or(0, |f| u32::try_from(f).unwrap_or(u32::MAX)),
+                supported: REPORT_SCHEMA,
+            });
+        }
+        serde_json::from_value(value).map_err(json)
+    }
+
+    /// Reads `report.json`.
+    pub fn load(path: &Path) -> Result<Report, ReportError> {
+        let bytes = std::fs::read(path).map_err(|source| ReportError::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        Report::from_json(&bytes, path)
+    }
+
+    /// Writes `path` (report.json) and `report.md` next to it, each atomically.
+    pub fn save(&self, path: &Path) -> Result<(), ReportError> {
+        let md = path.with_file_name("report.md");
+        let json = stage(path, &self.to_json())?;
+        let markdown = stage(&md, self.to_markdown().as_bytes())?;
+        persist(json, path)?;
+        persist(markdown, &md)
+    }
+
+    /// The human-readable report.
+    pub fn to_markdown(&self) -> String {
+        let mut s = String::new();
+        let _ = self.write_markdown(&mut s);
+        s
+    }
+
+    fn write_markdown(&self, s: &mut String) -> std::fmt::Result {
+        let st = &self.student;
+        let i8r = &self.student_int8;
+        let fp = &self.footprint;
+        writeln!(s, "# minnow report: {}\n", st.name)?;
+        writeln!(
+            s,
+            "Input {:?} (h, w, c), {} classes, {} layers, {} parameters, temperature {}.",
+            st.input_shape, st.classes, st.layers, st.parameters, st.temperature
+        )?;
+        let cal = match self.data.percentile {
+            Some(p) => format!("{} {p}", self.data.calibration),
+            None => self.data.calibration.clone(),
+        };
+        writeln!(
+            s,
+            "Data `{}`: {} test samples; activations calibrated ({cal}) on {} samples.\n",
+            self.data.name, self.data.test_samples, self.data.calibration_samples
+        )?;
+        writeln!(s, "## Accuracy\n")?;
+        writeln!(s, "| model | test accuracy | agreement with teacher |")?;
+        writeln!(s, "|---|---:|---:|")?;
+        writeln!(s, "| teacher | {} | |", opt_pct(self.teacher.accuracy))?;
+        writeln!(
+            s,
+            "| student (float) | {} | {} |",
+            pct(self.student_float.accuracy),
+            opt_pct(self.student_float.teacher_agreement)
+        )?;
+        writeln!(
+            s,
+            "| student (int8, minnow-core) | {} | {} |",
+            pct(i8r.accuracy),
+            opt_pct(i8r.teacher_agreement)
+        )?;
+        if let Some(d) = &self.device {
+            writeln!(
+                s,
+                "| student (int8, device {}) | {} | {} |",
+                d.core,
+                pct(d.accuracy),
+                opt_pct(d.teacher_agreement)
+            )?;
+        }
+        writeln!(
+            s,
+            "\nInt8 vs float: top-1 agreement {}, logits RMSE {:.5}, MAE {:.5}, relative L2 {:.5}, cosine {:.6}.\n",
+            pct(i8r.float_agreement),
+            i8r.rmse,
+            i8r.mae,
+            i8r.relative_l2,
+            i8r.cosine
+        )?;
+        writeln!(s, "## Per-layer quantization error\n")?;
+        writeln!(
+            s,
+            "| # | layer | output | scale | zero point | RMSE | MAE | rel. L2 | cosine |"
+        )?;
+        writeln!(s, "|---:|---|---|---:|---:|---:|---:|---:|---:|")?;
+        for l in &i8r.layers {
+            writeln!(
+                s,
+                "| {} | {} | {}x{}x{} | {:.6} | {} | {:.5} | {:.5} | {:.5} | {:.6} |",
+                l.index,
+                l.kind,
+                l.output_shape[0],
+                l.output_shape[1],
+                l.output_shape[2],
+                l.scale,
+                l.zero_point,
+                l.metrics.rmse,
+                l.metrics.mae,
+                l.metrics.relative_l2,
+                l.metrics.cosine
+            )?;
+        }
+        writeln!(
+            s,
+            "\n## Confusion matrix (int8; rows: label, columns: predicted)\n"
+        )?;
+        write!(s, "| |")?;
+        for c in 0..i8r.confusion.len() {
+            write!(s, " {c} |")?;
+        }
+        write!(s, "\n|---|")?;
+        for _ in 0..i8r.confusion.len() {
+            write!(s, "---:|")?;
+        }
+        writeln!(s)?;
+        for (label, row) in i8r.confusion.iter().enumerate() {
+            write!(s, "| **{label}** |")?;
+            for v in row {
+                write!(s, " {v} |")?;
+            }
+            writeln!(s)?;
+        }
+        writeln!(s, "\n## Footprint\n")?;
+        writeln!(s, "| | bytes |")?;
+        writeln!(s, "|---|---:|")?;
+        writeln!(s, "| student blob (flash) | {} |", fp.blob_bytes)?;
+        writeln!(s, "| parameters | {} |", fp.weight_bytes)?;
+        writeln!(
+            s,
+            "| RAM: scratch + input + logits | {} + {} + {} = {} |",
+            fp.scratch_bytes, fp.input_bytes, fp.logits_bytes, fp.ram_bytes
+        )?;
+        writeln!(
+            s,
+            "| golden vectors ({}) | {} |",
+            fp.golden_vectors, fp.golden_bytes
+        )?;
+        writeln!(s, "\nMACs per inference: {}.", fp.macs)?;
+        if let Some(d) = &self.device {
+            writeln!(s, "\n## Device ({})\n", d.core)?;
+            writeln!(
+                s,
+                "{} golden vectors, {} mismatches; flash {} bytes, RAM {} bytes.",
+                d.vectors, d.mismatches, d.flash_bytes, d.ram_bytes
+            )?;
+            if let Some(n) = d.instructions_per_inference {
+                write!(s, "Instructions per inference: {n}")?;
+                if let Some(m) = d.instructions_per_mac {
+                    write!(s, " ({m:.2} per MAC)")?;
+                }
+                writeln!(s, ".")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::evaluate::ErrorMetrics;
+
+    pub(crate) fn sample_report() -> Report {
+        let metrics = ErrorMetrics {
+            rmse: 0.01,
+            mae: 0.005,
+            relative_l2: 0.02,
+            cosine: 0.9998,
+        };
+        Report {
+            schema: REPORT_SCHEMA,
+            student: StudentInfo {
+                name: "s".into(),
+                input_shape: [8, 8, 1],
+                classes: 2,
+                layers: 1,
+                parameters: 130,
+                temperature: 4.0,
+            },
+            data: DataInfo {
+                name: "digits".into(),
+                test_samples: 10,
+                calibration_samples: 100,
+                calibration: "min_max".into(),
+                percentile: None,
+            },
+            teacher: TeacherReport { accuracy: None },
+            student_float: FloatReport {
+                accuracy: 0.9,
+                teacher_agreement: None,
+            },
+            student_int8: Int8Report {
+                accuracy: 0.9,
+                teacher_agreement: None,
+                float_agreement: 1.0,
+                rmse: metrics.rmse,
+                mae: metrics.mae,
+                relative_l2: metrics.relative_l2,
+                cosine: metrics.cosine,
+                confusion: vec![vec![5, 0], vec![1, 4]],
+                layers: vec![LayerError {
+                    index: 0,
+                    kind: "dense".into(),
+                    output_shape: [1, 1, 2],
+                    scale: 0.05,
+                    zero_point: -3,
+                    metrics,
+                }],
+            },
+            footprint: FootprintReport {
+                weight_bytes: 154,
+                scratch_bytes: 2,
+                input_bytes: 64,
+                logits_bytes: 2,
+                ram_bytes: 68,
+                macs: 128,
+                blob_bytes: 250,
+                golden_vectors: 10,
+                golden_bytes: 700,
+            },
+            device: None,
+        }
+    }
+
+    #[test]
+    fn report_round_trips_and_verify_can_fill_device() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("report.json");
+        let r = sample_report();
+        r.save(&path).expect("save");
+        let text = std::fs::read_to_string(&path).expect("read");
+        assert!(text.contains("\"device\": null"), "{text}");
+        for key in [
+            "teacher",
+            "student_float",
+            "student_int8",
+            "footprint",
+            "layers",
+            "confusion",
+        ] {
+            assert!(text.contains(&format!("\"{key}\"")), "{key}");
+        }
+        let mut back = Report::load(&path).expect("load");
+        assert_eq!(back, r);
+
+        // What `minnow verify` does: read, fill in the device section, write back.
+        back.device = Some(DeviceReport {
+            core: "cortex-m0".into(),
+            vectors: 10,
+            mismatches: 0,
+            accuracy: 0.9,
+            teacher_agreement: None,
+            instructions_per_inference: Some(12_345),
+            instructions_per_mac: Some(96.4),
+            flash_bytes: 20_000,
+            ram_bytes: 3_000,
+        });
+        back.save(&path).expect("save again");
+        let again = Report::load(&path).expect("load again");
+        assert_eq!(again, back);
+        let md = std::fs::read_to_string(dir.path().join("report.md")).expect("md");
+        assert!(md.contains("## Device (cortex-m0)"), "{md}");
+        assert!(md.contains("12345"), "{md}");
+        // Only the two reports: no temporary files left behind.
+        assert_eq!(std::fs::read_dir(dir.path()).expect("ls").count(), 2);
+    }
+
+    #[test]
+    fn report_rejects_foreign_json() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("report.json");
+        std::fs::write(&path, b"{\"schema\": 99}").expect("write");
+        assert!(matches!(
+            Report::load(&path),
+            Err(ReportError::Schema { found: 99, .. })
+        ));
+        std::fs::write(&path, b"not json").expect("write");
+        assert!(matches!(Report::load(&path), Err(ReportError::Json { .. })));
+        assert!(matches!(
+            Report::load(&dir.path().join("missing.json")),
+            Err(ReportError::Io { .. })
+        ));
+    }
+}
