@@ -1,0 +1,246 @@
+//! Executable checks of claims docs/format.md makes (the worked example's bytes, varint
+//! leniency, the order and variants of errors). Run: cargo test --manifest-path fuzz/Cargo.toml
+
+use minnow_core::header::HEADER_LEN;
+use minnow_core::{Error, GoldenVectors, Student};
+use minnow_fuzz::{golden_for, seal, tiny_student};
+
+const TINY: &str = "4d4e5354010000004700000023 71daa1
+    0474696e79010102020000003f00000000000000803f00008040010002 0402fefe02
+    080000003f0000003f 0802000000feffffff 080000004000000040 020101 0000803e ff 80 7f";
+const TINY_GOLDEN: &str =
+    "4d4e47560100000013000000087ac93d 020202 04cef3d9fe 04b747b747 02ff01 020101";
+
+fn hex(s: &str) -> Vec<u8> {
+    let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+fn body() -> Vec<u8> {
+    tiny_student().encode()[HEADER_LEN..].to_vec()
+}
+
+/// Replaces `body[at..at + len]` with `with` and seals the result.
+fn patched(at: usize, len: usize, with: &[u8]) -> Vec<u8> {
+    let mut b = body();
+    b.splice(at..at + len, with.iter().copied());
+    seal(b"MNST", &b)
+}
+
+fn decode(blob: &[u8]) -> Result<(), Error> {
+    Student::decode(blob).map(|_| ())
+}
+
+#[test]
+fn worked_example_bytes() {
+    assert_eq!(tiny_student().encode(), hex(TINY));
+    assert_eq!(golden_for(&tiny_student(), 2), hex(TINY_GOLDEN));
+    let blob = hex(TINY);
+    let s = Student::decode(&blob).unwrap();
+    let mut scratch = vec![0; s.scratch_len()];
+    let mut logits = [0; 2];
+    for (x, want) in [
+        ([4, 2], [5, -7]),
+        ([-3, 5], [-15, 13]),
+        ([127, -128], [127, -128]),
+    ] {
+        s.run(&x, &mut scratch, &mut logits).unwrap();
+        assert_eq!(logits, want);
+    }
+    GoldenVectors::decode(&hex(TINY_GOLDEN)).unwrap();
+}
+
+#[test]
+fn header_rules_in_order() {
+    let blob = hex(TINY);
+    assert_eq!(
+        decode(&blob[..15]),
+        Err(Error::Truncated {
+            needed: 16,
+            available: 15
+        })
+    );
+    let mut b = blob.clone();
+    b[0] = b'X';
+    b[4] = 2;
+    assert_eq!(decode(&b), Err(Error::BadMagic));
+    assert_eq!(
+        GoldenVectors::decode(&blob).map(|_| ()),
+        Err(Error::BadMagic)
+    );
+    let mut b = blob.clone();
+    b[4] = 2;
+    b[6] = 1;
+    assert_eq!(
+        decode(&b),
+        Err(Error::UnsupportedVersion {
+            found: 2,
+            supported: 1
+        })
+    );
+    let mut b = blob.clone();
+    b[6] = 1;
+    b[12] ^= 1;
+    assert_eq!(decode(&b), Err(Error::UnknownFlags { flags: 1 }));
+    let mut b = blob.clone();
+    b[8..12].copy_from_slice(&u32::MAX.to_le_bytes());
+    assert_eq!(
+        decode(&b),
+        Err(Error::Truncated {
+            needed: u32::MAX,
+            available: 87
+        })
+    );
+    let mut b = blob.clone();
+    b.push(0);
+    b[12] ^= 1;
+    assert_eq!(decode(&b), Err(Error::TrailingBytes { extra: 1 }));
+    let mut b = blob.clone();
+    b[12] ^= 1;
+    assert!(matches!(decode(&b), Err(Error::CrcMismatch { .. })));
+}
+
+#[test]
+fn varints_non_canonical_accepted_within_type_limits() {
+    // name length 4 as `84 00` (2 bytes) and `84 80 80 80 00` (5 bytes).
+    assert_eq!(decode(&patched(0, 1, &[0x84, 0x00])), Ok(()));
+    assert_eq!(
+        decode(&patched(0, 1, &[0x84, 0x80, 0x80, 0x80, 0x00])),
+        Ok(())
+    );
+    // 6 bytes: a u64 varint, accepted on a 64-bit host only (a 32-bit device reads usize as u32).
+    #[cfg(target_pointer_width = "64")]
+    assert_eq!(
+        decode(&patched(0, 1, &[0x84, 0x80, 0x80, 0x80, 0x80, 0x00])),
+        Ok(())
+    );
+    // classes (u16, offset 8) as `82 80 00`: 3 bytes, last byte <= 3.
+    assert_eq!(decode(&patched(8, 1, &[0x82, 0x80, 0x00])), Ok(()));
+    assert_eq!(
+        decode(&patched(8, 1, &[0x82, 0x80, 0x04])),
+        Err(Error::Malformed)
+    );
+    assert_eq!(
+        decode(&patched(8, 1, &[0x82, 0x80, 0x80, 0x00])),
+        Err(Error::Malformed)
+    );
+    // layer count (u32, offset 26) as 5 bytes; a final byte above 0x0F overflows.
+    assert_eq!(
+        decode(&patched(26, 1, &[0x81, 0x80, 0x80, 0x80, 0x00])),
+        Ok(())
+    );
+    assert_eq!(
+        decode(&patched(26, 1, &[0x81, 0x80, 0x80, 0x80, 0x10])),
+        Err(Error::Malformed)
+    );
+    // invalid UTF-8 in the name
+    assert_eq!(decode(&patched(1, 1, &[0xFF])), Err(Error::Malformed));
+}
+
+#[test]
+fn meta_rules() {
+    // name of 65 bytes
+    let mut long = vec![65_u8];
+    long.extend(std::iter::repeat_n(b'a', 65));
+    assert_eq!(
+        decode(&patched(0, 5, &long)),
+        Err(Error::NameTooLong { len: 65 })
+    );
+    assert_eq!(decode(&patched(26, 1, &[0])), Err(Error::NoLayers));
+    assert_eq!(
+        decode(&patched(26, 1, &[65])),
+        Err(Error::TooManyLayers { count: 65 })
+    );
+    assert_eq!(
+        decode(&patched(5, 1, &[0])),
+        Err(Error::DimensionOutOfRange { layer: 0 })
+    );
+    // input.scale = -0.5
+    assert_eq!(
+        decode(&patched(9, 4, &(-0.5_f32).to_le_bytes())),
+        Err(Error::InvalidQuantization { layer: 0 })
+    );
+    // std = -1 (finite): NonFinite
+    assert_eq!(
+        decode(&patched(18, 4, &(-1.0_f32).to_le_bytes())),
+        Err(Error::NonFinite)
+    );
+    assert_eq!(
+        decode(&patched(22, 4, &0.0_f32.to_le_bytes())),
+        Err(Error::InvalidTemperature)
+    );
+    // classes 0 and 3
+    assert_eq!(
+        decode(&patched(8, 1, &[0])),
+        Err(Error::ClassCountMismatch {
+            produced: 2,
+            classes: 0
+        })
+    );
+    // variant index 6
+    assert_eq!(decode(&patched(27, 1, &[6])), Err(Error::Malformed));
+    // trailing bytes after the last layer
+    let mut b = body();
+    b.push(0);
+    assert_eq!(
+        decode(&seal(b"MNST", &b)),
+        Err(Error::TrailingBytes { extra: 1 })
+    );
+}
+
+#[test]
+fn param_rules() {
+    // weights: a -128
+    assert_eq!(
+        decode(&patched(30, 1, &[0x80])),
+        Err(Error::InvalidQuantization { layer: 0 })
+    );
+    // negative multiplier (last byte of channel 1's multiplier at 0x44 - 0x10 + 8)
+    assert_eq!(
+        decode(&patched(0x3c, 1, &[0x80])),
+        Err(Error::InvalidQuantization { layer: 0 })
+    );
+    // shift 31
+    assert_eq!(
+        decode(&patched(0x3e, 1, &[31])),
+        Err(Error::InvalidQuantization { layer: 0 })
+    );
+    assert_eq!(decode(&patched(0x3e, 1, &[0xE1])), Ok(())); // -31
+    // act_min 127 > act_max 127? equal is fine; act_min 127, act_max 0 is not
+    assert_eq!(
+        decode(&patched(0x45, 2, &[0x7f, 0x00])),
+        Err(Error::InvalidActivationRange { layer: 0 })
+    );
+    // a multiplier below 2^30 (1) is accepted
+    assert_eq!(decode(&patched(0x35, 4, &1_i32.to_le_bytes())), Ok(()));
+}
+
+#[test]
+fn golden_rules() {
+    let golden = |b: &[u8]| GoldenVectors::decode(&seal(b"MNGV", b)).map(|_| ());
+    let ok = hex(TINY_GOLDEN)[HEADER_LEN..].to_vec();
+    assert_eq!(golden(&ok), Ok(()));
+    assert_eq!(golden(&[0, 1, 1, 0, 0, 0, 0]), Ok(())); // count 0
+    assert_eq!(
+        golden(&[0, 0, 1, 0, 0, 0, 0]),
+        Err(Error::DimensionOutOfRange { layer: 0 })
+    );
+    assert_eq!(
+        golden(&[1, 1, 1, 1, 0, 1, 0, 1, 0, 0]),
+        Err(Error::LengthMismatch { layer: 0 })
+    );
+    assert_eq!(
+        golden(&[0x81, 0x80, 0x40, 1, 1, 0, 0, 0, 0]),
+        Err(Error::DimensionOutOfRange { layer: 0 })
+    );
+    let mut t = ok.clone();
+    t.push(0);
+    assert_eq!(golden(&t), Err(Error::TrailingBytes { extra: 1 }));
+    // labels are not range-checked
+    let mut l = ok.clone();
+    l[14] = 200;
+    assert_eq!(golden(&l), Ok(()));
+}
