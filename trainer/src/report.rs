@@ -180,6 +180,17 @@ pub fn persist(tmp: tempfile::NamedTempFile, path: &Path) -> Result<(), ReportEr
     Ok(())
 }
 
+/// Rounds a metric to 9 decimal places. serde_json (without its `float_roundtrip` feature)
+/// parses long decimals up to one ulp off; short ones exactly. Rounded values therefore survive
+/// a load/save cycle bit for bit, which `verify`'s read-modify-write relies on.
+pub fn round_metric(x: f64) -> f64 {
+    if x.is_finite() && x.abs() < 1e6 {
+        (x * 1e9).round() / 1e9
+    } else {
+        x
+    }
+}
+
 fn pct(x: f64) -> String {
     format!("{:.2}%", 100.0 * x)
 }
@@ -189,10 +200,45 @@ fn opt_pct(x: Option<f64>) -> String {
 }
 
 impl Report {
-    /// Pretty JSON with a trailing newline.
+    /// The same report with every f64 passed through [`round_metric`] (what files hold).
+    pub fn rounded(&self) -> Report {
+        let r = round_metric;
+        let ro = |x: Option<f64>| x.map(round_metric);
+        let mut out = self.clone();
+        if let Some(p) = &mut out.data.percentile {
+            *p = r(*p);
+        }
+        out.teacher.accuracy = ro(out.teacher.accuracy);
+        let f = &mut out.student_float;
+        f.accuracy = r(f.accuracy);
+        f.teacher_agreement = ro(f.teacher_agreement);
+        let q = &mut out.student_int8;
+        q.accuracy = r(q.accuracy);
+        q.teacher_agreement = ro(q.teacher_agreement);
+        q.float_agreement = r(q.float_agreement);
+        q.rmse = r(q.rmse);
+        q.mae = r(q.mae);
+        q.relative_l2 = r(q.relative_l2);
+        q.cosine = r(q.cosine);
+        for l in &mut q.layers {
+            let m = &mut l.metrics;
+            m.rmse = r(m.rmse);
+            m.mae = r(m.mae);
+            m.relative_l2 = r(m.relative_l2);
+            m.cosine = r(m.cosine);
+        }
+        if let Some(d) = &mut out.device {
+            d.accuracy = r(d.accuracy);
+            d.teacher_agreement = ro(d.teacher_agreement);
+            d.instructions_per_mac = ro(d.instructions_per_mac);
+        }
+        out
+    }
+
+    /// Pretty JSON with a trailing newline; metrics rounded by [`Report::rounded`].
     pub fn to_json(&self) -> Vec<u8> {
         // Plain structs of numbers and strings: serialization cannot fail.
-        let mut v = serde_json::to_vec_pretty(self).unwrap_or_default();
+        let mut v = serde_json::to_vec_pretty(&self.rounded()).unwrap_or_default();
         v.push(b'\n');
         v
     }
@@ -463,8 +509,8 @@ pub(crate) mod tests {
             core: "cortex-m0".into(),
             vectors: 10,
             mismatches: 0,
-            accuracy: 0.9,
-            teacher_agreement: None,
+            accuracy: 7.0 / 9.0,
+            teacher_agreement: Some(1.0 / 3.0),
             instructions_per_inference: Some(12_345),
             instructions_per_mac: Some(96.4),
             flash_bytes: 20_000,
@@ -472,7 +518,11 @@ pub(crate) mod tests {
         });
         back.save(&path).expect("save again");
         let again = Report::load(&path).expect("load again");
-        assert_eq!(again, back);
+        assert_eq!(again, back.rounded());
+        // A load/save cycle is byte-stable.
+        let bytes = std::fs::read(&path).expect("read");
+        again.save(&path).expect("save third");
+        assert_eq!(std::fs::read(&path).expect("read"), bytes);
         let md = std::fs::read_to_string(dir.path().join("report.md")).expect("md");
         assert!(md.contains("## Device (cortex-m0)"), "{md}");
         assert!(md.contains("12345"), "{md}");
