@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# One epoch each, minnow and PyTorch in the same run, on MNIST:
+#   teacher    784-1200-1200-10 trained on hard labels
+#   kd-live    784-800-800-10 distilled at T=20, the teacher run live on every batch
+#   kd-cached  784-32-10 distilled at T=20 from cached teacher logits (docs/logit-cache.md)
+# all with batch 128 and Adam lr 1e-3. Prints seconds per epoch and minnow/PyTorch.
+#
+# Run by hand, not in CI:   bash bench/kd_epoch.sh
+#
+# Environment:
+#   MINNOW_MNIST_DIR      MNIST IDX files (default: ../shared/data/mnist from the repo root)
+#   MINNOW_BENCH_OUT      where runs and results go (default: bench/out/<timestamp>, gitignored)
+#   MINNOW_BENCH_THREADS  PyTorch threads (default: nproc)
+#   MINNOW_BENCH_ONLY     both (default) | minnow | pytorch
+#   MINNOW_BIN            command that runs minnow (default: cargo run --release -p minnow --)
+#   MINNOW_BENCH_LIMIT    train on the first N training samples only (a quick smoke test)
+#
+# What is timed, on both sides: the epoch loop (shuffle, batch gather with jitter where on,
+# forward, loss, backward, Adam step) plus the validation forward pass that ends each epoch.
+# minnow's figure is the `seconds` field of the run's metrics.jsonl; loading MNIST, building the
+# model, computing/reading the cached logits and the final test evaluation are outside it, as in
+# bench/torch_kd.py. Both sides hold out 10 % validation and 20 % test of the 60 000 training
+# images (minnow's defaults), so an epoch trains on ~42 000 samples.
+#
+# minnow runs the teacher live only when augmentation is on (otherwise it computes the teacher's
+# logits once, up front), so kd-live uses 1-pixel input jitter on both sides.
+#
+# PyTorch comes from PyPI into bench/.venv (the only index reachable here). PyPI's Linux wheel is
+# the CUDA build: ~3 GB of downloads, ~5.4 GB installed, about 2 minutes on a fast link; it runs
+# on the CPU without a GPU. The machine is shared: the load average is printed with the results,
+# and figures taken under load are not comparable with quiet-machine figures.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+MNIST="$(cd "${MINNOW_MNIST_DIR:-$ROOT/../shared/data/mnist}" && pwd)"
+OUT="${MINNOW_BENCH_OUT:-$ROOT/bench/out/$(date +%Y%m%d-%H%M%S)}"
+THREADS="${MINNOW_BENCH_THREADS:-$(nproc)}"
+ONLY="${MINNOW_BENCH_ONLY:-both}"
+VENV="$ROOT/bench/.venv"
+read -r -a MINNOW <<<"${MINNOW_BIN:-cargo run --quiet --release -p minnow --}"
+
+# The settings both sides use.
+BATCH=128
+LR=0.001
+T=20.0
+VAL=0.1
+TEST=0.2
+SEED=0
+LIVE_JITTER=1
+LIMIT="${MINNOW_BENCH_LIMIT:-0}"
+
+mkdir -p "$OUT"
+OUT="$(cd "$OUT" && pwd)"
+echo "MNIST: $MNIST" >&2
+echo "output: $OUT" >&2
+loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
+
+# ---------------------------------------------------------------- PyTorch
+torch_half() {
+    if ! "$VENV/bin/python" -c "import torch, numpy" 2>/dev/null; then
+        echo "installing PyTorch + numpy from PyPI into $VENV (~3 GB download) ..." >&2
+        python3 -m venv "$VENV"
+        "$VENV/bin/pip" install --quiet --progress-bar off torch numpy
+    fi
+    echo "pytorch: load average before $(loadavg)" >&2
+    "$VENV/bin/python" "$ROOT/bench/torch_kd.py" --mnist "$MNIST" --threads "$THREADS" \
+        --batch "$BATCH" --lr "$LR" --temperature "$T" --alpha 1.0 --weight-decay 0 \
+        --teacher-dropout 0 --live-jitter "$LIVE_JITTER" --val-fraction "$VAL" \
+        --test-fraction "$TEST" --seed "$SEED" --limit "$LIMIT" >"$OUT/pytorch.jsonl"
+    echo "pytorch: load average after  $(loadavg)" >&2
+}
+
+# ---------------------------------------------------------------- minnow
+# The runs are described as config files (every CLI flag has a config key of the same name,
+# see trainer/src/config.rs), so the script does not depend on flag spellings.
+common_toml() {
+    cat <<EOF
+val_fraction = $VAL
+test_fraction = $TEST
+split_seed = $SEED
+arch = "mlp"
+dropout = 0.0
+epochs = 1
+batch_size = $BATCH
+learning_rate = $LR
+weight_decay = 0.0
+seed = $SEED
+quiet = true
+EOF
+    if [ "$LIMIT" != 0 ]; then echo "train_limit = $LIMIT"; fi
+}
+data_toml() {
+    printf '\n[data]\nkind = "mnist"\ndir = "%s"\nsplit = "train"\n' "$MNIST"
+}
+
+# metrics.jsonl of a run folder -> the epoch's seconds.
+epoch_seconds() {
+    local f
+    f="$(find "$1" -name metrics.jsonl | head -n1)"
+    [ -n "$f" ] || { echo "no metrics.jsonl under $1" >&2; return 1; }
+    python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).read().splitlines()[-1])["seconds"])' "$f"
+}
+
+minnow_run() { # phase command config
+    local phase="$1" cmd="$2" cfg="$3" dir="$4"
+    echo "minnow: $phase ..." >&2
+    "${MINNOW[@]}" "$cmd" --config "$cfg" >"$OUT/minnow-$phase.log" 2>&1 ||
+        { echo "minnow $cmd failed; see $OUT/minnow-$phase.log:" >&2; tail -n 20 "$OUT/minnow-$phase.log" >&2; return 1; }
+    python3 - "$phase" "$(epoch_seconds "$dir")" "$dir" >>"$OUT/minnow.jsonl" <<'EOF'
+import json, sys
+phase, seconds, run = sys.argv[1], float(sys.argv[2]), sys.argv[3]
+print(json.dumps({"impl": "minnow", "phase": phase, "seconds": seconds, "run": run}))
+EOF
+}
+
+minnow_half() {
+    local m="$OUT/minnow"
+    mkdir -p "$m"
+    : >"$OUT/minnow.jsonl"
+    echo "minnow: building (release) ..." >&2
+    cargo build --quiet --release -p minnow
+    if ! "${MINNOW[@]}" --help 2>&1 | grep -q 'train-teacher' || ! "${MINNOW[@]}" --help 2>&1 | grep -q 'distill'; then
+        echo "minnow: WAITING ON THE CLI: \`minnow --help\` lists no train-teacher/distill subcommands yet; minnow column left empty" >&2
+        return 0
+    fi
+    { echo "out = \"$m/teacher\""; echo 'hidden = [1200, 1200]'; echo 'members = 1'; echo 'jitter = 0'; common_toml; data_toml; } >"$m/teacher.toml"
+    { echo "out = \"$m/kd-live\""; echo "teacher = [\"$m/teacher\"]"; echo "temperature = $T"; echo 'soft_weight = 1.0'; echo 'hard_weight = 0.0'
+      echo 'hidden = [800, 800]'; echo "jitter = $LIVE_JITTER"; common_toml; data_toml; } >"$m/kd-live.toml"
+    for run in kd-cached-prime kd-cached; do
+        { echo "out = \"$m/$run\""; echo "teacher = [\"$m/teacher\"]"; echo "teacher_logits = \"$m/teacher-logits.npy\""; echo "temperature = $T"
+          echo 'soft_weight = 1.0'; echo 'hard_weight = 0.0'; echo 'hidden = [32]'; echo 'jitter = 0'; common_toml; data_toml; } >"$m/$run.toml"
+    done
+    echo "minnow: load average before $(loadavg)" >&2
+    minnow_run teacher train-teacher "$m/teacher.toml" "$m/teacher"
+    minnow_run kd-live distill "$m/kd-live.toml" "$m/kd-live"
+    # The first run computes the teacher's logits and writes the cache; the timed run reads it.
+    "${MINNOW[@]}" distill --config "$m/kd-cached-prime.toml" >"$OUT/minnow-kd-cached-prime.log" 2>&1
+    minnow_run kd-cached distill "$m/kd-cached.toml" "$m/kd-cached"
+    echo "minnow: load average after  $(loadavg)" >&2
+}
+
+case "$ONLY" in
+both) torch_half; minnow_half ;;
+pytorch) torch_half ;;
+minnow) minnow_half ;;
+*) echo "MINNOW_BENCH_ONLY must be both, minnow or pytorch" >&2; exit 2 ;;
+esac
+
+# ---------------------------------------------------------------- table
+python3 - "$OUT" "$(nproc)" <<'EOF'
+import json, os, sys
+out, cores = sys.argv[1], sys.argv[2]
+def load(name):
+    p = os.path.join(out, name)
+    rows = [json.loads(l) for l in open(p)] if os.path.exists(p) else []
+    return {r["phase"]: r for r in rows}
+m, t = load("minnow.jsonl"), load("pytorch.jsonl")
+what = {
+    "teacher": "784-1200-1200-10, hard labels",
+    "kd-live": "784-800-800-10, T=20, teacher live",
+    "kd-cached": "784-32-10, T=20, cached logits",
+}
+fmt = "{:<10} {:<36} {:>8} {:>10} {:>11} {:>15}"
+print(fmt.format("phase", "what", "samples", "minnow s", "PyTorch s", "minnow/PyTorch"))
+for phase, desc in what.items():
+    ms = m.get(phase, {}).get("seconds")
+    ts = t.get(phase, {}).get("seconds")
+    n = t.get(phase, {}).get("samples", "")
+    cell = lambda v: f"{v:.2f}" if v is not None else "n/a"
+    ratio = f"{ms / ts:.2f}" if ms is not None and ts else "n/a"
+    print(fmt.format(phase, desc, n, cell(ms), cell(ts), ratio))
+if t:
+    any_t = next(iter(t.values()))
+    print(f"\nPyTorch {any_t.get('torch')} with {any_t.get('threads')} threads; {cores} cores; batch 128, Adam 1e-3; one epoch each.")
+    if "kd-cached" in t:
+        print(f"PyTorch teacher pass to fill the cache (untimed above): {t['kd-cached'].get('cache_seconds')} s")
+if not m:
+    print("minnow: no results (see the messages above: the CLI may not be ready).")
+print(f"results: {out}/pytorch.jsonl, {out}/minnow.jsonl")
+EOF
