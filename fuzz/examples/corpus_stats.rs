@@ -28,7 +28,13 @@ fn main() {
     let target = args.next().expect("TARGET");
     let dir = args.next().expect("DIR");
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    let mut kinds: BTreeMap<&'static str, usize> = BTreeMap::new();
     let (mut files, mut ran) = (0, 0);
+    let mut count_kinds = |s: &Student<'_>| {
+        for l in s.layers().flatten() {
+            *kinds.entry(l.kind()).or_default() += 1;
+        }
+    };
     for entry in std::fs::read_dir(&dir).expect("read dir") {
         let data = std::fs::read(entry.expect("entry").path()).expect("read");
         files += 1;
@@ -37,6 +43,7 @@ fn main() {
                 let (blob, _) = split_at_declared_len(&data);
                 let r = Student::decode(blob);
                 if let Ok(s) = &r {
+                    count_kinds(s);
                     ran += usize::from(inference_work(s) <= MAX_FUZZ_WORK)
                 }
                 name(&r)
@@ -46,6 +53,7 @@ fn main() {
                 let blob = seal(&STUDENT_MAGIC, body);
                 let r = Student::decode(&blob);
                 if let Ok(s) = &r {
+                    count_kinds(s);
                     ran += usize::from(inference_work(s) <= MAX_FUZZ_WORK)
                 }
                 name(&r)
@@ -65,5 +73,11 @@ fn main() {
     println!("{target}: {files} inputs, {ran} decoded and ran");
     for (k, v) in counts {
         println!("  {v:6}  {k}");
+    }
+    if !kinds.is_empty() {
+        println!("layers in the students that decoded:");
+        for (k, v) in kinds {
+            println!("  {v:6}  {k}");
+        }
     }
 }

@@ -244,3 +244,37 @@ fn golden_rules() {
     l[14] = 200;
     assert_eq!(golden(&l), Ok(()));
 }
+
+#[test]
+fn macs_beyond_u32_are_overflow() {
+    use minnow_core::layer::{Activation, Shape};
+    use minnow_fuzz::{OwnedLayer, OwnedParams};
+    let (c, k) = (1024_usize, 9 * 1024_usize);
+    let p = OwnedParams {
+        weights: vec![1; c * k],
+        weight_scales: minnow_core::pack_f32(&vec![0.01; c]),
+        bias: vec![0; 4 * c],
+        multiplier: minnow_core::pack_i32(&vec![1 << 30; c]),
+        shift: vec![0; c],
+        output: Activation { scale: 0.1, zero_point: 0 },
+        act_min: -128,
+        act_max: 127,
+    };
+    let mut s = tiny_student();
+    s.input_shape = Shape::new(32, 32, 1024);
+    s.classes = 10;
+    s.layers = vec![OwnedLayer::Conv2d {
+        out_channels: 1024,
+        kernel_h: 3,
+        kernel_w: 3,
+        stride: 1,
+        padding: 1,
+        p,
+    }];
+    // S13 (class count) is checked before S14: make the class count right with a valid tail.
+    assert!(matches!(decode(&s.encode()), Err(Error::ClassCountMismatch { .. })));
+    s.layers.push(OwnedLayer::MaxPool2d(minnow_core::Pool2d { kernel: 15, stride: 8 }));
+    // 32x32 -> pool 15/8 -> 3x3x1024 = 9216 elements; classes must match
+    s.classes = 9216;
+    assert_eq!(decode(&s.encode()), Err(Error::Overflow));
+}
