@@ -40,12 +40,6 @@ pub fn dot_i8_portable(a: &[i8], b: &[i8]) -> i32 {
     })
 }
 
-#[inline(always)]
-fn sum_i8(w: &[i8]) -> i32 {
-    w.iter()
-        .fold(0_i32, |acc, &v| acc.wrapping_add(i32::from(v)))
-}
-
 /// Requantizes channel `c`'s accumulator, adds the output zero point and applies the fused clamp.
 #[inline(always)]
 fn finish(acc: i32, p: &Params<'_>, c: usize) -> i8 {
@@ -56,12 +50,17 @@ fn finish(acc: i32, p: &Params<'_>, c: usize) -> i8 {
 
 /// Fully connected layer over the whole input.
 pub fn dense(layer: &Dense<'_>, input: &[i8], output: &mut [i8]) {
-    let p = &layer.params;
+    dense_rows(&layer.params, input, layer.params.weights_i8(), output);
+}
+
+/// `output[c] = finish(bias[c] + dot(input, w[c]))` for every row `c` of `w` (rows of
+/// `input.len()` weights): the work of a dense layer, and of a convolution at one output pixel.
+#[inline(always)]
+fn dense_rows(p: &Params<'_>, input: &[i8], w: &[i8], output: &mut [i8]) {
     let n = input.len();
     if n == 0 {
         return;
     }
-    let w = p.weights_i8();
     let c = dense_row_pairs(p, input, w, output);
     let rows = w.get(c * n..).unwrap_or(&[]).chunks_exact(n);
     for ((c, out), row) in output.iter_mut().enumerate().skip(c).zip(rows) {
@@ -129,13 +128,23 @@ fn valid_taps(
     (k0, k1.max(k0))
 }
 
-/// 2-D convolution (NHWC, OHWI weights).
+/// Length of the patch buffer [`conv2d`] needs: one receptive field, `kh * kw * in_channels`.
+pub fn conv2d_patch_len(layer: &Conv2d<'_>, in_shape: Shape) -> usize {
+    usize::from(layer.kernel_h) * usize::from(layer.kernel_w) * usize::from(in_shape.channels)
+}
+
+/// 2-D convolution (NHWC, OHWI weights). For each output pixel the receptive field is gathered
+/// into `patch` (padding reads as the input zero point, a real 0), which makes the pixel a dense
+/// layer over `[out_channels][kh * kw * in_channels]` OHWI weights: one long dot product per
+/// channel, SIMD where the core has it, instead of one short one per kernel row.
+/// `patch` must hold [`conv2d_patch_len`] values (nothing is written otherwise).
 pub fn conv2d(
     layer: &Conv2d<'_>,
     in_shape: Shape,
     in_zp: i8,
     input: &[i8],
     out_shape: Shape,
+    patch: &mut [i8],
     output: &mut [i8],
 ) {
     let p = &layer.params;
@@ -152,47 +161,42 @@ pub fn conv2d(
     );
     let (kh, kw) = (usize::from(layer.kernel_h), usize::from(layer.kernel_w));
     let (stride, pad) = (usize::from(layer.stride), usize::from(layer.padding));
-    let zp = i32::from(in_zp);
-    let filter_len = kh * kw * ic;
+    let Some(patch) = patch.get_mut(..conv2d_patch_len(layer, in_shape)) else {
+        return;
+    };
+    let row_len = kw * ic;
     for oy in 0..oh {
         let (ky0, ky1) = valid_taps(oy, stride, pad, kh, ih);
         for ox in 0..ow {
             let (kx0, kx1) = valid_taps(ox, stride, pad, kw, iw);
-            let out_base = (oy * ow + ox) * oc;
-            for c in 0..oc {
-                let filter = w.get(c * filter_len..(c + 1) * filter_len).unwrap_or(&[]);
-                let mut acc = p.bias_at(c);
-                for ky in 0..kh {
-                    let taps = filter.get(ky * kw * ic..(ky + 1) * kw * ic).unwrap_or(&[]);
-                    if ky < ky0 || ky >= ky1 {
-                        acc = acc.wrapping_add(zp.wrapping_mul(sum_i8(taps)));
-                        continue;
-                    }
-                    // Valid taps of this kernel row are contiguous in NHWC input: one dot product.
-                    let iy = (oy * stride + ky).saturating_sub(pad);
-                    let ix0 = (ox * stride + kx0).saturating_sub(pad);
-                    let x = input
-                        .get((iy * iw + ix0) * ic..(iy * iw + ix0 + (kx1 - kx0)) * ic)
-                        .unwrap_or(&[]);
-                    let valid = taps.get(kx0 * ic..kx1 * ic).unwrap_or(&[]);
-                    acc = acc.wrapping_add(dot_i8(x, valid));
-                    if kx0 > 0 || kx1 < kw {
-                        let left = taps.get(..kx0 * ic).unwrap_or(&[]);
-                        let right = taps.get(kx1 * ic..).unwrap_or(&[]);
-                        acc = acc.wrapping_add(
-                            zp.wrapping_mul(sum_i8(left).wrapping_add(sum_i8(right))),
-                        );
-                    }
+            for (ky, row) in patch.chunks_exact_mut(row_len).enumerate() {
+                if ky < ky0 || ky >= ky1 {
+                    row.fill(in_zp);
+                    continue;
                 }
-                if let Some(o) = output.get_mut(out_base + c) {
-                    *o = finish(acc, p, c);
-                }
+                // The valid taps of a kernel row are contiguous in NHWC input.
+                let iy = (oy * stride + ky).saturating_sub(pad);
+                let ix0 = (ox * stride + kx0).saturating_sub(pad);
+                let src = input
+                    .get((iy * iw + ix0) * ic..(iy * iw + ix0 + (kx1 - kx0)) * ic)
+                    .unwrap_or(&[]);
+                let (left, rest) = row.split_at_mut((kx0 * ic).min(row_len));
+                left.fill(in_zp);
+                let (middle, right) = rest.split_at_mut(src.len().min(rest.len()));
+                middle.copy_from_slice(src.get(..middle.len()).unwrap_or(&[]));
+                right.fill(in_zp);
+            }
+            let base = (oy * ow + ox) * oc;
+            if let Some(out) = output.get_mut(base..base + oc) {
+                dense_rows(p, patch, w, out);
             }
         }
     }
 }
 
 /// Depthwise 2-D convolution, channel multiplier 1 (NHWC, `[kh][kw][c]` weights).
+/// Taps that fall in the padding read the input zero point (a real 0), so they add
+/// `zp * w`; interior pixels have none and take the short path.
 pub fn depthwise_conv2d(
     layer: &DepthwiseConv2d<'_>,
     in_shape: Shape,
@@ -213,26 +217,38 @@ pub fn depthwise_conv2d(
     let (stride, pad) = (usize::from(layer.stride), usize::from(layer.padding));
     let zp = i32::from(in_zp);
     for oy in 0..oh {
+        let (ky0, ky1) = valid_taps(oy, stride, pad, kh, ih);
         for ox in 0..ow {
-            for c in 0..ch {
+            let (kx0, kx1) = valid_taps(ox, stride, pad, kw, iw);
+            let border = ky0 > 0 || ky1 < kh || kx0 > 0 || kx1 < kw;
+            let base = (oy * ow + ox) * ch;
+            let Some(out) = output.get_mut(base..base + ch) else {
+                continue;
+            };
+            for (c, o) in out.iter_mut().enumerate() {
                 let mut acc = p.bias_at(c);
-                for ky in 0..kh {
-                    for kx in 0..kw {
-                        let wv = i32::from(w.get((ky * kw + kx) * ch + c).copied().unwrap_or(0));
-                        let iy = (oy * stride + ky).checked_sub(pad).filter(|&y| y < ih);
-                        let ix = (ox * stride + kx).checked_sub(pad).filter(|&x| x < iw);
-                        let xv = match (iy, ix) {
-                            (Some(y), Some(x)) => {
-                                i32::from(input.get((y * iw + x) * ch + c).copied().unwrap_or(0))
-                            }
-                            _ => zp,
-                        };
-                        acc = acc.wrapping_add(xv * wv);
+                for ky in ky0..ky1 {
+                    let iy = (oy * stride + ky).saturating_sub(pad);
+                    for kx in kx0..kx1 {
+                        let ix = (ox * stride + kx).saturating_sub(pad);
+                        let xv = input.get((iy * iw + ix) * ch + c).copied().unwrap_or(0);
+                        let wv = w.get((ky * kw + kx) * ch + c).copied().unwrap_or(0);
+                        acc = acc.wrapping_add(i32::from(xv) * i32::from(wv));
                     }
                 }
-                if let Some(o) = output.get_mut((oy * ow + ox) * ch + c) {
-                    *o = finish(acc, p, c);
+                if border {
+                    let mut padded = 0_i32;
+                    for ky in 0..kh {
+                        for kx in 0..kw {
+                            if ky < ky0 || ky >= ky1 || kx < kx0 || kx >= kx1 {
+                                padded +=
+                                    i32::from(w.get((ky * kw + kx) * ch + c).copied().unwrap_or(0));
+                            }
+                        }
+                    }
+                    acc = acc.wrapping_add(zp.wrapping_mul(padded));
                 }
+                *o = finish(acc, p, c);
             }
         }
     }

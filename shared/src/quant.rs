@@ -45,9 +45,10 @@ pub fn saturating_rounding_doubling_high_mul(a: i32, b: i32) -> i32 {
 #[inline(always)]
 pub fn rounding_divide_by_pot(x: i32, exponent: u32) -> i32 {
     let exponent = if exponent > 31 { 31 } else { exponent };
-    let mask: i64 = (1_i64 << exponent) - 1;
-    let remainder = i64::from(x) & mask;
-    let threshold = (mask >> 1) + i64::from(x < 0);
+    // All in 32 bits (cheap on every core): the mask is at most 2^31 - 1.
+    let mask = (1_u32 << exponent).wrapping_sub(1) as i32;
+    let remainder = x & mask;
+    let threshold = (mask >> 1) + i32::from(x < 0);
     (x >> exponent) + i32::from(remainder > threshold)
 }
 

@@ -63,6 +63,8 @@ pub struct Student<'a> {
     layer_count: u16,
     /// Lengths of the two ping-pong halves of the scratch buffer.
     halves: [u32; 2],
+    /// Length of the convolution patch region after the halves (largest conv receptive field).
+    patch: u32,
     footprint: Footprint,
 }
 
@@ -293,6 +295,7 @@ impl<'a> Student<'a> {
             layers,
             layer_count,
             halves: [0, 0],
+            patch: 0,
             footprint: Footprint::default(),
         };
         let mut shape = meta.input_shape;
@@ -307,6 +310,11 @@ impl<'a> Student<'a> {
             macs = macs.saturating_add(layer_macs);
             weight_bytes =
                 weight_bytes.saturating_add(layer.params().map_or(0, |p| p.byte_len() as u64));
+            if let Layer::Conv2d(c) = &layer {
+                student.patch = student
+                    .patch
+                    .max(len32(kernels::conv2d_patch_len(c, shape)));
+            }
             if !matches!(layer, Layer::Flatten) {
                 student.halves[parity] = student.halves[parity].max(len32(out.len()));
                 parity ^= 1;
@@ -325,7 +333,8 @@ impl<'a> Student<'a> {
                 classes: meta.classes,
             });
         }
-        let scratch = u64::from(student.halves[0]) + u64::from(student.halves[1]);
+        let scratch =
+            u64::from(student.halves[0]) + u64::from(student.halves[1]) + u64::from(student.patch);
         student.footprint = Footprint {
             weight_bytes: u32::try_from(weight_bytes).map_err(|_| Error::Overflow)?,
             scratch_bytes: u32::try_from(scratch).map_err(|_| Error::Overflow)?,
@@ -363,7 +372,8 @@ impl<'a> Student<'a> {
     }
 
     /// Exact length of the scratch buffer [`Student::run`] needs: two ping-pong halves, one for
-    /// the outputs of even-numbered layers, one for odd (flatten layers move no data).
+    /// the outputs of even-numbered layers, one for odd (flatten layers move no data), then room
+    /// for the largest convolution receptive field (`kh * kw * in_channels`).
     pub fn scratch_len(&self) -> usize {
         self.footprint.scratch_bytes as usize
     }
@@ -433,9 +443,8 @@ impl<'a> Student<'a> {
                 got: len32(logits.len()),
             });
         }
-        let (half_a, half_b) = scratch.split_at_mut(self.halves[0] as usize);
-        let halves: [&mut [i8]; 2] = [half_a, half_b];
-        let [a, b] = halves;
+        let (a, rest) = scratch.split_at_mut(self.halves[0] as usize);
+        let (b, patch) = rest.split_at_mut(self.halves[1] as usize);
         // Where the current activation lives: 0 = input, 1 = half a, 2 = half b; and its length.
         let mut src = 0_u8;
         let mut len = input.len();
@@ -468,7 +477,9 @@ impl<'a> Student<'a> {
             })?;
             match &layer {
                 Layer::Dense(d) => kernels::dense(d, x, y),
-                Layer::Conv2d(c) => kernels::conv2d(c, shape, act.zero_point, x, out_shape, y),
+                Layer::Conv2d(c) => {
+                    kernels::conv2d(c, shape, act.zero_point, x, out_shape, patch, y)
+                }
                 Layer::DepthwiseConv2d(c) => {
                     kernels::depthwise_conv2d(c, shape, act.zero_point, x, out_shape, y)
                 }

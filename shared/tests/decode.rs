@@ -48,8 +48,9 @@ fn tiny_student_decodes_and_runs_like_chained_kernels() {
     assert_eq!(s.meta().name, "tiny");
     assert_eq!(s.layer_count(), 4);
     assert_eq!((s.input_len(), s.classes()), (16, 3));
-    // conv writes 32 to half A, pool 8 to half B, flatten moves nothing, dense 3 to half A.
-    assert_eq!(s.scratch_len(), 32 + 8);
+    // conv writes 32 to half A, pool 8 to half B, flatten moves nothing, dense 3 to half A;
+    // the conv's 3x3x1 receptive field needs a 9-value patch.
+    assert_eq!(s.scratch_len(), 32 + 8 + 9);
     let fp = s.footprint();
     assert_eq!(fp.macs, 4 * 4 * 2 * 9 + 8 * 3);
     assert_eq!(fp.weight_bytes, (18 + 2 * 13) + (24 + 3 * 13));
@@ -73,6 +74,7 @@ fn tiny_student_decodes_and_runs_like_chained_kernels() {
         -3,
         &input,
         Shape::new(4, 4, 2),
+        &mut [0i8; 9],
         &mut a,
     );
     let mut b = vec![0i8; 8];
@@ -112,8 +114,8 @@ fn buffers_must_be_big_enough() {
     assert_eq!(
         s.run(&input, &mut small, &mut logits),
         Err(Error::BufferSize {
-            needed: 40,
-            got: 39
+            needed: 49,
+            got: 48
         })
     );
     let mut scratch = vec![0i8; s.scratch_len()];

@@ -72,7 +72,8 @@ proptest! {
         let out_shape = Shape::new(oh as u16, ow as u16, oc as u16);
         let mut got = vec![0i8; oh * ow * oc];
         let mut want = vec![0i8; oh * ow * oc];
-        kernels::conv2d(&layer, in_shape, zp_in, &x, out_shape, &mut got);
+        let mut patch = vec![0i8; kernels::conv2d_patch_len(&layer, in_shape)];
+        kernels::conv2d(&layer, in_shape, zp_in, &x, out_shape, &mut patch, &mut got);
         reference::conv2d(&layer, in_shape, act(s_in, zp_in), &x, out_shape, &mut want);
         prop_assert!(max_abs_diff(&got, &want) <= 1, "kernel {got:?} reference {want:?}");
     }
