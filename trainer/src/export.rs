@@ -47,6 +47,8 @@ pub enum ExportError {
     Golden(minnow_core::Error),
     #[error("calibration set: {0}")]
     Calibration(String),
+    #[error("{0}")]
+    Config(String),
     #[error("writing the export: {0}")]
     Write(#[from] ReportError),
 }
@@ -271,6 +273,141 @@ pub fn export(
     Ok((artifacts, paths))
 }
 
+/// Arguments of `minnow export RUN_DIR`: reads the run's `student.float.json` and
+/// `config.toml` (data and split), calibrates on the training split, evaluates on the test
+/// split, and writes the artefacts into the run folder (or `--out`).
+#[derive(Debug, Clone, clap::Args)]
+pub struct ExportArgs {
+    /// Run folder of a distilled student (student.float.json, config.toml).
+    pub run_dir: PathBuf,
+    /// The float student (default: RUN_DIR/student.float.json).
+    #[arg(long, value_name = "FILE")]
+    pub student: Option<PathBuf>,
+    /// Where to write student.minnow, golden.mngv, report.json, report.md (default: RUN_DIR).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Most golden vectors to embed in the firmware (they take flash: input + classes + 2
+    /// bytes each).
+    #[arg(long, default_value_t = DEFAULT_GOLDEN_COUNT)]
+    pub golden: usize,
+    /// Flash budget for the student blob, e.g. 32k, 256K, 1M, 16384.
+    #[arg(long, value_name = "SIZE", value_parser = budget::parse_size_arg)]
+    pub max_flash: Option<u64>,
+    /// RAM budget for scratch + input + logits, e.g. 8K, 16384.
+    #[arg(long, value_name = "SIZE", value_parser = budget::parse_size_arg)]
+    pub max_ram: Option<u64>,
+    /// Calibrate activation ranges on a two-sided percentile (e.g. 99.99) instead of min/max.
+    #[arg(long, value_name = "PERCENT")]
+    pub percentile: Option<f64>,
+    /// Calibrate on at most this many training samples.
+    #[arg(long, default_value_t = 1000)]
+    pub calibration_samples: usize,
+    /// The teacher's predicted class of every test sample, as a JSON array (for the teacher
+    /// columns of the report and the golden vectors).
+    #[arg(long, value_name = "FILE")]
+    pub teacher_predictions: Option<PathBuf>,
+}
+
+/// The data of a run folder: `(calibration = training split, test split)`, from the data and
+/// split settings of its `config.toml` (a teacher's or a student's).
+pub fn run_data(config_toml: &Path) -> Result<(Dataset, Dataset), ExportError> {
+    let cfg_err = |e: String| ExportError::Config(format!("{}: {e}", config_toml.display()));
+    let text = std::fs::read_to_string(config_toml).map_err(|e| cfg_err(e.to_string()))?;
+    let table: toml::Table = toml::from_str(&text).map_err(|e| cfg_err(e.to_string()))?;
+    let mut data_table = toml::Table::new();
+    for key in [
+        "data",
+        "val_fraction",
+        "test_fraction",
+        "split_seed",
+        "train_limit",
+    ] {
+        if let Some(v) = table.get(key) {
+            data_table.insert(key.to_owned(), v.clone());
+        }
+    }
+    let dc: crate::config::DataConfig = data_table
+        .try_into()
+        .map_err(|e: toml::de::Error| cfg_err(e.to_string()))?;
+    let data = crate::data::load(&dc.data).map_err(|e| cfg_err(e.to_string()))?;
+    let s = crate::data::split(&data, dc.val_fraction, dc.test_fraction, dc.split_seed)
+        .map_err(|e| cfg_err(e.to_string()))?;
+    let mut train = s.train;
+    if let Some(n) = dc.train_limit {
+        let idx: Vec<usize> = (0..n.min(train.len())).collect();
+        train = train.subset(&idx);
+    }
+    Ok((train, s.test))
+}
+
+/// Runs `minnow export` and prints a summary to stderr.
+pub fn run_export(args: &ExportArgs) -> Result<(Artifacts, ExportPaths), ExportError> {
+    let student_path = args
+        .student
+        .clone()
+        .unwrap_or_else(|| args.run_dir.join("student.float.json"));
+    let read = |p: &Path| {
+        std::fs::read(p).map_err(|e| ExportError::Config(format!("{}: {e}", p.display())))
+    };
+    let student: FloatStudent = serde_json::from_slice(&read(&student_path)?).map_err(|e| {
+        ExportError::Config(format!(
+            "{}: not a float student: {e}",
+            student_path.display()
+        ))
+    })?;
+    let (calibration, test) = run_data(&args.run_dir.join("config.toml"))?;
+    let teacher: Option<Vec<u8>> = match &args.teacher_predictions {
+        Some(p) => Some(serde_json::from_slice(&read(p)?).map_err(|e| {
+            ExportError::Config(format!(
+                "{}: expected a JSON array of classes: {e}",
+                p.display()
+            ))
+        })?),
+        None => None,
+    };
+    let opts = ExportOptions {
+        quantize: QuantizeOptions {
+            calibration: args
+                .percentile
+                .map_or(Calibration::MinMax, Calibration::Percentile),
+            max_calibration_samples: args.calibration_samples,
+        },
+        golden_count: args.golden,
+        budget: Budget {
+            max_flash: args.max_flash,
+            max_ram: args.max_ram,
+        },
+    };
+    let inputs = ExportInputs {
+        student: &student,
+        calibration: &calibration,
+        test: &test,
+        teacher_predictions: teacher.as_deref(),
+    };
+    let out = args.out.clone().unwrap_or_else(|| args.run_dir.clone());
+    let (art, paths) = export(&out, &inputs, &opts)?;
+    let r = &art.report;
+    eprintln!(
+        "export: float {:.2}%, int8 {:.2}% on {} test samples (int8/float agreement {:.2}%, logits cosine {:.6})",
+        100.0 * r.student_float.accuracy,
+        100.0 * r.student_int8.accuracy,
+        r.data.test_samples,
+        100.0 * r.student_int8.float_agreement,
+        r.student_int8.cosine
+    );
+    eprintln!(
+        "export: blob {} B (params {} B), RAM {} B, {} MACs; {} golden vectors ({} B) -> {}",
+        r.footprint.blob_bytes,
+        r.footprint.weight_bytes,
+        r.footprint.ram_bytes,
+        r.footprint.macs,
+        r.footprint.golden_vectors,
+        r.footprint.golden_bytes,
+        out.display()
+    );
+    Ok((art, paths))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -434,11 +571,11 @@ mod tests {
         assert_eq!(g.len(), DEFAULT_GOLDEN_COUNT.min(splits.test.len()));
         let mut scratch = vec![0_i8; s.scratch_len()];
         let mut logits = vec![0_i8; 10];
-        for i in 0..g.len() {
+        for (i, &t) in teacher.iter().enumerate().take(g.len()) {
             s.run(g.input(i).expect("input"), &mut scratch, &mut logits)
                 .expect("runs");
             assert_eq!(&logits[..], g.expected(i).expect("expected"), "vector {i}");
-            assert_eq!(g.teacher_class(i).expect("teacher"), teacher[i]);
+            assert_eq!(g.teacher_class(i).expect("teacher"), t);
         }
         let labels = splits.test.labels.as_deref().expect("labels");
         let mut x = vec![0_i8; 64];
@@ -486,6 +623,49 @@ mod tests {
             report.footprint.scratch_bytes + 74
         );
         assert!(report.device.is_none());
+    }
+
+    #[test]
+    fn export_run_folder_with_budgets() {
+        let dir = tempfile::tempdir().expect("run dir");
+        let config = "val_fraction = 0.1\ntest_fraction = 0.2\nsplit_seed = 7\nepochs = 3\n\n[data]\nkind = \"digits\"\n";
+        std::fs::write(dir.path().join("config.toml"), config).expect("config");
+        let (train, test) = run_data(&dir.path().join("config.toml")).expect("data");
+        assert_eq!((train.len(), test.len()), (1258, 359));
+        let norm = Normalization::fit(&train).expect("norm");
+        let student = train_digits_mlp(&train, norm, 3);
+        let json = serde_json::to_vec(&student).expect("json");
+        std::fs::write(dir.path().join("student.float.json"), json).expect("student");
+        std::fs::write(
+            dir.path().join("teacher.json"),
+            serde_json::to_vec(&vec![0_u8; 359]).expect("t"),
+        )
+        .expect("teacher");
+        let mut args = ExportArgs {
+            run_dir: dir.path().to_owned(),
+            student: None,
+            out: None,
+            golden: 50,
+            max_flash: Some(budget::parse_size("1k").expect("size")),
+            max_ram: None,
+            percentile: Some(99.99),
+            calibration_samples: 500,
+            teacher_predictions: Some(dir.path().join("teacher.json")),
+        };
+        let e = run_export(&args).expect_err("1k flash is too small");
+        assert!(e.to_string().contains("over the budget of 1024"), "{e}");
+        assert_eq!(
+            files_in(dir.path()),
+            ["config.toml", "student.float.json", "teacher.json"]
+        );
+        args.max_flash = Some(budget::parse_size("32k").expect("size"));
+        args.max_ram = Some(budget::parse_size("16K").expect("size"));
+        let (art, _) = run_export(&args).expect("export");
+        assert_eq!(files_in(dir.path()).len(), 7);
+        assert_eq!(art.report.data.calibration_samples, 500);
+        assert_eq!(art.report.data.percentile, Some(99.99));
+        assert_eq!(art.report.footprint.golden_vectors, 50);
+        assert!(art.report.teacher.accuracy.is_some());
     }
 
     #[test]
