@@ -397,24 +397,14 @@ pub fn write_cache(
     provenance: &Provenance,
 ) -> Result<(), CacheError> {
     let npy = encode(path, logits, classes, dtype)?;
-    let sidecar = Sidecar {
-        format: SIDECAR_FORMAT.into(),
-        format_version: SIDECAR_VERSION,
-        n: logits.len() / classes,
+    let sidecar = Sidecar::new(
+        logits.len() / classes,
         classes,
-        dtype: dtype.descr().into(),
-        values: VALUES.into(),
-        note: TEMPERATURE_NOTE.into(),
-        data_fingerprint: provenance.data_fingerprint.clone(),
-        teacher_fingerprint: provenance.teacher_fingerprint.clone(),
-        producer: provenance.producer.clone(),
-        writer: concat!("minnow ", env!("CARGO_PKG_VERSION")).into(),
-        npy_sha256: hex_sha256(&npy),
-        created_unix_s: now_unix_s(),
-    };
+        dtype,
+        provenance,
+        hex_sha256(&npy),
+    );
     let json_path = sidecar_path(path);
-    let mut json = serde_json::to_vec_pretty(&sidecar).expect("the sidecar serialises");
-    json.push(b'\n');
     match std::fs::remove_file(&json_path) {
         Ok(()) => {}
         Err(e) if e.kind() == io::ErrorKind::NotFound => {}
@@ -426,9 +416,41 @@ pub fn write_cache(
         }
     }
     write_atomic(path, &npy)?;
-    write_atomic(&json_path, &json)?;
+    write_atomic(&json_path, &sidecar.to_json())?;
     sync_dir(path);
     Ok(())
+}
+
+impl Sidecar {
+    fn new(
+        n: usize,
+        classes: usize,
+        dtype: LogitDtype,
+        provenance: &Provenance,
+        npy_sha256: String,
+    ) -> Self {
+        Sidecar {
+            format: SIDECAR_FORMAT.into(),
+            format_version: SIDECAR_VERSION,
+            n,
+            classes,
+            dtype: dtype.descr().into(),
+            values: VALUES.into(),
+            note: TEMPERATURE_NOTE.into(),
+            data_fingerprint: provenance.data_fingerprint.clone(),
+            teacher_fingerprint: provenance.teacher_fingerprint.clone(),
+            producer: provenance.producer.clone(),
+            writer: concat!("minnow ", env!("CARGO_PKG_VERSION")).into(),
+            npy_sha256,
+            created_unix_s: now_unix_s(),
+        }
+    }
+
+    fn to_json(&self) -> Vec<u8> {
+        let mut json = serde_json::to_vec_pretty(self).expect("the sidecar serialises");
+        json.push(b'\n');
+        json
+    }
 }
 
 /// A parsed NPY header.
@@ -881,8 +903,26 @@ impl LogitCache {
                 cached: sidecar.teacher_fingerprint,
             });
         }
+        cache.check_finite()?;
         cache.sidecar = Some(sidecar);
         Ok(cache)
+    }
+
+    /// Refuses NaN/inf anywhere in the array (other tools may have written it).
+    fn check_finite(&self) -> Result<(), CacheError> {
+        let mut row = vec![0.0; self.classes];
+        for i in 0..self.n {
+            Self::decode(self.dtype, self.row_bytes(i)?, &mut row);
+            if let Some((class, &value)) = row.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+                return Err(CacheError::NonFinite {
+                    path: self.path.clone(),
+                    row: i,
+                    class,
+                    value,
+                });
+            }
+        }
+        Ok(())
     }
 
     /// Opens logits computed elsewhere, without a sidecar: checks the NPY
@@ -897,6 +937,7 @@ impl LogitCache {
                 expected: expected_rows,
             });
         }
+        cache.check_finite()?;
         eprintln!(
             "warning: {}: using foreign teacher logits ({} x {} {}) with UNCHECKED provenance: nothing ties \
              them to this transfer set, its row order or a teacher; only the shape was checked",
@@ -905,6 +946,39 @@ impl LogitCache {
             cache.classes,
             cache.dtype
         );
+        Ok(cache)
+    }
+
+    /// Adopts foreign logits: checks them as [`LogitCache::open_foreign`]
+    /// does, then writes a sidecar (atomically) in which the caller vouches
+    /// for `provenance` — that the rows are this transfer set's, in its
+    /// order, from that teacher. From then on [`LogitCache::open`] checks
+    /// them like a cache minnow wrote; `producer` should say where the
+    /// logits came from (e.g. `"adopted: teacher.npy from the GPU box"`).
+    pub fn adopt_foreign(
+        path: &Path,
+        expected_rows: usize,
+        provenance: &Provenance,
+    ) -> Result<Self, CacheError> {
+        let mut cache = Self::map(path)?;
+        if cache.n != expected_rows {
+            return Err(CacheError::RowCount {
+                path: path.to_path_buf(),
+                rows: cache.n,
+                expected: expected_rows,
+            });
+        }
+        cache.check_finite()?;
+        let sidecar = Sidecar::new(
+            cache.n,
+            cache.classes,
+            cache.dtype,
+            provenance,
+            hex_sha256(&cache.map),
+        );
+        write_atomic(&sidecar_path(path), &sidecar.to_json())?;
+        sync_dir(path);
+        cache.sidecar = Some(sidecar);
         Ok(cache)
     }
 
@@ -1249,6 +1323,71 @@ mod tests {
         let err = LogitCache::open(&path, "data-a", None).expect_err("tampered");
         assert!(matches!(err, CacheError::SidecarMismatch { .. }), "{err:?}");
         assert!(err.to_string().contains("SHA-256"), "{err}");
+    }
+
+    #[test]
+    fn adopt_foreign_writes_a_checked_sidecar() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("np4.npy");
+        std::fs::write(&path, numpy_f4_bytes()).expect("write");
+        assert!(matches!(
+            LogitCache::open(&path, "data-a", None),
+            Err(CacheError::MissingSidecar { .. })
+        ));
+        assert!(matches!(
+            LogitCache::adopt_foreign(&path, 3, &prov("data-a", "teacher-a")),
+            Err(CacheError::RowCount {
+                rows: 2,
+                expected: 3,
+                ..
+            })
+        ));
+        assert!(!sidecar_path(&path).exists());
+        let adopted =
+            LogitCache::adopt_foreign(&path, 2, &prov("data-a", "teacher-a")).expect("adopt");
+        assert_eq!(
+            adopted.sidecar().expect("sidecar").npy_sha256,
+            hex_sha256(&numpy_f4_bytes())
+        );
+        let cache = LogitCache::open(&path, "data-a", Some("teacher-a")).expect("open");
+        assert_eq!(cache.rows(&[0, 1]).expect("rows"), NUMPY_VALUES);
+        assert!(matches!(
+            LogitCache::open(&path, "data-b", None),
+            Err(CacheError::Stale {
+                which: Fingerprint::Data,
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn foreign_non_finite_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("nan.npy");
+        let mut bytes = numpy_f2_bytes();
+        let at = bytes.len() - 2 * 2; // row 1, class 1
+        bytes[at..at + 2].copy_from_slice(&0x7e00u16.to_le_bytes()); // float16 NaN
+        std::fs::write(&path, &bytes).expect("write");
+        let err = LogitCache::open_foreign(&path, 2).expect_err("nan");
+        assert!(
+            matches!(
+                err,
+                CacheError::NonFinite {
+                    row: 1,
+                    class: 1,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        assert!(matches!(
+            LogitCache::adopt_foreign(&path, 2, &prov("d", "t")),
+            Err(CacheError::NonFinite {
+                row: 1,
+                class: 1,
+                ..
+            })
+        ));
     }
 
     #[test]
