@@ -7,6 +7,7 @@
 
 pub mod budget;
 pub mod cache;
+pub mod cli;
 pub mod config;
 pub mod data;
 pub mod error;

@@ -72,7 +72,9 @@ mod tests {
     use minnow_core::distill;
 
     fn device() -> Device {
-        Device::ndarray().autodiff()
+        crate::train::device(Default::default())
+            .expect("cpu device")
+            .autodiff()
     }
 
     fn random_logits(rng: &mut Rng, n: usize, scale: f32) -> Vec<f32> {
@@ -222,7 +224,7 @@ mod tests {
 
     #[test]
     fn hard_loss_and_ensemble_targets_match_reference() {
-        let dev = Device::ndarray();
+        let dev = crate::train::device(Default::default()).expect("cpu device");
         let (b, n) = (2, 4);
         let z = [1.0f32, -2.0, 0.5, 3.0, 0.0, 0.1, -0.3, 2.0];
         let labels = Tensor::<1, Int>::from_data(TensorData::new(vec![3i64, 1], [2]), &dev);

@@ -852,7 +852,7 @@ mod tests {
     /// `FloatStudent::forward` of the converted model equals burn's forward within 1e-4 on random
     /// inputs: checks every weight permutation (OIHW→OHWI, depthwise, CHW→HWC dense columns).
     fn check_conversion(spec: NetSpec, seed: u64) {
-        let dev = Device::ndarray();
+        let dev = crate::train::device(Default::default()).expect("cpu device");
         let mut model = Model::init(spec.clone(), seed, &dev).expect("init");
         // Non-zero biases so that their layout is checked too.
         for (i, l) in model.net.layers.iter_mut().enumerate() {
@@ -938,7 +938,7 @@ mod tests {
 
     #[test]
     fn record_round_trip_and_bias_raise() {
-        let dev = Device::ndarray();
+        let dev = crate::train::device(Default::default()).expect("cpu device");
         let spec =
             NetSpec::build(&arch(Arch::Cnn, &[8], &[4], false), [8, 8, 1], 10).expect("spec");
         let mut m = Model::init(spec.clone(), 9, &dev).expect("init");
