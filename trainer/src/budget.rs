@@ -105,7 +105,8 @@ pub fn usage(blob: &[u8]) -> Result<Usage, BudgetError> {
             largest_params = (i, layer.kind(), p);
         }
         let a = s.layer_shapes(i).map_or(0, |sh| sh.output.len() as u64);
-        if a > largest_activation.2 {
+        // Flatten moves no data: its "output" is its input's buffer.
+        if !matches!(layer, Layer::Flatten) && a > largest_activation.2 {
             largest_activation = (i, layer.kind(), a);
         }
     }
