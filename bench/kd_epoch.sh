@@ -14,6 +14,7 @@
 #   MINNOW_BENCH_ONLY     both (default) | minnow | pytorch
 #   MINNOW_BIN            command that runs minnow (default: cargo run --release -p minnow --)
 #   MINNOW_BENCH_LIMIT    train on the first N training samples only (a quick smoke test)
+#   OMP_WAIT_POLICY       PyTorch's OpenMP idle policy (default here: PASSIVE, see below)
 #
 # What is timed, on both sides: the epoch loop (shuffle, batch gather with jitter where on,
 # forward, loss, backward, Adam step) plus the validation forward pass that ends each epoch.
@@ -29,6 +30,12 @@
 # the CUDA build: ~3 GB of downloads, ~5.4 GB installed, about 2 minutes on a fast link; it runs
 # on the CPU without a GPU. The machine is shared: the load average is printed with the results,
 # and figures taken under load are not comparable with quiet-machine figures.
+#
+# OMP_WAIT_POLICY=PASSIVE: PyTorch's OpenMP threads spin-wait by default, which collapses when
+# the cores are shared. Measured here with load average ~3.5 on 2 cores, a 128x1200x1200 sgemm
+# ran at 70 GFLOP/s on 1 thread, 16 on 2 threads (default policy) and 62 on 2 threads with
+# PASSIVE. minnow's thread pool (rayon) sleeps when idle, so PASSIVE is the like-for-like
+# setting; set OMP_WAIT_POLICY=ACTIVE to measure PyTorch's default on a quiet machine.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -38,6 +45,7 @@ OUT="${MINNOW_BENCH_OUT:-$ROOT/bench/out/$(date +%Y%m%d-%H%M%S)}"
 THREADS="${MINNOW_BENCH_THREADS:-$(nproc)}"
 ONLY="${MINNOW_BENCH_ONLY:-both}"
 VENV="$ROOT/bench/.venv"
+export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
 read -r -a MINNOW <<<"${MINNOW_BIN:-cargo run --quiet --release -p minnow --}"
 
 # The settings both sides use.
@@ -63,7 +71,7 @@ torch_half() {
         python3 -m venv "$VENV"
         "$VENV/bin/pip" install --quiet --progress-bar off torch numpy
     fi
-    echo "pytorch: load average before $(loadavg)" >&2
+    echo "pytorch: OMP_WAIT_POLICY=$OMP_WAIT_POLICY, load average before $(loadavg)" >&2
     "$VENV/bin/python" "$ROOT/bench/torch_kd.py" --mnist "$MNIST" --threads "$THREADS" \
         --batch "$BATCH" --lr "$LR" --temperature "$T" --alpha 1.0 --weight-decay 0 \
         --teacher-dropout 0 --live-jitter "$LIVE_JITTER" --val-fraction "$VAL" \
@@ -172,7 +180,7 @@ for phase, desc in what.items():
     print(fmt.format(phase, desc, n, cell(ms), cell(ts), ratio))
 if t:
     any_t = next(iter(t.values()))
-    print(f"\nPyTorch {any_t.get('torch')} with {any_t.get('threads')} threads; {cores} cores; batch 128, Adam 1e-3; one epoch each.")
+    print(f"\nPyTorch {any_t.get('torch')} with {any_t.get('threads')} threads (OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')}); {cores} cores; batch 128, Adam 1e-3; one epoch each.")
     if "kd-cached" in t:
         print(f"PyTorch teacher pass to fill the cache (untimed above): {t['kd-cached'].get('cache_seconds')} s")
 if not m:

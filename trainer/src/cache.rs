@@ -351,11 +351,14 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), CacheError> {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".minnow-cache-")
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(io_err(path))?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".minnow-cache-").suffix(".tmp");
+    // tempfile creates 0600 files; a cache is an ordinary artifact that
+    // other users and tools read: ask for 0666 and let the umask decide, as
+    // `File::create` does.
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    let mut tmp = builder.tempfile_in(dir).map_err(io_err(path))?;
     tmp.write_all(bytes).map_err(io_err(path))?;
     tmp.as_file().sync_all().map_err(io_err(path))?;
     tmp.persist(path).map_err(|e| CacheError::Io {
@@ -1169,6 +1172,18 @@ mod tests {
         // The file is exactly header + data, data 64-byte aligned.
         let bytes = read_all(&path).expect("read");
         assert_eq!(bytes.len(), 128 + 37 * 10 * 4);
+        // Ordinary file permissions (as File::create gives), not tempfile's 0600.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let reference = dir.path().join("reference");
+            std::fs::write(&reference, b"x").expect("reference file");
+            let mode =
+                |p: &Path| std::fs::metadata(p).expect("metadata").permissions().mode() & 0o777;
+            assert_eq!(mode(&path), mode(&reference));
+            assert_eq!(mode(&sidecar_path(&path)), mode(&reference));
+            std::fs::remove_file(&reference).expect("rm reference");
+        }
         // No temp files left behind.
         let names: Vec<_> = std::fs::read_dir(dir.path())
             .expect("ls")
