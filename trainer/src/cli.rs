@@ -87,6 +87,12 @@ pub enum Command {
     /// Quantize a distilled student to int8, evaluate it through minnow-core and write
     /// student.minnow, golden.mngv, report.json and report.md into its run folder.
     Export(crate::export::ExportArgs),
+    /// Build the firmware for a run's int8 student, run it in QEMU (or print the probe-rs
+    /// commands for a board) and write the device results into report.json.
+    Verify(crate::verify::VerifyArgs),
+    /// The whole chain: train a teacher, distil, quantize, export, verify on a Cortex-M in
+    /// QEMU, and print one summary table (built-in digits data by default).
+    Run(crate::pipeline::RunArgs),
 }
 
 /// Data selection, shared by all training commands. At most one source; default: built-in digits.
@@ -116,7 +122,7 @@ pub struct DataArgs {
 }
 
 impl DataArgs {
-    fn spec(&self) -> Result<Option<crate::data::DataSpec>> {
+    pub(crate) fn spec(&self) -> Result<Option<crate::data::DataSpec>> {
         use crate::data::DataSpec;
         let shape = match &self.shape {
             Some(s) => Some(
@@ -403,6 +409,8 @@ pub fn execute(cli: Cli) -> Result<()> {
                 message: e.to_string(),
             })?;
         }
+        Command::Verify(a) => crate::verify::run(&a)?,
+        Command::Run(a) => crate::pipeline::run_command(&a)?,
     }
     Ok(())
 }

@@ -17,10 +17,12 @@ pub mod float_model;
 pub mod loss;
 pub mod metrics;
 pub mod model;
+pub mod pipeline;
 pub mod plot;
 pub mod quantize;
 pub mod report;
 pub mod train;
+pub mod verify;
 
 pub use config::{DistillConfig, TeacherConfig};
 pub use error::{Error, Result};
