@@ -278,3 +278,13 @@ fn macs_beyond_u32_are_overflow() {
     s.classes = 9216;
     assert_eq!(decode(&s.encode()), Err(Error::Overflow));
 }
+
+#[test]
+fn scratch_sizing_example() {
+    let blob = minnow_fuzz::conv_student().encode();
+    assert_eq!(Student::decode(&blob).unwrap().scratch_len(), 144 + 36 + 18);
+    let blob = minnow_fuzz::mlp_student().encode();
+    assert_eq!(Student::decode(&blob).unwrap().scratch_len(), 8 + 8 + 3);
+    let blob = tiny_student().encode();
+    assert_eq!(Student::decode(&blob).unwrap().scratch_len(), 2);
+}
