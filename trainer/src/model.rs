@@ -11,7 +11,7 @@
 //! All randomness (initial weights, dropout masks) comes from [`Rng`], seeded by the caller, so
 //! training is reproducible regardless of burn's global RNG or test threads running in parallel.
 
-use burn::module::{Module, Param};
+use burn::module::{Module, Param, ParamId};
 use burn::tensor::module::{avg_pool2d, conv2d, linear, max_pool2d};
 use burn::tensor::ops::{AvgPoolOptions, ConvOptions, MaxPoolOptions};
 use burn::tensor::{Device, Tensor, TensorData};
@@ -368,8 +368,17 @@ pub struct Model {
     pub net: Net,
 }
 
-fn param<const D: usize>(values: Vec<f32>, shape: [usize; D], device: &Device) -> Param<Tensor<D>> {
-    Param::from_tensor(Tensor::from_data(TensorData::new(values, shape), device))
+/// A parameter with a deterministic id. burn's default ids are random, and records store them,
+/// so random ids would make two runs with the same seed write different bytes.
+fn param<const D: usize>(
+    id: u64,
+    values: Vec<f32>,
+    shape: [usize; D],
+    device: &Device,
+) -> Param<Tensor<D>> {
+    let mut p = Param::from_tensor(Tensor::from_data(TensorData::new(values, shape), device));
+    p.id = ParamId::from(id);
+    p
 }
 
 fn uniform_vec(rng: &mut Rng, n: usize, bound: f32) -> Vec<f32> {
@@ -419,19 +428,22 @@ impl Model {
         let mut rng = Rng::stream(seed, 0x1417);
         let mut prev = Shp::Spatial(spec.input_shape);
         let mut layers = Vec::with_capacity(spec.layers.len());
-        for (l, s) in spec.layers.iter().zip(&shapes) {
+        for (i, (l, s)) in spec.layers.iter().zip(&shapes).enumerate() {
+            // Ids 2i+1 (weights) and 2i+2 (bias) of layer i.
+            let (wid, bid) = (2 * i as u64 + 1, 2 * i as u64 + 2);
             let gain = |act: Act| if act == Act::None { 3.0f32 } else { 6.0 };
             let lp = match (*l, prev) {
                 (LayerSpec::Dense { out, act }, Shp::Flat(inp)) => {
                     let bound = (gain(act) / inp as f32).sqrt();
                     LayerParams {
                         w2: Some(param(
+                            wid,
                             uniform_vec(&mut rng, inp * out, bound),
                             [inp, out],
                             device,
                         )),
                         w4: None,
-                        bias: Some(param(vec![0.0; out], [out], device)),
+                        bias: Some(param(bid, vec![0.0; out], [out], device)),
                     }
                 }
                 (
@@ -445,11 +457,12 @@ impl Model {
                     LayerParams {
                         w2: None,
                         w4: Some(param(
+                            wid,
                             uniform_vec(&mut rng, out * fan_in, bound),
                             [out, c, kernel, kernel],
                             device,
                         )),
-                        bias: Some(param(vec![0.0; out], [out], device)),
+                        bias: Some(param(bid, vec![0.0; out], [out], device)),
                     }
                 }
                 (LayerSpec::Depthwise { kernel, act, .. }, Shp::Spatial([_, _, c])) => {
@@ -457,11 +470,12 @@ impl Model {
                     LayerParams {
                         w2: None,
                         w4: Some(param(
+                            wid,
                             uniform_vec(&mut rng, c * kernel * kernel, bound),
                             [c, 1, kernel, kernel],
                             device,
                         )),
-                        bias: Some(param(vec![0.0; c], [c], device)),
+                        bias: Some(param(bid, vec![0.0; c], [c], device)),
                     }
                 }
                 _ => LayerParams {

@@ -1,0 +1,475 @@
+//! Journeys a user takes, end to end, on the built-in digits data:
+//!
+//! * the default `minnow run` (teacher -> student -> int8 -> firmware in QEMU) with its report
+//!   checked against floors and against the documented shape (docs/report.md);
+//! * a training run killed mid-way and resumed ends with the same weights as an uninterrupted one;
+//! * corrupt inputs at each stage fail with an error naming the file, leaving no partial outputs.
+//!
+//! QEMU and the thumb toolchain are needed for the device steps; without them those steps are
+//! skipped with a printed reason, and `MINNOW_REQUIRE_QEMU=1` (set by scripts/test.sh) turns a
+//! missing tool into a failure.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use minnow::config::TeacherConfig;
+use minnow::pipeline::{self, RunConfig};
+use serde_json::Value;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent")
+        .to_path_buf()
+}
+
+/// Whether the firmware can be built and run here; prints why not.
+fn qemu_available() -> bool {
+    let toolchain = Command::new(repo().join("scripts/thumb-toolchain.sh"))
+        .args(["--check", "thumbv7em-none-eabihf"])
+        .status()
+        .is_ok_and(|s| s.success());
+    let qemu = Command::new("qemu-system-arm")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if toolchain && qemu {
+        return true;
+    }
+    let why = "device steps skipped: thumb toolchain or qemu-system-arm missing (scripts/thumb-toolchain.sh --install)";
+    assert!(std::env::var_os("MINNOW_REQUIRE_QEMU").is_none(), "{why}");
+    eprintln!("{why}");
+    false
+}
+
+fn quick_run_config(out: &Path, core: &str) -> RunConfig {
+    // Resolved exactly as the CLI resolves `minnow run --out OUT --core CORE --quiet`.
+    let args = minnow::pipeline::RunArgs {
+        data: Default::default(),
+        config: None,
+        out: Some(out.to_owned()),
+        seed: None,
+        teacher_epochs: None,
+        student_epochs: None,
+        student_hidden: None,
+        temperature: None,
+        soft_weight: None,
+        hard_weight: None,
+        golden: None,
+        max_flash: None,
+        max_ram: None,
+        core: Some(core.to_owned()),
+        quiet: true,
+    };
+    args.resolve().expect("default run config resolves")
+}
+
+/// Every object key in a JSON value, as dotted paths (array elements share their parent's path).
+fn key_paths(v: &Value, prefix: &str, out: &mut BTreeSet<String>) {
+    match v {
+        Value::Object(map) => {
+            for (k, child) in map {
+                let path = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                out.insert(path.clone());
+                key_paths(child, &path, out);
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|i| key_paths(i, prefix, out)),
+        _ => {}
+    }
+}
+
+/// The key names docs/report.md documents in its annotated example (commented lines included,
+/// so the `device` section's keys count).
+fn documented_keys() -> BTreeSet<String> {
+    let doc = std::fs::read_to_string(repo().join("docs/report.md")).expect("docs/report.md");
+    let block = doc
+        .split("```jsonc")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("docs/report.md has a ```jsonc example");
+    let mut keys = BTreeSet::new();
+    for line in block.lines() {
+        let line = line.trim_start_matches([' ', '/']);
+        if let Some(rest) = line.strip_prefix('"')
+            && let Some((key, after)) = rest.split_once('"')
+            && after.trim_start().starts_with(':')
+        {
+            keys.insert(key.to_owned());
+        }
+    }
+    keys
+}
+
+#[test]
+fn default_run_end_to_end() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let device = qemu_available();
+    let cfg = quick_run_config(dir.path(), if device { "m4" } else { "none" });
+    let started = Instant::now();
+    let outcome = pipeline::run(&cfg).expect("minnow run succeeds on digits");
+    eprintln!("default run took {:.1}s", started.elapsed().as_secs_f64());
+    let table = pipeline::summary_table(&outcome);
+    eprintln!("{table}");
+
+    for f in [
+        "config.toml",
+        "teacher_predictions.json",
+        "student.minnow",
+        "golden.mngv",
+        "report.json",
+        "report.md",
+        "teacher/config.toml",
+        "teacher/teacher.bpk",
+        "teacher/metrics.jsonl",
+        "teacher/curves.svg",
+        "teacher/checkpoint.bin",
+        "student/student.float.json",
+        "student/metrics.jsonl",
+        "student/curves.png",
+    ] {
+        assert!(
+            dir.path().join(f).is_file(),
+            "{f} missing from the run folder"
+        );
+    }
+
+    let r = &outcome.report;
+    // Floors with margin below what the default run measures (teacher ~97.8%, student ~96.4%).
+    let teacher = r
+        .teacher
+        .accuracy
+        .expect("the run computes teacher predictions");
+    assert!(teacher > 0.94, "teacher accuracy {teacher}");
+    assert!(
+        r.student_float.accuracy > 0.92,
+        "float student {}",
+        r.student_float.accuracy
+    );
+    assert!(
+        r.student_int8.accuracy > 0.92,
+        "int8 student {}",
+        r.student_int8.accuracy
+    );
+    assert!(
+        (r.student_int8.accuracy - r.student_float.accuracy).abs() <= 0.01,
+        "int8 {} vs float {}",
+        r.student_int8.accuracy,
+        r.student_float.accuracy
+    );
+    assert!(r.student_int8.teacher_agreement.expect("teacher known") > 0.93);
+
+    // The host's int8 accuracy is minnow-core's: re-run the exported blob here.
+    let blob = std::fs::read(dir.path().join("student.minnow")).expect("blob");
+    let golden = std::fs::read(dir.path().join("golden.mngv")).expect("golden");
+    let s = minnow_core::Student::decode(&blob).expect("exported blob decodes");
+    let g = minnow_core::GoldenVectors::decode(&golden).expect("golden decodes");
+    let mut scratch = vec![0i8; s.scratch_len()];
+    let mut logits = vec![0i8; s.classes()];
+    for i in 0..g.len() {
+        s.run(g.input(i).expect("input"), &mut scratch, &mut logits)
+            .expect("runs");
+        assert_eq!(&logits[..], g.expected(i).expect("expected"), "vector {i}");
+    }
+
+    if device {
+        let d = r.device.as_ref().expect("verify filled the device section");
+        assert_eq!(d.mismatches, 0, "device differs from host");
+        assert_eq!(d.vectors, g.len() as u64);
+        assert!(d.accuracy > 0.92);
+        assert!(d.instructions_per_inference.is_some_and(|n| n > 1000));
+        assert!(d.flash_bytes > blob.len() as u64 && d.ram_bytes > 0);
+        assert!(table.contains("yes (0 mismatches"), "{table}");
+    }
+
+    // report.json has the documented shape: every key it has is documented, and (with the
+    // device section) every documented key is there; the issue's required keys are numbers.
+    let json: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("report.json")).expect("report"))
+            .expect("report.json is JSON");
+    let mut paths = BTreeSet::new();
+    key_paths(&json, "", &mut paths);
+    let names: BTreeSet<String> = paths
+        .iter()
+        .map(|p| p.rsplit('.').next().unwrap_or(p).to_owned())
+        .collect();
+    let documented = documented_keys();
+    let undocumented: Vec<&String> = names.difference(&documented).collect();
+    assert!(
+        undocumented.is_empty(),
+        "report.json keys missing from docs/report.md: {undocumented:?}"
+    );
+    if device {
+        let absent: Vec<&String> = documented.difference(&names).collect();
+        assert!(
+            absent.is_empty(),
+            "documented keys absent from report.json: {absent:?}"
+        );
+    }
+    let mut required = vec![
+        "/teacher/accuracy",
+        "/student_float/accuracy",
+        "/student_int8/accuracy",
+        "/student_int8/teacher_agreement",
+        "/footprint/weight_bytes",
+        "/footprint/scratch_bytes",
+        "/footprint/macs",
+    ];
+    if device {
+        required.extend([
+            "/device/vectors",
+            "/device/mismatches",
+            "/device/accuracy",
+            "/device/teacher_agreement",
+            "/device/instructions_per_inference",
+            "/device/instructions_per_mac",
+            "/device/flash_bytes",
+            "/device/ram_bytes",
+        ]);
+        assert!(json.pointer("/device/core").is_some_and(Value::is_string));
+    }
+    for p in required {
+        assert!(
+            json.pointer(p).is_some_and(Value::is_number),
+            "{p} is not a number in report.json"
+        );
+    }
+}
+
+/// Helper process for `resume_after_kill_matches_uninterrupted`: trains a teacher into
+/// `$MINNOW_JOURNEY_DIR` until it is killed. Not a test on its own.
+#[test]
+#[ignore = "run as a child process by resume_after_kill_matches_uninterrupted"]
+fn child_trains_until_killed() {
+    let dir = std::env::var_os("MINNOW_JOURNEY_DIR").expect("MINNOW_JOURNEY_DIR");
+    minnow::train_teacher(&resume_config(Path::new(&dir))).expect("trains");
+}
+
+fn resume_config(out: &Path) -> TeacherConfig {
+    TeacherConfig {
+        out: out.to_owned(),
+        epochs: 150,
+        hidden: vec![64],
+        quiet: true,
+        ..TeacherConfig::default()
+    }
+}
+
+#[test]
+fn resume_after_kill_matches_uninterrupted() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let killed = tmp.path().join("killed");
+    let whole = tmp.path().join("whole");
+
+    let mut child = Command::new(std::env::current_exe().expect("test binary"))
+        .args([
+            "--exact",
+            "child_trains_until_killed",
+            "--ignored",
+            "--nocapture",
+        ])
+        .env("MINNOW_JOURNEY_DIR", &killed)
+        .spawn()
+        .expect("spawn the training child");
+    let checkpoint = killed.join("checkpoint.bin");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !checkpoint.is_file() {
+        assert!(Instant::now() < deadline, "no checkpoint after 120 s");
+        assert!(
+            child.try_wait().expect("poll").is_none(),
+            "the child ended before its first checkpoint"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().expect("kill the child");
+    let _ = child.wait();
+    assert!(
+        !killed.join("teacher.bpk").exists(),
+        "the child finished before it was killed: nothing was interrupted (raise the epochs)"
+    );
+
+    let resumed = minnow::resume(&killed, Some(true)).expect("resume continues the killed run");
+    let minnow::Resumed::Teacher(resumed) = resumed else {
+        panic!("a teacher run resumed as something else")
+    };
+    let uninterrupted = minnow::train_teacher(&resume_config(&whole)).expect("trains");
+    assert_eq!(uninterrupted.members.len(), resumed.members.len());
+    let a = std::fs::read(killed.join("teacher.bpk")).expect("resumed record");
+    let b = std::fs::read(whole.join("teacher.bpk")).expect("uninterrupted record");
+    assert!(
+        a == b,
+        "resumed weights differ from the uninterrupted run's"
+    );
+    let metrics = |d: &Path| std::fs::read_to_string(d.join("metrics.jsonl")).expect("metrics");
+    // Metrics lines carry wall-clock seconds; compare everything else.
+    let strip = |s: String| -> Vec<Value> {
+        s.lines()
+            .map(|l| {
+                let mut v: Value = serde_json::from_str(l).expect("jsonl");
+                if let Some(o) = v.as_object_mut() {
+                    o.retain(|k, _| !k.contains("second"));
+                }
+                v
+            })
+            .collect()
+    };
+    assert_eq!(strip(metrics(&killed)), strip(metrics(&whole)));
+    assert_eq!(resumed.members.len(), 1);
+}
+
+fn files(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+#[test]
+fn corrupt_inputs_fail_cleanly_at_each_stage() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let t = tmp.path();
+
+    // 1. Data: a ragged CSV row. The error names the file and line; no model is written.
+    let csv = t.join("bad.csv");
+    std::fs::write(&csv, "1,2,3,0\n4,5,6,1\n7,8,2\n").expect("write");
+    let out = t.join("from-bad-csv");
+    let cfg = TeacherConfig {
+        out: out.clone(),
+        data: minnow::data::DataSpec::Csv {
+            path: csv.clone(),
+            has_labels: true,
+            shape: None,
+            classes: None,
+        },
+        quiet: true,
+        ..TeacherConfig::default()
+    };
+    let err = minnow::train_teacher(&cfg)
+        .expect_err("ragged CSV is refused")
+        .to_string();
+    assert!(err.contains("bad.csv") && err.contains('3'), "{err}");
+    assert!(!out.join("teacher.bpk").exists() && !out.join("checkpoint.bin").exists());
+    let code = minnow::cli::run([
+        "minnow",
+        "train-teacher",
+        "--csv",
+        csv.to_str().expect("utf8"),
+        "--out",
+        out.to_str().expect("utf8"),
+        "--quiet",
+    ]);
+    assert_eq!(code, 1, "a bad data file is a failure, not a usage error");
+
+    // A good teacher and student to corrupt later stages with.
+    let run = t.join("run");
+    let cfg = quick_run_config(&run, "none");
+    let mut teacher_cfg = cfg.teacher.clone();
+    teacher_cfg.epochs = 3;
+    minnow::train_teacher(&teacher_cfg).expect("teacher");
+    let mut student_cfg = cfg.student.clone();
+    student_cfg.epochs = 3;
+    minnow::distill(&student_cfg).expect("student");
+
+    // 2. Teacher record truncated: distillation refuses it by name and writes no student.
+    let bad_teacher = t.join("bad-teacher");
+    std::fs::create_dir_all(&bad_teacher).expect("mkdir");
+    for f in ["teacher.toml", "config.toml"] {
+        std::fs::copy(run.join("teacher").join(f), bad_teacher.join(f)).expect("copy");
+    }
+    let record = std::fs::read(run.join("teacher/teacher.bpk")).expect("record");
+    std::fs::write(bad_teacher.join("teacher.bpk"), &record[..record.len() / 2]).expect("write");
+    let mut s2 = student_cfg.clone();
+    s2.teacher = vec![bad_teacher.clone()];
+    s2.out = t.join("student-of-bad-teacher");
+    let err = minnow::distill(&s2)
+        .expect_err("truncated teacher is refused")
+        .to_string();
+    assert!(err.contains("teacher.bpk"), "{err}");
+    assert!(!s2.out.join("student.float.json").exists());
+
+    // 3. Float student corrupted: export refuses it by name and writes none of its files.
+    let student_dir = run.join("student");
+    let good = std::fs::read(student_dir.join("student.float.json")).expect("student json");
+    std::fs::write(
+        student_dir.join("student.float.json"),
+        &good[..good.len() / 3],
+    )
+    .expect("write");
+    let export_out = t.join("export-of-bad-student");
+    let code = minnow::cli::run([
+        "minnow",
+        "export",
+        student_dir.to_str().expect("utf8"),
+        "--out",
+        export_out.to_str().expect("utf8"),
+    ]);
+    assert_eq!(code, 1);
+    assert!(
+        files(&export_out).is_empty(),
+        "partial export: {:?}",
+        files(&export_out)
+    );
+    std::fs::write(student_dir.join("student.float.json"), &good).expect("restore");
+
+    // A budget that cannot be met: an error that says by how much, and no files.
+    let code = minnow::cli::run([
+        "minnow",
+        "export",
+        student_dir.to_str().expect("utf8"),
+        "--out",
+        export_out.to_str().expect("utf8"),
+        "--max-flash",
+        "1k",
+    ]);
+    assert_eq!(code, 1);
+    assert!(
+        files(&export_out).is_empty(),
+        "partial export: {:?}",
+        files(&export_out)
+    );
+
+    // 4. Exported student corrupted after export: the device reports the decode error.
+    let code = minnow::cli::run([
+        "minnow",
+        "export",
+        student_dir.to_str().expect("utf8"),
+        "--golden",
+        "5",
+    ]);
+    assert_eq!(code, 0);
+    let blob_path = student_dir.join("student.minnow");
+    let mut blob = std::fs::read(&blob_path).expect("blob");
+    let last = blob.len() - 1;
+    blob[last] ^= 0x5a;
+    std::fs::write(&blob_path, &blob).expect("write");
+    if qemu_available() {
+        let report_before = std::fs::read(student_dir.join("report.json")).expect("report");
+        let err = minnow::verify::run(&minnow::verify::VerifyArgs {
+            run_dir: student_dir.clone(),
+            core: "m4".into(),
+            probe: None,
+            firmware_dir: None,
+            debug: false,
+            timeout: 120,
+        })
+        .expect_err("a corrupted blob fails on the device")
+        .to_string();
+        assert!(err.contains("CRC") || err.contains("crc"), "{err}");
+        let report_after = std::fs::read(student_dir.join("report.json")).expect("report");
+        assert!(
+            report_before == report_after,
+            "a failed verify must not touch report.json"
+        );
+    }
+}
