@@ -101,7 +101,9 @@ pub struct DataArgs {
     /// A built-in dataset: `digits` (UCI optdigits, 8x8, 10 classes).
     #[arg(long, value_name = "NAME", group = "source")]
     pub data: Option<String>,
-    /// A folder with the four MNIST IDX files (raw or gzipped); uses the training files.
+    /// A folder with the four MNIST IDX files (raw or gzipped): the training files give the
+    /// training and validation splits, the official t10k files the test split
+    /// (--test-fraction is not used).
     #[arg(long, value_name = "DIR", group = "source")]
     pub mnist: Option<PathBuf>,
     /// A CSV file: features then the label on each line.

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::data::DataSpec;
+use crate::data::{self, DataError, DataSpec, Dataset, MnistSplit, Splits};
 use crate::error::{Error, Result};
 use crate::loss::DistillMode;
 use crate::model::{Arch, ArchParams};
@@ -31,13 +31,19 @@ pub enum DeviceChoice {
 }
 
 /// Data selection and splitting, shared by all commands.
+///
+/// MNIST (`DataSpec::Mnist` with `split = "train"`) uses its official split: the training
+/// files give the training and validation splits, and the test split is the official
+/// 10,000-image t10k set (`test_fraction` is not used). Every other source is split into
+/// train / validation / test by `val_fraction`, `test_fraction` and `split_seed`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DataConfig {
     pub data: DataSpec,
     /// Fraction of the data held out for validation (per-epoch metrics).
     pub val_fraction: f32,
-    /// Fraction held out for the final test metrics.
+    /// Fraction held out for the final test metrics (not used when the data comes with a
+    /// separate test set, see [`DataConfig::separate_test`]).
     pub test_fraction: f32,
     /// Seed of the (stratified) split. Keep it equal for a teacher and its students, so the
     /// student's test set was never seen by the teacher.
@@ -55,6 +61,49 @@ impl Default for DataConfig {
             split_seed: 0,
             train_limit: None,
         }
+    }
+}
+
+impl DataConfig {
+    /// The separate test set that comes with the data, if any: the official t10k files for
+    /// MNIST's training files. `None` for every other source (they are carved by fractions).
+    pub fn separate_test(&self) -> Option<DataSpec> {
+        match &self.data {
+            DataSpec::Mnist {
+                dir,
+                split: MnistSplit::Train,
+            } => Some(DataSpec::Mnist {
+                dir: dir.clone(),
+                split: MnistSplit::Test,
+            }),
+            _ => None,
+        }
+    }
+
+    /// Splits the loaded `data` (of `self.data`) into train / validation / test. With a
+    /// separate test set, `data` is split into train and validation only (by `val_fraction`
+    /// and `split_seed`) and the test split is the separate set, loaded here; otherwise all
+    /// three are carved out of `data`. `train_limit` is left to the caller.
+    pub fn split(&self, data: &Dataset) -> std::result::Result<Splits, DataError> {
+        let Some(spec) = self.separate_test() else {
+            return data::split(data, self.val_fraction, self.test_fraction, self.split_seed);
+        };
+        let s = data::split(data, self.val_fraction, 0.0, self.split_seed)?;
+        let test = data::load(&spec)?;
+        if test.shape != data.shape || test.classes != data.classes {
+            return Err(DataError::Invalid {
+                name: test.name.clone(),
+                reason: format!(
+                    "the test set has {:?} samples of {} classes; the training data has {:?} and {}",
+                    test.shape, test.classes, data.shape, data.classes
+                ),
+            });
+        }
+        Ok(Splits {
+            train: s.train,
+            val: s.val,
+            test,
+        })
     }
 }
 
@@ -369,4 +418,103 @@ pub fn absolute_data(spec: &DataSpec) -> DataSpec {
 /// `std::path::absolute`, falling back to the path itself.
 pub fn absolute(p: &Path) -> PathBuf {
     std::path::absolute(p).unwrap_or_else(|_| p.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An IDX file of `u8` values with the given dimensions.
+    fn idx(dims: &[u32], data: &[u8]) -> Vec<u8> {
+        let mut out = vec![0, 0, 0x08, dims.len() as u8];
+        for d in dims {
+            out.extend_from_slice(&d.to_be_bytes());
+        }
+        out.extend_from_slice(data);
+        out
+    }
+
+    #[test]
+    fn mnist_test_split_is_the_official_t10k_set()
+    -> std::result::Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        // 40 training images filled with 1..=40, 12 test images filled with 200..212.
+        let (n_train, n_test, px) = (40u32, 12u32, 4u32);
+        let pixels = |n: u32, base: u8| -> Vec<u8> {
+            (0..n)
+                .flat_map(|i| std::iter::repeat_n(base + i as u8, (px * px) as usize))
+                .collect()
+        };
+        let labels = |n: u32| -> Vec<u8> { (0..n).map(|i| (i % 10) as u8).collect() };
+        for (name, bytes) in [
+            (
+                "train-images-idx3-ubyte",
+                idx(&[n_train, px, px], &pixels(n_train, 1)),
+            ),
+            ("train-labels-idx1-ubyte", idx(&[n_train], &labels(n_train))),
+            (
+                "t10k-images-idx3-ubyte",
+                idx(&[n_test, px, px], &pixels(n_test, 200)),
+            ),
+            ("t10k-labels-idx1-ubyte", idx(&[n_test], &labels(n_test))),
+        ] {
+            std::fs::write(dir.path().join(name), bytes)?;
+        }
+        let dc = DataConfig {
+            data: DataSpec::Mnist {
+                dir: dir.path().to_owned(),
+                split: MnistSplit::Train,
+            },
+            val_fraction: 0.25,
+            test_fraction: 0.2,
+            split_seed: 3,
+            train_limit: None,
+        };
+        let data = data::load(&dc.data)?;
+        let s = dc.split(&data)?;
+        // The test split is the whole t10k set, in file order.
+        assert_eq!(
+            s.test,
+            data::load(&dc.separate_test().ok_or("no test set")?)?
+        );
+        assert_eq!(s.test.len(), n_test as usize);
+        assert!(s.test.features.iter().all(|&v| v >= 200.0));
+        // Train and validation partition the training files (test_fraction is not used).
+        assert_eq!(s.val.len(), 10);
+        assert_eq!(s.train.len() + s.val.len(), n_train as usize);
+        let mut seen: Vec<f32> = s
+            .train
+            .features
+            .iter()
+            .chain(&s.val.features)
+            .step_by((px * px) as usize)
+            .copied()
+            .collect();
+        seen.sort_by(f32::total_cmp);
+        assert_eq!(seen, (1..=n_train).map(|v| v as f32).collect::<Vec<_>>());
+
+        // The t10k files themselves (split = "test") and other sources are carved as before.
+        let t10k = DataConfig {
+            data: DataSpec::Mnist {
+                dir: dir.path().to_owned(),
+                split: MnistSplit::Test,
+            },
+            ..dc.clone()
+        };
+        assert_eq!(t10k.separate_test(), None);
+        let digits = DataConfig::default();
+        assert_eq!(digits.separate_test(), None);
+        let d = data::load(&digits.data)?;
+        let s = digits.split(&d)?;
+        assert_eq!(
+            s,
+            data::split(
+                &d,
+                digits.val_fraction,
+                digits.test_fraction,
+                digits.split_seed
+            )?
+        );
+        Ok(())
+    }
 }

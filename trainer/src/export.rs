@@ -330,8 +330,8 @@ pub fn run_data(config_toml: &Path) -> Result<(Dataset, Dataset), ExportError> {
         .try_into()
         .map_err(|e: toml::de::Error| cfg_err(e.to_string()))?;
     let data = crate::data::load(&dc.data).map_err(|e| cfg_err(e.to_string()))?;
-    let s = crate::data::split(&data, dc.val_fraction, dc.test_fraction, dc.split_seed)
-        .map_err(|e| cfg_err(e.to_string()))?;
+    // MNIST: the test split is the official t10k set (see `DataConfig::split`).
+    let s = dc.split(&data).map_err(|e| cfg_err(e.to_string()))?;
     let mut train = s.train;
     if let Some(n) = dc.train_limit {
         let idx: Vec<usize> = (0..n.min(train.len())).collect();

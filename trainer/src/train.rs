@@ -293,7 +293,8 @@ fn prepare(dc: &config::DataConfig) -> Result<Prepared> {
             data.name
         )));
     }
-    let s = data::split(&data, dc.val_fraction, dc.test_fraction, dc.split_seed)?;
+    // MNIST: train/val from the training files, test = the official t10k set.
+    let s = dc.split(&data)?;
     let mut train = s.train;
     if let Some(n) = dc.train_limit {
         if n == 0 {
