@@ -22,7 +22,8 @@ pub enum Error {
     CrcMismatch { stored: u32, computed: u32 },
     /// Bytes follow the body the header declares.
     TrailingBytes { extra: u32 },
-    /// The body is not valid postcard for the declared structure.
+    /// The body is not valid postcard for the declared structure, or not its canonical
+    /// (shortest) encoding.
     Malformed,
     /// The model name is longer than [`crate::limits::MAX_NAME_LEN`].
     NameTooLong { len: u32 },
@@ -30,15 +31,18 @@ pub enum Error {
     NoLayers,
     /// More layers than [`crate::limits::MAX_LAYERS`].
     TooManyLayers { count: u32 },
-    /// A dimension is zero or beyond [`crate::limits::MAX_DIM`], or a tensor beyond
-    /// [`crate::limits::MAX_TENSOR`] elements.
+    /// A dimension is zero or beyond [`crate::limits::MAX_DIM`], a tensor beyond
+    /// [`crate::limits::MAX_TENSOR`] elements, a reduction beyond
+    /// [`crate::limits::MAX_REDUCTION`] terms, a kernel/stride/padding outside its limits, or a
+    /// golden-vector count or size out of range. `layer` is the layer index; errors about the
+    /// metadata and about golden vectors also say 0.
     DimensionOutOfRange { layer: u16 },
-    /// A layer's declared input does not match the shape the previous layer produces.
+    /// A convolution or pooling window does not fit the (padded) input it receives.
     ShapeMismatch { layer: u16 },
     /// A layer's weight, bias or requantization arrays have the wrong length.
     LengthMismatch { layer: u16 },
-    /// A requantization multiplier is negative or a shift is outside [-31, 30], or a scale is not a
-    /// finite positive number.
+    /// A requantization multiplier is negative, a shift is outside [-31, 30], a scale is not a
+    /// finite positive number, or a weight is -128 (symmetric weights live in [-127, 127]).
     InvalidQuantization { layer: u16 },
     /// A fused activation range is empty (min > max).
     InvalidActivationRange { layer: u16 },
@@ -48,7 +52,7 @@ pub enum Error {
     Overflow,
     /// A caller-supplied buffer is too small (or an input has the wrong length).
     BufferSize { needed: u32, got: u32 },
-    /// A float argument is NaN or infinite.
+    /// A float argument is NaN or infinite, or a normalisation std is not > 0.
     NonFinite,
     /// A temperature is not a finite number > 0.
     InvalidTemperature,

@@ -42,8 +42,7 @@ impl<'a> GoldenVectors<'a> {
     /// Decodes and validates a golden-vector blob, borrowing it.
     pub fn decode(blob: &'a [u8]) -> Result<Self, Error> {
         let body = header::open(blob, &GOLDEN_MAGIC)?;
-        let (g, rest) =
-            postcard::take_from_bytes::<GoldenVectors<'a>>(body).map_err(|_| Error::Malformed)?;
+        let (g, rest) = header::take_canonical::<GoldenVectors<'a>>(body)?;
         if !rest.is_empty() {
             return Err(Error::TrailingBytes {
                 extra: len32(rest.len()),

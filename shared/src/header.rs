@@ -92,3 +92,22 @@ pub(crate) fn put<T: serde::Serialize + ?Sized>(
     *pos += used;
     Ok(())
 }
+
+/// Decodes one postcard value and insists its encoding is the canonical (shortest) one.
+///
+/// postcard reads lengths as pointer-width varints, so an over-long varint such as
+/// `84 80 80 80 80 00` decodes on a 64-bit host but not on a 32-bit Cortex-M. Accepting only the
+/// bytes our own encoder would write makes the host and the device accept exactly the same blobs.
+pub(crate) fn take_canonical<'a, T>(bytes: &'a [u8]) -> Result<(T, &'a [u8]), Error>
+where
+    T: serde::Deserialize<'a> + serde::Serialize,
+{
+    let (value, rest) = postcard::take_from_bytes::<T>(bytes).map_err(|_| Error::Malformed)?;
+    let used = bytes.len() - rest.len();
+    let canonical = postcard::serialize_with_flavor(&value, postcard::ser_flavors::Size::default())
+        .map_err(|_| Error::Malformed)?;
+    if used != canonical {
+        return Err(Error::Malformed);
+    }
+    Ok((value, rest))
+}

@@ -264,10 +264,8 @@ impl<'a> Student<'a> {
     /// wrongly sized caller buffers.
     pub fn decode(blob: &'a [u8]) -> Result<Self, Error> {
         let body = header::open(blob, &STUDENT_MAGIC)?;
-        let (meta, rest) =
-            postcard::take_from_bytes::<Meta<'a>>(body).map_err(|_| Error::Malformed)?;
-        let (count, layers) =
-            postcard::take_from_bytes::<u32>(rest).map_err(|_| Error::Malformed)?;
+        let (meta, rest) = header::take_canonical::<Meta<'a>>(body)?;
+        let (count, layers) = header::take_canonical::<u32>(rest)?;
         if meta.name.len() > limits::MAX_NAME_LEN {
             return Err(Error::NameTooLong {
                 len: len32(meta.name.len()),
@@ -303,9 +301,10 @@ impl<'a> Student<'a> {
         let mut macs: u64 = 0;
         let mut weight_bytes: u64 = 0;
         let mut parity = 0_usize; // which half the next layer writes
-        let mut it = student.layers();
+        let mut remaining = layers;
         for index in 0..layer_count {
-            let layer = it.next().ok_or(Error::Malformed)??;
+            let (layer, rest) = header::take_canonical::<Layer<'a>>(remaining)?;
+            remaining = rest;
             let (out, out_act, layer_macs) = resolve(&layer, shape, act, index, true)?;
             macs = macs.saturating_add(layer_macs);
             weight_bytes =
@@ -322,9 +321,9 @@ impl<'a> Student<'a> {
             shape = out;
             act = out_act;
         }
-        if !it.rest.is_empty() {
+        if !remaining.is_empty() {
             return Err(Error::TrailingBytes {
-                extra: len32(it.rest.len()),
+                extra: len32(remaining.len()),
             });
         }
         if shape.len() != usize::from(meta.classes) {

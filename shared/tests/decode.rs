@@ -208,6 +208,13 @@ fn malformed_student_matrix() {
             b,
             Error::CrcMismatch { stored, computed },
         ));
+        // the name length 4 written as the over-long varint `84 00`: refused, so that a 64-bit
+        // host and a 32-bit device accept the same blobs
+        let mut b = good.clone();
+        assert_eq!(b[16], 4);
+        b.splice(16..17, [0x84, 0x00]);
+        reseal(&mut b);
+        v.push(("non-canonical varint", b, Error::Malformed));
         let mut b = good[..19].to_vec();
         reseal(&mut b);
         v.push(("body not postcard", b, Error::Malformed));
