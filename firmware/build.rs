@@ -130,8 +130,16 @@ const RAM_RESERVE: u64 = 3 * 1024;
 const FLASH_RESERVE: u64 = 24 * 1024;
 
 /// Decodes the blobs with minnow-core and returns the Rust source of the size constants.
-fn model_consts(board: &str, student: &Path, golden: &Path, flash_len: u64, ram_len: u64) -> String {
-    let read = |p: &Path| fs::read(p).unwrap_or_else(|e| fail(&format!("cannot read {}: {e}", p.display())));
+fn model_consts(
+    board: &str,
+    student: &Path,
+    golden: &Path,
+    flash_len: u64,
+    ram_len: u64,
+) -> String {
+    let read = |p: &Path| {
+        fs::read(p).unwrap_or_else(|e| fail(&format!("cannot read {}: {e}", p.display())))
+    };
     let sbytes = read(student);
     let gbytes = read(golden);
     let blobs = (sbytes.len() + gbytes.len()) as u64;
@@ -172,14 +180,14 @@ fn model_consts(board: &str, student: &Path, golden: &Path, flash_len: u64, ram_
                     layer_kinds.push(format!("{:?}", layer.kind()));
                 }
                 (
-                s.scratch_len(),
-                s.input_len(),
-                s.classes(),
-                s.footprint().macs,
-                s.footprint().weight_bytes,
-                s.layer_count(),
-                true,
-            )
+                    s.scratch_len(),
+                    s.input_len(),
+                    s.classes(),
+                    s.footprint().macs,
+                    s.footprint().weight_bytes,
+                    s.layer_count(),
+                    true,
+                )
             }
             Err(e) => {
                 println!(

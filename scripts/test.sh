@@ -5,8 +5,9 @@
 #   scripts/test.sh host       only formatting, host tests and clippy (no thumb, fuzz, QEMU)
 #
 # Stages: toolchain install -> fmt -> host tests (release: the profile `minnow run` uses, so
-# burn is compiled once) -> clippy -D warnings -> minnow-core for thumbv6m/thumbv7em (no_std,
-# no alloc) -> fuzz targets build -> firmware on five QEMU boards.
+# burn is compiled once; the end-to-end journeys run the firmware in QEMU) -> clippy -D warnings
+# -> minnow-core for thumbv6m/thumbv7em (no_std, no alloc) -> fuzz targets build + the format
+# spec's tests -> an MLP and a CNN student on all five QEMU boards, bit-exact.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode="${1:-all}"
@@ -22,6 +23,14 @@ fi
 
 stage "rustfmt"
 cargo fmt --all --check
+cargo fmt --manifest-path firmware/Cargo.toml --all --check
+cargo fmt --manifest-path firmware/testgen/Cargo.toml --all --check
+cargo fmt --manifest-path fuzz/Cargo.toml --all --check
+
+if [[ "$mode" == all ]]; then
+  # The journeys and firmware tests must not skip their QEMU steps here.
+  export MINNOW_REQUIRE_QEMU=1
+fi
 
 stage "host tests (release)"
 cargo test --release --workspace
@@ -40,6 +49,21 @@ if [[ "$mode" == all ]]; then
     )
     echo "minnow-core builds for $target"
   done
+fi
+
+if [[ "$mode" == all ]]; then
+  stage "fuzz targets build; format spec tests"
+  scripts/fuzz.sh build
+  cargo test --manifest-path fuzz/Cargo.toml
+
+  stage "firmware: MLP and CNN students on five QEMU boards, bit-exact"
+  gen=target/qemu-models
+  cargo run --release --manifest-path firmware/testgen/Cargo.toml -- mlp "$gen/mlp" --vectors 8
+  cargo run --release --manifest-path firmware/testgen/Cargo.toml -- cnn "$gen/cnn" --vectors 4
+  scripts/qemu-matrix.sh "$gen/mlp"
+  scripts/qemu-matrix.sh "$gen/cnn"
+  echo "M4 dense layers, portable path (SIMD above):"
+  scripts/qemu-matrix.sh "$gen/mlp" --boards mps2-an386 --features portable-dot
 fi
 
 printf '\nscripts/test.sh: all stages passed in %ds\n' $((SECONDS - started))

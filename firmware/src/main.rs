@@ -167,7 +167,11 @@ mod clock {
         }
     }
 
-    pub const UNIT: &str = if cfg!(feature = "qemu") { "instructions" } else { "cycles" };
+    pub const UNIT: &str = if cfg!(feature = "qemu") {
+        "instructions"
+    } else {
+        "cycles"
+    };
     pub const SOURCE: &str = if cfg!(minnow_dwt) { "dwt" } else { "systick" };
 }
 
@@ -315,11 +319,16 @@ fn main() -> ! {
         || student.layer_count() != LAYERS
         || student.classes() != CLASSES
     {
-        fail_msg("student", "the student differs from the one build.rs sized the buffers for");
+        fail_msg(
+            "student",
+            "the student differs from the one build.rs sized the buffers for",
+        );
     }
-    if golden.input_len as usize != student.input_len() || usize::from(golden.classes) != CLASSES
-    {
-        fail_msg("golden", "golden vectors do not match the student's input length or classes");
+    if golden.input_len as usize != student.input_len() || usize::from(golden.classes) != CLASSES {
+        fail_msg(
+            "golden",
+            "golden vectors do not match the student's input length or classes",
+        );
     }
 
     // SAFETY: the only reference to SCRATCH, taken once in `main`, which never returns.
@@ -348,7 +357,12 @@ fn main() -> ! {
         }
         if logits[..] != expected[..] {
             if mismatches < MAX_SHOWN {
-                say!("mismatch index={} expected={} got={}", i, Logits(expected), Logits(&logits));
+                say!(
+                    "mismatch index={} expected={} got={}",
+                    i,
+                    Logits(expected),
+                    Logits(&logits)
+                );
             }
             mismatches += 1;
         }
@@ -427,7 +441,11 @@ fn main() -> ! {
         say!("verdict=PASS");
         exit_success()
     } else {
-        say!("verdict=FAIL mismatches={} vectors={}", mismatches, golden.len());
+        say!(
+            "verdict=FAIL mismatches={} vectors={}",
+            mismatches,
+            golden.len()
+        );
         exit_failure()
     }
 }

@@ -117,7 +117,10 @@ fn varints_must_be_canonical() {
         Err(Error::Malformed)
     );
     // classes (u16, offset 8) as `82 80 00` or `82 80 04`.
-    assert_eq!(decode(&patched(8, 1, &[0x82, 0x80, 0x00])), Err(Error::Malformed));
+    assert_eq!(
+        decode(&patched(8, 1, &[0x82, 0x80, 0x00])),
+        Err(Error::Malformed)
+    );
     assert_eq!(
         decode(&patched(8, 1, &[0x82, 0x80, 0x04])),
         Err(Error::Malformed)
@@ -247,7 +250,10 @@ fn macs_beyond_u32_are_overflow() {
         bias: vec![0; 4 * c],
         multiplier: minnow_core::pack_i32(&vec![1 << 30; c]),
         shift: vec![0; c],
-        output: Activation { scale: 0.1, zero_point: 0 },
+        output: Activation {
+            scale: 0.1,
+            zero_point: 0,
+        },
         act_min: -128,
         act_max: 127,
     };
@@ -263,8 +269,14 @@ fn macs_beyond_u32_are_overflow() {
         p,
     }];
     // S13 (class count) is checked before S14: make the class count right with a valid tail.
-    assert!(matches!(decode(&s.encode()), Err(Error::ClassCountMismatch { .. })));
-    s.layers.push(OwnedLayer::MaxPool2d(minnow_core::Pool2d { kernel: 15, stride: 8 }));
+    assert!(matches!(
+        decode(&s.encode()),
+        Err(Error::ClassCountMismatch { .. })
+    ));
+    s.layers.push(OwnedLayer::MaxPool2d(minnow_core::Pool2d {
+        kernel: 15,
+        stride: 8,
+    }));
     // 32x32 -> pool 15/8 -> 3x3x1024 = 9216 elements; classes must match
     s.classes = 9216;
     assert_eq!(decode(&s.encode()), Err(Error::Overflow));

@@ -56,7 +56,10 @@ struct Run {
 /// Builds the firmware with these blobs and runs it in QEMU (debug profile: quicker to build).
 fn run_firmware(student: &[u8], golden: &[u8]) -> Run {
     let dir = tempfile::tempdir().expect("tempdir");
-    let (s, g) = (dir.path().join("student.minnow"), dir.path().join("golden.mngv"));
+    let (s, g) = (
+        dir.path().join("student.minnow"),
+        dir.path().join("golden.mngv"),
+    );
     std::fs::write(&s, student).expect("write student");
     std::fs::write(&g, golden).expect("write golden");
     let _guard = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
@@ -114,7 +117,10 @@ fn firmware_matches_host_bit_for_bit() {
     let per_inference: u64 = field(&run.stdout, "perf", "per_inference")
         .and_then(|v| v.parse().ok())
         .expect("perf per_inference");
-    assert!(per_inference > 784 * 16, "{per_inference} instructions is too few");
+    assert!(
+        per_inference > 784 * 16,
+        "{per_inference} instructions is too few"
+    );
 }
 
 #[test]
@@ -127,7 +133,11 @@ fn firmware_reports_corrupted_student_and_fails() {
     let mid = student.len() / 2;
     student[mid] ^= 0x40; // a weight byte: the body CRC no longer matches
     let run = run_firmware(&student, &golden);
-    assert_ne!(run.status, 0, "a corrupted student must fail:\n{}", run.stdout);
+    assert_ne!(
+        run.status, 0,
+        "a corrupted student must fail:\n{}",
+        run.stdout
+    );
     assert!(
         run.stdout.contains("error stage=student msg=CRC mismatch"),
         "no decode error in:\n{}",
@@ -166,7 +176,11 @@ fn firmware_reports_a_mismatch_and_fails() {
     let (golden, _) = models::golden(&other, 3, 7);
     let run = run_firmware(&student, &golden);
     assert_ne!(run.status, 0);
-    assert!(run.stdout.contains("mismatch index=0 expected="), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("mismatch index=0 expected="),
+        "{}",
+        run.stdout
+    );
     let mismatches: usize = field(&run.stdout, "result", "mismatches")
         .and_then(|v| v.parse().ok())
         .expect("result mismatches");

@@ -33,7 +33,13 @@ impl Act {
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum FloatLayer {
     /// `weight` is `[out][in]`, where `in` indexes the input flattened in NHWC order.
-    Dense { in_features: usize, out_features: usize, weight: Vec<f32>, bias: Vec<f32>, act: Act },
+    Dense {
+        in_features: usize,
+        out_features: usize,
+        weight: Vec<f32>,
+        bias: Vec<f32>,
+        act: Act,
+    },
     /// `weight` is `[out][kh][kw][in]` (OHWI); symmetric zero padding.
     Conv2d {
         in_channels: usize,
@@ -46,9 +52,23 @@ pub enum FloatLayer {
         act: Act,
     },
     /// Channel multiplier 1; `weight` is `[kh][kw][c]`.
-    DepthwiseConv2d { channels: usize, kernel: [usize; 2], stride: usize, padding: usize, weight: Vec<f32>, bias: Vec<f32>, act: Act },
-    MaxPool2d { kernel: usize, stride: usize },
-    AvgPool2d { kernel: usize, stride: usize },
+    DepthwiseConv2d {
+        channels: usize,
+        kernel: [usize; 2],
+        stride: usize,
+        padding: usize,
+        weight: Vec<f32>,
+        bias: Vec<f32>,
+        act: Act,
+    },
+    MaxPool2d {
+        kernel: usize,
+        stride: usize,
+    },
+    AvgPool2d {
+        kernel: usize,
+        stride: usize,
+    },
     Flatten,
 }
 
@@ -76,14 +96,33 @@ impl FloatLayer {
     pub fn output_shape(&self, [h, w, c]: [usize; 3]) -> [usize; 3] {
         match self {
             FloatLayer::Dense { out_features, .. } => [1, 1, *out_features],
-            FloatLayer::Conv2d { out_channels, kernel, stride, padding, .. } => {
-                [window_out(h, kernel[0], *stride, *padding), window_out(w, kernel[1], *stride, *padding), *out_channels]
-            }
-            FloatLayer::DepthwiseConv2d { kernel, stride, padding, .. } => {
-                [window_out(h, kernel[0], *stride, *padding), window_out(w, kernel[1], *stride, *padding), c]
-            }
+            FloatLayer::Conv2d {
+                out_channels,
+                kernel,
+                stride,
+                padding,
+                ..
+            } => [
+                window_out(h, kernel[0], *stride, *padding),
+                window_out(w, kernel[1], *stride, *padding),
+                *out_channels,
+            ],
+            FloatLayer::DepthwiseConv2d {
+                kernel,
+                stride,
+                padding,
+                ..
+            } => [
+                window_out(h, kernel[0], *stride, *padding),
+                window_out(w, kernel[1], *stride, *padding),
+                c,
+            ],
             FloatLayer::MaxPool2d { kernel, stride } | FloatLayer::AvgPool2d { kernel, stride } => {
-                [window_out(h, *kernel, *stride, 0), window_out(w, *kernel, *stride, 0), c]
+                [
+                    window_out(h, *kernel, *stride, 0),
+                    window_out(w, *kernel, *stride, 0),
+                    c,
+                ]
             }
             FloatLayer::Flatten => [1, 1, h * w * c],
         }
@@ -96,13 +135,29 @@ impl FloatLayer {
         let [oh, ow, oc] = self.output_shape(shape);
         let at = |v: &[f32], i: usize| v.get(i).copied().unwrap_or(0.0);
         match self {
-            FloatLayer::Dense { in_features, out_features, weight, bias, act } => (0..*out_features)
+            FloatLayer::Dense {
+                in_features,
+                out_features,
+                weight,
+                bias,
+                act,
+            } => (0..*out_features)
                 .map(|o| {
-                    let row = weight.get(o * in_features..(o + 1) * in_features).unwrap_or(&[]);
+                    let row = weight
+                        .get(o * in_features..(o + 1) * in_features)
+                        .unwrap_or(&[]);
                     act.apply(at(bias, o) + row.iter().zip(x).map(|(w, v)| w * v).sum::<f32>())
                 })
                 .collect(),
-            FloatLayer::Conv2d { kernel: [kh, kw], stride, padding, weight, bias, act, .. } => {
+            FloatLayer::Conv2d {
+                kernel: [kh, kw],
+                stride,
+                padding,
+                weight,
+                bias,
+                act,
+                ..
+            } => {
                 let mut out = vec![0.0; oh * ow * oc];
                 for oy in 0..oh {
                     for ox in 0..ow {
@@ -110,13 +165,17 @@ impl FloatLayer {
                             let mut acc = at(bias, c);
                             for ky in 0..*kh {
                                 for kx in 0..*kw {
-                                    let (iy, ix) = ((oy * stride + ky) as isize - *padding as isize, (ox * stride + kx) as isize - *padding as isize);
+                                    let (iy, ix) = (
+                                        (oy * stride + ky) as isize - *padding as isize,
+                                        (ox * stride + kx) as isize - *padding as isize,
+                                    );
                                     if iy < 0 || ix < 0 || iy as usize >= ih || ix as usize >= iw {
                                         continue;
                                     }
                                     let base = (iy as usize * iw + ix as usize) * ic;
                                     for ci in 0..ic {
-                                        acc += at(x, base + ci) * at(weight, ((c * kh + ky) * kw + kx) * ic + ci);
+                                        acc += at(x, base + ci)
+                                            * at(weight, ((c * kh + ky) * kw + kx) * ic + ci);
                                     }
                                 }
                             }
@@ -126,7 +185,15 @@ impl FloatLayer {
                 }
                 out
             }
-            FloatLayer::DepthwiseConv2d { kernel: [kh, kw], stride, padding, weight, bias, act, .. } => {
+            FloatLayer::DepthwiseConv2d {
+                kernel: [kh, kw],
+                stride,
+                padding,
+                weight,
+                bias,
+                act,
+                ..
+            } => {
                 let mut out = vec![0.0; oh * ow * oc];
                 for oy in 0..oh {
                     for ox in 0..ow {
@@ -134,11 +201,15 @@ impl FloatLayer {
                             let mut acc = at(bias, c);
                             for ky in 0..*kh {
                                 for kx in 0..*kw {
-                                    let (iy, ix) = ((oy * stride + ky) as isize - *padding as isize, (ox * stride + kx) as isize - *padding as isize);
+                                    let (iy, ix) = (
+                                        (oy * stride + ky) as isize - *padding as isize,
+                                        (ox * stride + kx) as isize - *padding as isize,
+                                    );
                                     if iy < 0 || ix < 0 || iy as usize >= ih || ix as usize >= iw {
                                         continue;
                                     }
-                                    acc += at(x, (iy as usize * iw + ix as usize) * ic + c) * at(weight, (ky * kw + kx) * oc + c);
+                                    acc += at(x, (iy as usize * iw + ix as usize) * ic + c)
+                                        * at(weight, (ky * kw + kx) * oc + c);
                                 }
                             }
                             out[(oy * ow + ox) * oc + c] = act.apply(acc);
@@ -153,8 +224,16 @@ impl FloatLayer {
                 for oy in 0..oh {
                     for ox in 0..ow {
                         for c in 0..oc {
-                            let vals = (0..*kernel).flat_map(|ky| (0..*kernel).map(move |kx| (ky, kx))).map(|(ky, kx)| at(x, ((oy * stride + ky) * iw + ox * stride + kx) * ic + c));
-                            out[(oy * ow + ox) * oc + c] = if is_max { vals.fold(f32::NEG_INFINITY, f32::max) } else { vals.sum::<f32>() / (kernel * kernel) as f32 };
+                            let vals = (0..*kernel)
+                                .flat_map(|ky| (0..*kernel).map(move |kx| (ky, kx)))
+                                .map(|(ky, kx)| {
+                                    at(x, ((oy * stride + ky) * iw + ox * stride + kx) * ic + c)
+                                });
+                            out[(oy * ow + ox) * oc + c] = if is_max {
+                                vals.fold(f32::NEG_INFINITY, f32::max)
+                            } else {
+                                vals.sum::<f32>() / (kernel * kernel) as f32
+                            };
                         }
                     }
                 }
@@ -201,7 +280,9 @@ impl FloatStudent {
         self.layers
             .iter()
             .map(|l| match l {
-                FloatLayer::Dense { weight, bias, .. } | FloatLayer::Conv2d { weight, bias, .. } | FloatLayer::DepthwiseConv2d { weight, bias, .. } => weight.len() + bias.len(),
+                FloatLayer::Dense { weight, bias, .. }
+                | FloatLayer::Conv2d { weight, bias, .. }
+                | FloatLayer::DepthwiseConv2d { weight, bias, .. } => weight.len() + bias.len(),
                 _ => 0,
             })
             .sum()

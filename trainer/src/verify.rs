@@ -51,29 +51,84 @@ pub struct Board {
 
 /// The QEMU boards scripts/firmware.sh knows, with the short core names `--core` accepts.
 pub const QEMU_BOARDS: &[(&str, Board)] = &[
-    ("m0", Board { name: "microbit", core: "cortex-m0", target: "thumbv6m-none-eabi" }),
-    ("m3", Board { name: "mps2-an385", core: "cortex-m3", target: "thumbv7m-none-eabi" }),
-    ("m4", Board { name: "mps2-an386", core: "cortex-m4f", target: "thumbv7em-none-eabihf" }),
-    ("m7", Board { name: "mps2-an500", core: "cortex-m7", target: "thumbv7em-none-eabihf" }),
-    ("m33", Board { name: "mps2-an505", core: "cortex-m33", target: "thumbv8m.main-none-eabihf" }),
+    (
+        "m0",
+        Board {
+            name: "microbit",
+            core: "cortex-m0",
+            target: "thumbv6m-none-eabi",
+        },
+    ),
+    (
+        "m3",
+        Board {
+            name: "mps2-an385",
+            core: "cortex-m3",
+            target: "thumbv7m-none-eabi",
+        },
+    ),
+    (
+        "m4",
+        Board {
+            name: "mps2-an386",
+            core: "cortex-m4f",
+            target: "thumbv7em-none-eabihf",
+        },
+    ),
+    (
+        "m7",
+        Board {
+            name: "mps2-an500",
+            core: "cortex-m7",
+            target: "thumbv7em-none-eabihf",
+        },
+    ),
+    (
+        "m33",
+        Board {
+            name: "mps2-an505",
+            core: "cortex-m33",
+            target: "thumbv8m.main-none-eabihf",
+        },
+    ),
 ];
 
 /// Real boards the firmware has a memory map for (firmware/memory/<board>.x), by probe-rs chip.
 pub const PROBE_BOARDS: &[(&str, Board)] = &[
-    ("STM32F411RETx", Board { name: "stm32f411re", core: "cortex-m4f", target: "thumbv7em-none-eabihf" }),
-    ("nRF52840_xxAA", Board { name: "nrf52840", core: "cortex-m4f", target: "thumbv7em-none-eabihf" }),
+    (
+        "STM32F411RETx",
+        Board {
+            name: "stm32f411re",
+            core: "cortex-m4f",
+            target: "thumbv7em-none-eabihf",
+        },
+    ),
+    (
+        "nRF52840_xxAA",
+        Board {
+            name: "nrf52840",
+            core: "cortex-m4f",
+            target: "thumbv7em-none-eabihf",
+        },
+    ),
 ];
 
 /// `m4`, `M4`, `cortex-m4` or `mps2-an386` → the board.
 pub fn qemu_board(core: &str) -> Option<Board> {
     let c = core.to_ascii_lowercase();
     let c = c.strip_prefix("cortex-").unwrap_or(&c);
-    QEMU_BOARDS.iter().find(|(short, b)| *short == c || b.name == c || b.core == c).map(|(_, b)| *b)
+    QEMU_BOARDS
+        .iter()
+        .find(|(short, b)| *short == c || b.name == c || b.core == c)
+        .map(|(_, b)| *b)
 }
 
 /// The board whose memory map fits probe-rs chip `chip` (case-insensitive).
 pub fn probe_board(chip: &str) -> Option<Board> {
-    PROBE_BOARDS.iter().find(|(c, _)| c.eq_ignore_ascii_case(chip)).map(|(_, b)| *b)
+    PROBE_BOARDS
+        .iter()
+        .find(|(c, _)| c.eq_ignore_ascii_case(chip))
+        .map(|(_, b)| *b)
 }
 
 /// What the firmware printed, parsed.
@@ -115,7 +170,9 @@ impl DeviceRun {
             let mut words = line.split_whitespace();
             let Some(word) = words.next() else { continue };
             let get = |key: &str| -> Option<&str> {
-                line.split_whitespace().skip(1).find_map(|kv| kv.strip_prefix(key)?.strip_prefix('='))
+                line.split_whitespace()
+                    .skip(1)
+                    .find_map(|kv| kv.strip_prefix(key)?.strip_prefix('='))
             };
             let num = |key: &str| get(key).and_then(|v| v.parse::<u64>().ok());
             match word {
@@ -156,7 +213,13 @@ impl DeviceRun {
     /// the golden vectors (runtime code + the student blob), `ram_bytes` its .data + .bss +
     /// measured stack peak.
     pub fn device_report(&self, board: &Board, qemu: bool) -> DeviceReport {
-        let ratio = |a: u64, b: u64| if b == 0 { None } else { Some(a as f64 / b as f64) };
+        let ratio = |a: u64, b: u64| {
+            if b == 0 {
+                None
+            } else {
+                Some(a as f64 / b as f64)
+            }
+        };
         let instructions = qemu && self.unit == "instructions";
         DeviceReport {
             core: if qemu {
@@ -168,7 +231,11 @@ impl DeviceRun {
             mismatches: self.mismatches,
             accuracy: ratio(self.correct, self.labeled).unwrap_or(0.0),
             teacher_agreement: ratio(self.teacher_agree, self.teacher_known),
-            instructions_per_inference: if instructions { self.per_inference } else { None },
+            instructions_per_inference: if instructions {
+                self.per_inference
+            } else {
+                None
+            },
             instructions_per_mac: if instructions {
                 self.per_mac_x1000.map(|x| x as f64 / 1000.0)
             } else {
@@ -183,18 +250,31 @@ impl DeviceRun {
 /// Where the firmware lives: `--firmware-dir`, else this checkout's (compile time).
 fn firmware_dir(args: &VerifyArgs) -> PathBuf {
     args.firmware_dir.clone().unwrap_or_else(|| {
-        Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap_or(Path::new(".")).join("firmware")
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .unwrap_or(Path::new("."))
+            .join("firmware")
     })
 }
 
 /// The shell commands that build the firmware for a real board and run it with probe-rs.
-pub fn probe_commands(fw: &Path, board: &Board, chip: &str, student: &Path, golden: &Path) -> String {
+pub fn probe_commands(
+    fw: &Path,
+    board: &Board,
+    chip: &str,
+    student: &Path,
+    golden: &Path,
+) -> String {
     format!(
         "eval \"$({scripts}/thumb-toolchain.sh {target})\"\n\
          cd {fw} && MINNOW_BOARD={board} MINNOW_STUDENT={student} MINNOW_GOLDEN={golden} \\\n  \
          \"$CARGO\" build --release --target {target} --features hardware\n\
          probe-rs run --chip {chip} {fw}/target/{target}/release/minnow-firmware",
-        scripts = fw.parent().unwrap_or(Path::new(".")).join("scripts").display(),
+        scripts = fw
+            .parent()
+            .unwrap_or(Path::new("."))
+            .join("scripts")
+            .display(),
         target = board.target,
         fw = fw.display(),
         board = board.name,
@@ -220,7 +300,9 @@ pub fn run(args: &VerifyArgs) -> Result<()> {
                 known.join(", ")
             ))
         })?;
-        println!("# minnow verify --probe {chip}: run these with the board attached (not run here):");
+        println!(
+            "# minnow verify --probe {chip}: run these with the board attached (not run here):"
+        );
         println!("{}", probe_commands(&fw, &board, chip, &student, &golden));
         println!("# the firmware prints the same lines as under QEMU (defmt over RTT), in cycles");
         return Ok(());
@@ -230,10 +312,18 @@ pub fn run(args: &VerifyArgs) -> Result<()> {
         Error::Usage(format!(
             "--core {}: expected m0, m3, m4, m7, m33 or a board ({})",
             args.core,
-            QEMU_BOARDS.iter().map(|(_, b)| b.name).collect::<Vec<_>>().join(", ")
+            QEMU_BOARDS
+                .iter()
+                .map(|(_, b)| b.name)
+                .collect::<Vec<_>>()
+                .join(", ")
         ))
     })?;
-    let script = fw.parent().unwrap_or(Path::new(".")).join("scripts").join("firmware.sh");
+    let script = fw
+        .parent()
+        .unwrap_or(Path::new("."))
+        .join("scripts")
+        .join("firmware.sh");
     if !script.is_file() {
         return Err(Error::Config(format!(
             "{} not found: pass --firmware-dir <minnow checkout>/firmware",
@@ -241,12 +331,17 @@ pub fn run(args: &VerifyArgs) -> Result<()> {
         )));
     }
     let mut cmd = Command::new(&script);
-    cmd.arg(board.name).args(["--timeout", &args.timeout.to_string()]);
+    cmd.arg(board.name)
+        .args(["--timeout", &args.timeout.to_string()]);
     if !args.debug {
         cmd.arg("--release");
     }
-    cmd.env("MINNOW_STUDENT", &student).env("MINNOW_GOLDEN", &golden);
-    eprintln!("verify: building and running the firmware on {} ({}) ...", board.name, board.core);
+    cmd.env("MINNOW_STUDENT", &student)
+        .env("MINNOW_GOLDEN", &golden);
+    eprintln!(
+        "verify: building and running the firmware on {} ({}) ...",
+        board.name, board.core
+    );
     let out = cmd.output().map_err(|e| Error::io(&script, e))?;
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -254,7 +349,10 @@ pub fn run(args: &VerifyArgs) -> Result<()> {
     print!("{stdout}");
 
     if let Some(err) = device.errors.first() {
-        return Err(Error::artifact(&student, format!("the device rejected the model: {err}")));
+        return Err(Error::artifact(
+            &student,
+            format!("the device rejected the model: {err}"),
+        ));
     }
     if !device.complete {
         let tail: Vec<&str> = stderr.lines().rev().take(15).collect();
@@ -271,12 +369,21 @@ pub fn run(args: &VerifyArgs) -> Result<()> {
 
     let section = device.device_report(&board, true);
     if report_path.is_file() {
-        let mut report = Report::load(&report_path).map_err(|e| Error::artifact(&report_path, e))?;
+        let mut report =
+            Report::load(&report_path).map_err(|e| Error::artifact(&report_path, e))?;
         report.device = Some(section.clone());
-        report.save(&report_path).map_err(|e| Error::artifact(&report_path, e))?;
-        eprintln!("verify: wrote the device section of {}", report_path.display());
+        report
+            .save(&report_path)
+            .map_err(|e| Error::artifact(&report_path, e))?;
+        eprintln!(
+            "verify: wrote the device section of {}",
+            report_path.display()
+        );
     } else {
-        eprintln!("verify: warning: {} does not exist; device section not saved", report_path.display());
+        eprintln!(
+            "verify: warning: {} does not exist; device section not saved",
+            report_path.display()
+        );
     }
     eprintln!(
         "verify: {}: {} vectors, {} mismatches, accuracy {:.2}%, {} instructions/inference, {} instructions/MAC, flash {} B, RAM {} B",
@@ -284,8 +391,12 @@ pub fn run(args: &VerifyArgs) -> Result<()> {
         section.vectors,
         section.mismatches,
         100.0 * section.accuracy,
-        section.instructions_per_inference.map_or("?".into(), |v| v.to_string()),
-        section.instructions_per_mac.map_or("?".into(), |v| format!("{v:.3}")),
+        section
+            .instructions_per_inference
+            .map_or("?".into(), |v| v.to_string()),
+        section
+            .instructions_per_mac
+            .map_or("?".into(), |v| format!("{v:.3}")),
         section.flash_bytes,
         section.ram_bytes
     );
@@ -297,7 +408,10 @@ pub fn run(args: &VerifyArgs) -> Result<()> {
                 section.mismatches,
                 section.vectors,
                 section.core,
-                device.mismatch_lines.first().map_or(String::new(), |l| format!(": {l}"))
+                device
+                    .mismatch_lines
+                    .first()
+                    .map_or(String::new(), |l| format!(": {l}"))
             ),
         ));
     }
@@ -328,11 +442,17 @@ verdict=FAIL mismatches=1 vectors=8
     fn parses_the_firmware_lines() {
         let d = DeviceRun::parse(OUTPUT);
         assert_eq!(d.core, "Cortex-M4");
-        assert_eq!((d.vectors, d.mismatches, d.correct, d.labeled), (8, 1, 6, 8));
+        assert_eq!(
+            (d.vectors, d.mismatches, d.correct, d.labeled),
+            (8, 1, 6, 8)
+        );
         assert_eq!((d.teacher_agree, d.teacher_known), (5, 7));
         assert_eq!(d.per_inference, Some(120_395));
         assert_eq!(d.per_mac_x1000, Some(2369));
-        assert_eq!((d.flash_used, d.golden_bytes, d.ram_bytes), (87_648, 6393, 1280));
+        assert_eq!(
+            (d.flash_used, d.golden_bytes, d.ram_bytes),
+            (87_648, 6393, 1280)
+        );
         assert_eq!(d.mismatch_lines.len(), 1);
         assert!(d.complete && !d.pass);
         let board = qemu_board("m4").expect("m4");
@@ -346,25 +466,43 @@ verdict=FAIL mismatches=1 vectors=8
 
     #[test]
     fn decode_errors_are_collected() {
-        let d = DeviceRun::parse("error stage=student msg=CRC mismatch: header says 0x1\nverdict=FAIL\n");
-        assert_eq!(d.errors, ["error stage=student msg=CRC mismatch: header says 0x1"]);
+        let d = DeviceRun::parse(
+            "error stage=student msg=CRC mismatch: header says 0x1\nverdict=FAIL\n",
+        );
+        assert_eq!(
+            d.errors,
+            ["error stage=student msg=CRC mismatch: header says 0x1"]
+        );
         assert!(!d.complete && !d.pass);
     }
 
     #[test]
     fn cores_and_boards_resolve() {
-        for (short, board) in [("m0", "microbit"), ("M33", "mps2-an505"), ("cortex-m7", "mps2-an500")] {
+        for (short, board) in [
+            ("m0", "microbit"),
+            ("M33", "mps2-an505"),
+            ("cortex-m7", "mps2-an500"),
+        ] {
             assert_eq!(qemu_board(short).map(|b| b.name), Some(board));
         }
         assert_eq!(qemu_board("mps2-an385").map(|b| b.core), Some("cortex-m3"));
         assert!(qemu_board("m55").is_none());
-        assert_eq!(probe_board("stm32f411retx").map(|b| b.name), Some("stm32f411re"));
+        assert_eq!(
+            probe_board("stm32f411retx").map(|b| b.name),
+            Some("stm32f411re")
+        );
     }
 
     #[test]
     fn probe_command_uses_hardware_feature() {
         let b = probe_board("STM32F411RETx").expect("known chip");
-        let s = probe_commands(Path::new("/r/firmware"), &b, "STM32F411RETx", Path::new("/s"), Path::new("/g"));
+        let s = probe_commands(
+            Path::new("/r/firmware"),
+            &b,
+            "STM32F411RETx",
+            Path::new("/s"),
+            Path::new("/g"),
+        );
         assert!(s.contains("--features hardware"));
         assert!(s.contains("MINNOW_BOARD=stm32f411re"));
         assert!(s.contains("probe-rs run --chip STM32F411RETx /r/firmware/target/thumbv7em-none-eabihf/release/minnow-firmware"));

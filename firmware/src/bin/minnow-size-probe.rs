@@ -31,7 +31,9 @@ fn main() -> ! {
         let mut logits = [0_i8; consts::CLASSES];
         let mut all = !golden.is_empty();
         for i in 0..golden.len() {
-            student.run(golden.input(i).ok()?, scratch, &mut logits).ok()?;
+            student
+                .run(golden.input(i).ok()?, scratch, &mut logits)
+                .ok()?;
             all &= logits[..] == *golden.expected(i).ok()?;
         }
         Some(all)

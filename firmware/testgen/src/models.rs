@@ -43,7 +43,9 @@ impl Owned {
     fn new(channels: usize, per: usize, s_in: Activation, seed: u32, relu: bool) -> Self {
         let w = i8s(channels * per, seed, -127, 127);
         let raw_bias = i8s(channels, seed ^ 0x5555, -100, 100);
-        let s_w: Vec<f32> = (0..channels).map(|c| 0.01 + 0.001 * (c % 7) as f32).collect();
+        let s_w: Vec<f32> = (0..channels)
+            .map(|c| 0.01 + 0.001 * (c % 7) as f32)
+            .collect();
         // |x - zp| ~ 100, |w| ~ 73: the accumulator's spread is ~ sqrt(per) * 7300.
         let spread = (per as f64).sqrt() * 7300.0;
         let out_scale = (f64::from(s_in.scale) * 0.0105 * spread / 40.0) as f32;
@@ -53,7 +55,10 @@ impl Owned {
         };
         let (mut bias, mut mult, mut shift) = (Vec::new(), Vec::new(), Vec::new());
         for c in 0..channels {
-            let sum: i32 = w[c * per..(c + 1) * per].iter().map(|&v| i32::from(v)).sum();
+            let sum: i32 = w[c * per..(c + 1) * per]
+                .iter()
+                .map(|&v| i32::from(v))
+                .sum();
             bias.push(i32::from(raw_bias[c]) * 50 - i32::from(s_in.zero_point) * sum);
             let m = f64::from(s_in.scale) * f64::from(s_w[c]) / f64::from(out_scale);
             let (q, s) = quantize_multiplier(m).expect("representable multiplier");
