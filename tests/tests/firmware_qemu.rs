@@ -5,7 +5,7 @@
 //! Needs `qemu-system-arm` and a thumb toolchain (scripts/thumb-toolchain.sh); without them the
 //! tests print why and pass (set MINNOW_REQUIRE_QEMU=1 to make that a failure, as CI should).
 
-#[allow(dead_code, clippy::unwrap_used)]
+#[allow(clippy::unwrap_used)] // models.rs allows its own dead code
 #[path = "../../firmware/testgen/src/models.rs"]
 mod models;
 

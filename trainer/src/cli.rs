@@ -160,14 +160,12 @@ impl DataArgs {
                 labels: v.get(1).cloned(),
                 classes: self.classes,
             })
-        } else if let Some(v) = &self.npy {
-            Some(DataSpec::Npy {
+        } else {
+            self.npy.as_ref().map(|v| DataSpec::Npy {
                 features: v[0].clone(),
                 labels: v.get(1).cloned(),
                 classes: self.classes,
             })
-        } else {
-            None
         })
     }
 }
@@ -456,10 +454,7 @@ pub fn main() -> i32 {
             .unwrap_or_default();
         eprintln!("error: internal error: {msg}{at}");
     }));
-    match std::panic::catch_unwind(|| run(std::env::args_os())) {
-        Ok(code) => code,
-        Err(_) => 1,
-    }
+    std::panic::catch_unwind(|| run(std::env::args_os())).unwrap_or(1)
 }
 
 #[cfg(test)]
