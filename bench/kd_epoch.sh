@@ -12,6 +12,8 @@
 #   MINNOW_BENCH_OUT      where runs and results go (default: bench/out/<timestamp>, gitignored)
 #   MINNOW_BENCH_THREADS  PyTorch threads (default: nproc)
 #   MINNOW_BENCH_ONLY     both (default) | minnow | pytorch
+#   MINNOW_BENCH_REPEAT   rounds (default 1); rounds alternate which side goes first, and the table
+#                         shows each side's fastest round (the least disturbed by other load)
 #   MINNOW_BIN            command that runs minnow (default: cargo run --release -p minnow --)
 #   MINNOW_BENCH_LIMIT    train on the first N training samples only (a quick smoke test)
 #   OMP_WAIT_POLICY       PyTorch's OpenMP idle policy (default here: PASSIVE, see below)
@@ -57,6 +59,7 @@ TEST=0.2
 SEED=0
 LIVE_JITTER=1
 LIMIT="${MINNOW_BENCH_LIMIT:-0}"
+REPEAT="${MINNOW_BENCH_REPEAT:-1}"
 
 mkdir -p "$OUT"
 OUT="$(cd "$OUT" && pwd)"
@@ -65,18 +68,24 @@ echo "output: $OUT" >&2
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 
 # ---------------------------------------------------------------- PyTorch
-torch_half() {
+torch_setup() {
     if ! "$VENV/bin/python" -c "import torch, numpy" 2>/dev/null; then
         echo "installing PyTorch + numpy from PyPI into $VENV (~3 GB download) ..." >&2
         python3 -m venv "$VENV"
         "$VENV/bin/pip" install --quiet --progress-bar off torch numpy
     fi
-    echo "pytorch: OMP_WAIT_POLICY=$OMP_WAIT_POLICY, load average before $(loadavg)" >&2
+}
+
+torch_half() { # round
+    echo "pytorch (round $1): OMP_WAIT_POLICY=$OMP_WAIT_POLICY, load average before $(loadavg)" >&2
     "$VENV/bin/python" "$ROOT/bench/torch_kd.py" --mnist "$MNIST" --threads "$THREADS" \
         --batch "$BATCH" --lr "$LR" --temperature "$T" --alpha 1.0 --weight-decay 0 \
         --teacher-dropout 0 --live-jitter "$LIVE_JITTER" --val-fraction "$VAL" \
-        --test-fraction "$TEST" --seed "$SEED" --limit "$LIMIT" >"$OUT/pytorch.jsonl"
-    echo "pytorch: load average after  $(loadavg)" >&2
+        --test-fraction "$TEST" --seed "$SEED" --limit "$LIMIT" |
+        python3 -c 'import json,sys
+for l in sys.stdin: r = json.loads(l); r["round"] = int(sys.argv[1]); r["load"] = open("/proc/loadavg").read().split()[0]; print(json.dumps(r), flush=True)' "$1" \
+            >>"$OUT/pytorch.jsonl"
+    echo "pytorch (round $1): load average after  $(loadavg)" >&2
 }
 
 # ---------------------------------------------------------------- minnow
@@ -110,28 +119,35 @@ epoch_seconds() {
     python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).read().splitlines()[-1])["seconds"])' "$f"
 }
 
-minnow_run() { # phase command config
-    local phase="$1" cmd="$2" cfg="$3" dir="$4"
-    echo "minnow: $phase ..." >&2
-    "${MINNOW[@]}" "$cmd" --config "$cfg" >"$OUT/minnow-$phase.log" 2>&1 ||
-        { echo "minnow $cmd failed; see $OUT/minnow-$phase.log:" >&2; tail -n 20 "$OUT/minnow-$phase.log" >&2; return 1; }
-    python3 - "$phase" "$(epoch_seconds "$dir")" "$dir" >>"$OUT/minnow.jsonl" <<'EOF'
+minnow_run() { # round phase command config run-dir
+    local round="$1" phase="$2" cmd="$3" cfg="$4" dir="$5"
+    local log="$dir.log"
+    echo "minnow (round $round): $phase ..." >&2
+    "${MINNOW[@]}" "$cmd" --config "$cfg" >"$log" 2>&1 ||
+        { echo "minnow $cmd failed; see $log:" >&2; tail -n 20 "$log" >&2; return 1; }
+    python3 - "$round" "$phase" "$(epoch_seconds "$dir")" "$dir" >>"$OUT/minnow.jsonl" <<'EOF'
 import json, sys
-phase, seconds, run = sys.argv[1], float(sys.argv[2]), sys.argv[3]
-print(json.dumps({"impl": "minnow", "phase": phase, "seconds": seconds, "run": run}))
+rnd, phase, seconds, run = int(sys.argv[1]), sys.argv[2], float(sys.argv[3]), sys.argv[4]
+load = open("/proc/loadavg").read().split()[0]
+print(json.dumps({"impl": "minnow", "phase": phase, "seconds": seconds, "round": rnd, "load": load, "run": run}))
 EOF
 }
 
-minnow_half() {
-    local m="$OUT/minnow"
-    mkdir -p "$m"
-    : >"$OUT/minnow.jsonl"
+MINNOW_READY=0
+minnow_setup() {
     echo "minnow: building (release) ..." >&2
     cargo build --quiet --release -p minnow
     if ! "${MINNOW[@]}" --help 2>&1 | grep -q 'train-teacher' || ! "${MINNOW[@]}" --help 2>&1 | grep -q 'distill'; then
         echo "minnow: WAITING ON THE CLI: \`minnow --help\` lists no train-teacher/distill subcommands yet; minnow column left empty" >&2
         return 0
     fi
+    MINNOW_READY=1
+}
+
+minnow_half() { # round
+    [ "$MINNOW_READY" = 1 ] || return 0
+    local m="$OUT/minnow/round-$1"
+    mkdir -p "$m"
     { echo "out = \"$m/teacher\""; echo 'hidden = [1200, 1200]'; echo 'members = 1'; echo 'jitter = 0'; common_toml; data_toml; } >"$m/teacher.toml"
     { echo "out = \"$m/kd-live\""; echo "teacher = [\"$m/teacher\"]"; echo "temperature = $T"; echo 'soft_weight = 1.0'; echo 'hard_weight = 0.0'
       echo 'hidden = [800, 800]'; echo "jitter = $LIVE_JITTER"; common_toml; data_toml; } >"$m/kd-live.toml"
@@ -139,21 +155,32 @@ minnow_half() {
         { echo "out = \"$m/$run\""; echo "teacher = [\"$m/teacher\"]"; echo "teacher_logits = \"$m/teacher-logits.npy\""; echo "temperature = $T"
           echo 'soft_weight = 1.0'; echo 'hard_weight = 0.0'; echo 'hidden = [32]'; echo 'jitter = 0'; common_toml; data_toml; } >"$m/$run.toml"
     done
-    echo "minnow: load average before $(loadavg)" >&2
-    minnow_run teacher train-teacher "$m/teacher.toml" "$m/teacher"
-    minnow_run kd-live distill "$m/kd-live.toml" "$m/kd-live"
+    echo "minnow (round $1): load average before $(loadavg)" >&2
+    minnow_run "$1" teacher train-teacher "$m/teacher.toml" "$m/teacher"
+    minnow_run "$1" kd-live distill "$m/kd-live.toml" "$m/kd-live"
     # The first run computes the teacher's logits and writes the cache; the timed run reads it.
-    "${MINNOW[@]}" distill --config "$m/kd-cached-prime.toml" >"$OUT/minnow-kd-cached-prime.log" 2>&1
-    minnow_run kd-cached distill "$m/kd-cached.toml" "$m/kd-cached"
-    echo "minnow: load average after  $(loadavg)" >&2
+    "${MINNOW[@]}" distill --config "$m/kd-cached-prime.toml" >"$m/kd-cached-prime.log" 2>&1
+    minnow_run "$1" kd-cached distill "$m/kd-cached.toml" "$m/kd-cached"
+    echo "minnow (round $1): load average after  $(loadavg)" >&2
 }
 
 case "$ONLY" in
-both) torch_half; minnow_half ;;
-pytorch) torch_half ;;
-minnow) minnow_half ;;
+both | pytorch | minnow) ;;
 *) echo "MINNOW_BENCH_ONLY must be both, minnow or pytorch" >&2; exit 2 ;;
 esac
+: >"$OUT/pytorch.jsonl"
+: >"$OUT/minnow.jsonl"
+[ "$ONLY" = minnow ] || torch_setup
+[ "$ONLY" = pytorch ] || minnow_setup
+for round in $(seq 1 "$REPEAT"); do
+    if [ $((round % 2)) = 1 ]; then
+        [ "$ONLY" = minnow ] || torch_half "$round"
+        [ "$ONLY" = pytorch ] || minnow_half "$round"
+    else
+        [ "$ONLY" = pytorch ] || minnow_half "$round"
+        [ "$ONLY" = minnow ] || torch_half "$round"
+    fi
+done
 
 # ---------------------------------------------------------------- table
 python3 - "$OUT" "$(nproc)" <<'EOF'
@@ -161,28 +188,38 @@ import json, os, sys
 out, cores = sys.argv[1], sys.argv[2]
 def load(name):
     p = os.path.join(out, name)
-    rows = [json.loads(l) for l in open(p)] if os.path.exists(p) else []
-    return {r["phase"]: r for r in rows}
+    by_phase = {}
+    for line in open(p) if os.path.exists(p) else []:
+        r = json.loads(line)
+        by_phase.setdefault(r["phase"], []).append(r)
+    return by_phase
 m, t = load("minnow.jsonl"), load("pytorch.jsonl")
 what = {
     "teacher": "784-1200-1200-10, hard labels",
     "kd-live": "784-800-800-10, T=20, teacher live",
     "kd-cached": "784-32-10, T=20, cached logits",
 }
+fastest = lambda rows: min((r["seconds"] for r in rows), default=None)
 fmt = "{:<10} {:<36} {:>8} {:>10} {:>11} {:>15}"
 print(fmt.format("phase", "what", "samples", "minnow s", "PyTorch s", "minnow/PyTorch"))
 for phase, desc in what.items():
-    ms = m.get(phase, {}).get("seconds")
-    ts = t.get(phase, {}).get("seconds")
-    n = t.get(phase, {}).get("samples", "")
-    cell = lambda v: f"{v:.2f}" if v is not None else "n/a"
+    ms, ts = fastest(m.get(phase, [])), fastest(t.get(phase, []))
+    n = t[phase][0].get("samples", "") if t.get(phase) else ""
+    cell = lambda v: f"{v:.3f}" if v is not None else "n/a"
     ratio = f"{ms / ts:.2f}" if ms is not None and ts else "n/a"
     print(fmt.format(phase, desc, n, cell(ms), cell(ts), ratio))
+rounds = max([r["round"] for rows in list(m.values()) + list(t.values()) for r in rows], default=0)
+if rounds > 1:
+    print(f"\nfastest of {rounds} rounds; every round (seconds @ 1-min load average):")
+    for phase in what:
+        for name, d in (("minnow", m), ("PyTorch", t)):
+            runs = ", ".join(f"{r['seconds']:.2f}@{r['load']}" for r in d.get(phase, []))
+            print(f"  {phase:<10} {name:<8} {runs}")
 if t:
-    any_t = next(iter(t.values()))
+    any_t = next(iter(t.values()))[0]
     print(f"\nPyTorch {any_t.get('torch')} with {any_t.get('threads')} threads (OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')}); {cores} cores; batch 128, Adam 1e-3; one epoch each.")
     if "kd-cached" in t:
-        print(f"PyTorch teacher pass to fill the cache (untimed above): {t['kd-cached'].get('cache_seconds')} s")
+        print(f"PyTorch teacher pass to fill the cache (untimed above): {', '.join(str(r.get('cache_seconds')) for r in t['kd-cached'])} s")
 if not m:
     print("minnow: no results (see the messages above: the CLI may not be ready).")
 print(f"results: {out}/pytorch.jsonl, {out}/minnow.jsonl")
