@@ -58,6 +58,24 @@ Examples:
   minnow resume runs/student
   minnow resume runs/teacher --quiet";
 
+const EXPORT_EXAMPLES: &str = "\
+Examples:
+  # int8 student, golden vectors and report, with the teacher's columns filled in
+  minnow export runs/student --teacher runs/teacher
+  # fail unless the student fits 32 KB of flash and 8 KB of RAM
+  minnow export runs/student --max-flash 32k --max-ram 8k
+  # percentile calibration, 20 golden vectors (small boards)
+  minnow export runs/student --percentile 99.99 --golden 20";
+
+const VERIFY_EXAMPLES: &str = "\
+Examples:
+  # Cortex-M4 in QEMU (mps2-an386)
+  minnow verify runs/student
+  # Cortex-M0 (micro:bit in QEMU)
+  minnow verify runs/student --core m0
+  # a real board: print the build and probe-rs commands
+  minnow verify runs/student --probe STM32F411RETx";
+
 const FINGERPRINT_EXAMPLES: &str = "\
 Examples:
   minnow teacher-fingerprint runs/teacher";
@@ -86,9 +104,11 @@ pub enum Command {
     TeacherFingerprint(FingerprintArgs),
     /// Quantize a distilled student to int8, evaluate it through minnow-core and write
     /// student.minnow, golden.mngv, report.json and report.md into its run folder.
+    #[command(after_help = EXPORT_EXAMPLES)]
     Export(crate::export::ExportArgs),
     /// Build the firmware for a run's int8 student, run it in QEMU (or print the probe-rs
     /// commands for a board) and write the device results into report.json.
+    #[command(after_help = VERIFY_EXAMPLES)]
     Verify(crate::verify::VerifyArgs),
     /// The whole chain: train a teacher, distil, quantize, export, verify on a Cortex-M in
     /// QEMU, and print one summary table (built-in digits data by default).

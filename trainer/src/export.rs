@@ -304,8 +304,11 @@ pub struct ExportArgs {
     pub calibration_samples: usize,
     /// The teacher's predicted class of every test sample, as a JSON array (for the teacher
     /// columns of the report and the golden vectors).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with = "teacher")]
     pub teacher_predictions: Option<PathBuf>,
+    /// A teacher (or ensemble) run folder: run it on the test split for the teacher columns.
+    #[arg(long, value_name = "DIR")]
+    pub teacher: Option<PathBuf>,
 }
 
 /// The data of a run folder: `(calibration = training split, test split)`, from the data and
@@ -356,14 +359,18 @@ pub fn run_export(args: &ExportArgs) -> Result<(Artifacts, ExportPaths), ExportE
         ))
     })?;
     let (calibration, test) = run_data(&args.run_dir.join("config.toml"))?;
-    let teacher: Option<Vec<u8>> = match &args.teacher_predictions {
-        Some(p) => Some(serde_json::from_slice(&read(p)?).map_err(|e| {
+    let teacher: Option<Vec<u8>> = match (&args.teacher_predictions, &args.teacher) {
+        (Some(p), _) => Some(serde_json::from_slice(&read(p)?).map_err(|e| {
             ExportError::Config(format!(
                 "{}: expected a JSON array of classes: {e}",
                 p.display()
             ))
         })?),
-        None => None,
+        (None, Some(dir)) => Some(
+            crate::pipeline::teacher_predictions(dir, &test, Default::default())
+                .map_err(|e| ExportError::Config(e.to_string()))?,
+        ),
+        (None, None) => None,
     };
     let opts = ExportOptions {
         quantize: QuantizeOptions {
@@ -651,6 +658,7 @@ mod tests {
             percentile: Some(99.99),
             calibration_samples: 500,
             teacher_predictions: Some(dir.path().join("teacher.json")),
+            teacher: None,
         };
         let e = run_export(&args).expect_err("1k flash is too small");
         assert!(e.to_string().contains("over the budget of 1024"), "{e}");
