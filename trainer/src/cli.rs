@@ -136,7 +136,7 @@ pub struct DataArgs {
     #[arg(long, num_args = 2, value_names = ["FEATURES", "LABELS"], group = "source")]
     pub npy: Option<Vec<PathBuf>>,
     /// Sample shape for --csv, as H,W,C.
-    #[arg(long, value_name = "H,W,C", value_delimiter = ',', num_args = 3)]
+    #[arg(long, value_name = "H,W,C", value_delimiter = ',')]
     pub shape: Option<Vec<usize>>,
     /// Number of classes (default: largest label + 1).
     #[arg(long, value_name = "N")]
