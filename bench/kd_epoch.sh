@@ -14,7 +14,9 @@
 #   MINNOW_BENCH_ONLY     both (default) | minnow | pytorch
 #   MINNOW_BENCH_REPEAT   rounds (default 1); rounds alternate which side goes first, and the table
 #                         shows each side's fastest round (the least disturbed by other load)
-#   MINNOW_BIN            command that runs minnow (default: cargo run --release -p minnow --)
+#   MINNOW_BIN            command that runs minnow (default: the binary `cargo build --release -p
+#                         minnow` makes, copied into the output folder first: other engineers edit
+#                         this tree, and `cargo run` would rebuild, or fail, between rounds)
 #   MINNOW_BENCH_LIMIT    train on the first N training samples only (a quick smoke test)
 #   OMP_WAIT_POLICY       PyTorch's OpenMP idle policy (default here: PASSIVE, see below)
 #
@@ -48,7 +50,7 @@ THREADS="${MINNOW_BENCH_THREADS:-$(nproc)}"
 ONLY="${MINNOW_BENCH_ONLY:-both}"
 VENV="$ROOT/bench/.venv"
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
-read -r -a MINNOW <<<"${MINNOW_BIN:-cargo run --quiet --release -p minnow --}"
+MINNOW=()
 
 # The settings both sides use.
 BATCH=128
@@ -135,8 +137,16 @@ EOF
 
 MINNOW_READY=0
 minnow_setup() {
-    echo "minnow: building (release) ..." >&2
-    cargo build --quiet --release -p minnow
+    if [ -n "${MINNOW_BIN:-}" ]; then
+        read -r -a MINNOW <<<"$MINNOW_BIN"
+    else
+        echo "minnow: building (release) ..." >&2
+        cargo build --quiet --release -p minnow
+        cp "$ROOT/target/release/minnow" "$OUT/minnow-bin"
+        git -C "$ROOT" describe --always --dirty >"$OUT/minnow-bin.version" 2>/dev/null || true
+        MINNOW=("$OUT/minnow-bin")
+        echo "minnow: $(cat "$OUT/minnow-bin.version" 2>/dev/null) -> $OUT/minnow-bin" >&2
+    fi
     if ! "${MINNOW[@]}" --help 2>&1 | grep -q 'train-teacher' || ! "${MINNOW[@]}" --help 2>&1 | grep -q 'distill'; then
         echo "minnow: WAITING ON THE CLI: \`minnow --help\` lists no train-teacher/distill subcommands yet; minnow column left empty" >&2
         return 0
@@ -156,11 +166,12 @@ minnow_half() { # round
           echo 'soft_weight = 1.0'; echo 'hard_weight = 0.0'; echo 'hidden = [32]'; echo 'jitter = 0'; common_toml; data_toml; } >"$m/$run.toml"
     done
     echo "minnow (round $1): load average before $(loadavg)" >&2
-    minnow_run "$1" teacher train-teacher "$m/teacher.toml" "$m/teacher"
-    minnow_run "$1" kd-live distill "$m/kd-live.toml" "$m/kd-live"
+    minnow_run "$1" teacher train-teacher "$m/teacher.toml" "$m/teacher" || return 1
+    minnow_run "$1" kd-live distill "$m/kd-live.toml" "$m/kd-live" || return 1
     # The first run computes the teacher's logits and writes the cache; the timed run reads it.
-    "${MINNOW[@]}" distill --config "$m/kd-cached-prime.toml" >"$m/kd-cached-prime.log" 2>&1
-    minnow_run "$1" kd-cached distill "$m/kd-cached.toml" "$m/kd-cached"
+    "${MINNOW[@]}" distill --config "$m/kd-cached-prime.toml" >"$m/kd-cached-prime.log" 2>&1 ||
+        { echo "minnow distill (cache) failed; see $m/kd-cached-prime.log" >&2; return 1; }
+    minnow_run "$1" kd-cached distill "$m/kd-cached.toml" "$m/kd-cached" || return 1
     echo "minnow (round $1): load average after  $(loadavg)" >&2
 }
 
@@ -175,9 +186,9 @@ esac
 for round in $(seq 1 "$REPEAT"); do
     if [ $((round % 2)) = 1 ]; then
         [ "$ONLY" = minnow ] || torch_half "$round"
-        [ "$ONLY" = pytorch ] || minnow_half "$round"
+        [ "$ONLY" = pytorch ] || minnow_half "$round" || echo "minnow (round $round) failed" >&2
     else
-        [ "$ONLY" = pytorch ] || minnow_half "$round"
+        [ "$ONLY" = pytorch ] || minnow_half "$round" || echo "minnow (round $round) failed" >&2
         [ "$ONLY" = minnow ] || torch_half "$round"
     fi
 done
