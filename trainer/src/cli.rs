@@ -99,6 +99,9 @@ pub enum Command {
     /// Continue a killed train-teacher or distill run from its folder.
     #[command(after_help = RESUME_EXAMPLES)]
     Resume(ResumeArgs),
+    /// Turn teacher logits computed elsewhere (one NPY row per sample of the data file, in file
+    /// order) into the cache `distill --teacher-logits` reads.
+    AdoptLogits(crate::adopt::AdoptArgs),
     /// Print a teacher's fingerprint (the key of its cached logits).
     #[command(after_help = FINGERPRINT_EXAMPLES)]
     TeacherFingerprint(FingerprintArgs),
@@ -430,6 +433,9 @@ pub fn execute(cli: Cli) -> Result<()> {
             })?;
         }
         Command::Verify(a) => crate::verify::run(&a)?,
+        Command::AdoptLogits(a) => {
+            crate::adopt::run(&a)?;
+        }
         Command::Run(a) => crate::pipeline::run_command(&a)?,
     }
     Ok(())

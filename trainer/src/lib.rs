@@ -5,6 +5,7 @@
 //! `minnow` binary's subcommands and the end-to-end tests call in-process; [`cli::run`] is the
 //! whole command line.
 
+pub mod adopt;
 pub mod budget;
 pub mod cache;
 pub mod cli;

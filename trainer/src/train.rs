@@ -310,6 +310,43 @@ fn prepare(dc: &config::DataConfig) -> Result<Prepared> {
     })
 }
 
+/// The transfer set of a distillation: the training split, less the omitted classes, without
+/// labels when the set is unlabeled; and the classes absent from it (before labels are dropped).
+fn transfer_from(train: &Dataset, cfg: &DistillConfig) -> Result<(Dataset, Vec<usize>)> {
+    let mut transfer = train.clone();
+    if !cfg.omit_classes.is_empty() {
+        let labels = transfer.labels.as_deref().unwrap_or(&[]);
+        let keep: Vec<usize> = (0..transfer.len())
+            .filter(|&i| !cfg.omit_classes.contains(&labels[i]))
+            .collect();
+        if keep.is_empty() {
+            return Err(Error::Config(
+                "omit_classes removes every sample of the transfer set".into(),
+            ));
+        }
+        transfer = transfer.subset(&keep);
+    }
+    let absent: Vec<usize> = {
+        let counts = transfer.class_counts().unwrap_or_default();
+        (0..transfer.classes)
+            .filter(|&k| counts.get(k).copied().unwrap_or(0) == 0)
+            .collect()
+    };
+    if cfg.unlabeled {
+        transfer = transfer.without_labels();
+    }
+    Ok((transfer, absent))
+}
+
+/// The full data set a distillation loads and its transfer set, in the transfer set's row order
+/// (the order of cached teacher logits).
+pub fn transfer_set(cfg: &DistillConfig) -> Result<(Dataset, Dataset)> {
+    let dc = cfg.data_config();
+    let data = data::load(&dc.data)?;
+    let p = prepare(&dc)?;
+    Ok((data, transfer_from(&p.train, cfg)?.0))
+}
+
 /// Shifts one raw `[h, w, c]` sample by `(dy, dx)` pixels, filling with zeros.
 fn shift(sample: &[f32], [h, w, c]: [usize; 3], dy: isize, dx: isize, out: &mut [f32]) {
     for y in 0..h {
@@ -937,28 +974,7 @@ fn distill_impl(cfg: &DistillConfig, resume: bool) -> Result<StudentArtifacts> {
     let dc = cfg.data_config();
     let p = prepare(&dc)?;
     // The transfer set: the training split, less omitted classes, without labels if asked.
-    let mut transfer = p.train.clone();
-    if !cfg.omit_classes.is_empty() {
-        let labels = transfer.labels.as_deref().unwrap_or(&[]);
-        let keep: Vec<usize> = (0..transfer.len())
-            .filter(|&i| !cfg.omit_classes.contains(&labels[i]))
-            .collect();
-        if keep.is_empty() {
-            return Err(Error::Config(
-                "omit_classes removes every sample of the transfer set".into(),
-            ));
-        }
-        transfer = transfer.subset(&keep);
-    }
-    let absent: Vec<usize> = {
-        let counts = transfer.class_counts().unwrap_or_default();
-        (0..transfer.classes)
-            .filter(|&k| counts.get(k).copied().unwrap_or(0) == 0)
-            .collect()
-    };
-    if cfg.unlabeled {
-        transfer = transfer.without_labels();
-    }
+    let (transfer, absent) = transfer_from(&p.train, &cfg)?;
     let norm = Normalization::fit(&transfer)?;
     let spec = NetSpec::build(&cfg.arch_params(), transfer.shape, transfer.classes)?;
     write_run_files(&cfg.out, "student", &cfg)?;
