@@ -63,13 +63,20 @@ fi
 cargo_args=(build --target "$target" --features "$features")
 [[ $profile == release ]] && cargo_args+=(--release)
 echo "firmware.sh: MINNOW_BOARD=$board $CARGO ${cargo_args[*]}" >&2
+# Every build writes the same ELF path whatever model it embeds: hold a lock from the build
+# until this run has its own copy, so concurrent runs (parallel tests) never swap models.
+mkdir -p "$fw/target/elf"
+exec 9>"$fw/target/.firmware-build.lock"
+flock 9
 (cd "$fw" && MINNOW_BOARD="$board" "$CARGO" "${cargo_args[@]}" >&2)
 
-elf="$fw/target/$target/$profile/minnow-firmware"
-mkdir -p "$fw/target/elf"
-cp "$elf" "$fw/target/elf/$board-$profile.elf"
-elf="$fw/target/elf/$board-$profile.elf"
-echo "firmware.sh: built $elf" >&2
+built="$fw/target/$target/$profile/minnow-firmware"
+cp "$built" "$fw/target/elf/$board-$profile.elf"
+elf=$(mktemp "$fw/target/elf/run-$board-XXXXXX.elf")
+trap 'rm -f "$elf"' EXIT
+cp "$built" "$elf"
+flock -u 9
+echo "firmware.sh: built $fw/target/elf/$board-$profile.elf" >&2
 [[ $build_only -eq 1 ]] && exit 0
 
 qemu=(qemu-system-arm -M "$board" -cpu "$cpu" -nographic -monitor none -serial null

@@ -9,7 +9,6 @@
 #[path = "../../firmware/testgen/src/models.rs"]
 mod models;
 
-use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Mutex;
 
@@ -18,34 +17,10 @@ static SERIAL: Mutex<()> = Mutex::new(());
 
 const BOARD: &str = "mps2-an386";
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("tests/ has a parent")
-        .to_path_buf()
-}
+use minnow_tests::{qemu_available as qemu_available_for, repo};
 
-/// Whether the firmware can be built and run here; prints why not.
 fn qemu_available() -> bool {
-    let toolchain = Command::new(repo().join("scripts/thumb-toolchain.sh"))
-        .args(["--check", "thumbv7em-none-eabihf"])
-        .status()
-        .is_ok_and(|s| s.success());
-    let qemu = Command::new("qemu-system-arm")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if toolchain && qemu {
-        return true;
-    }
-    let why = format!(
-        "firmware QEMU test skipped: thumb toolchain {} / qemu-system-arm {} (scripts/thumb-toolchain.sh --install)",
-        if toolchain { "ok" } else { "missing" },
-        if qemu { "ok" } else { "missing" }
-    );
-    assert!(std::env::var_os("MINNOW_REQUIRE_QEMU").is_none(), "{why}");
-    eprintln!("{why}");
-    false
+    qemu_available_for("firmware QEMU test")
 }
 
 struct Run {

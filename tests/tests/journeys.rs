@@ -10,7 +10,7 @@
 //! missing tool into a failure.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -18,30 +18,10 @@ use minnow::config::TeacherConfig;
 use minnow::pipeline::{self, RunConfig};
 use serde_json::Value;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("tests/ has a parent")
-        .to_path_buf()
-}
+use minnow_tests::{qemu_available as qemu_available_for, repo};
 
-/// Whether the firmware can be built and run here; prints why not.
 fn qemu_available() -> bool {
-    let toolchain = Command::new(repo().join("scripts/thumb-toolchain.sh"))
-        .args(["--check", "thumbv7em-none-eabihf"])
-        .status()
-        .is_ok_and(|s| s.success());
-    let qemu = Command::new("qemu-system-arm")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if toolchain && qemu {
-        return true;
-    }
-    let why = "device steps skipped: thumb toolchain or qemu-system-arm missing (scripts/thumb-toolchain.sh --install)";
-    assert!(std::env::var_os("MINNOW_REQUIRE_QEMU").is_none(), "{why}");
-    eprintln!("{why}");
-    false
+    qemu_available_for("device steps")
 }
 
 fn quick_run_config(out: &Path, core: &str) -> RunConfig {
