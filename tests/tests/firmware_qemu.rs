@@ -28,7 +28,8 @@ struct Run {
     stdout: String,
 }
 
-/// Builds the firmware with these blobs and runs it in QEMU (debug profile: quicker to build).
+/// Builds the firmware with these blobs and runs it in QEMU (release: the profile `minnow verify`
+/// and the QEMU matrix build too, so CI compiles the thumb `core` once per target).
 fn run_firmware(student: &[u8], golden: &[u8]) -> Run {
     let dir = tempfile::tempdir().expect("tempdir");
     let (s, g) = (
@@ -39,7 +40,7 @@ fn run_firmware(student: &[u8], golden: &[u8]) -> Run {
     std::fs::write(&g, golden).expect("write golden");
     let _guard = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let out = Command::new(repo().join("scripts/firmware.sh"))
-        .arg(BOARD)
+        .args([BOARD, "--release"])
         .env("MINNOW_STUDENT", &s)
         .env("MINNOW_GOLDEN", &g)
         .output()
