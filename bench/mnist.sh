@@ -5,10 +5,10 @@
 # Results: docs/results.md (table, written by bench/mnist_table.py) and docs/results.svg.
 #
 # Run by hand, NOT in CI:   bash bench/mnist.sh
-# Wall time on the 2-core dev box (shared with other jobs, see docs/results.md for the measured
-# seconds per epoch): teacher ~6 min (20 epochs), 800x800 students ~3 min each, MCU MLP students
-# ~1 min each, MCU CNN students several minutes each, export a few seconds each, QEMU verify
-# ~1 min each (firmware build). About an hour and a half end to end.
+# Wall time on the 2-core dev box (shared with other engineers' jobs; measured, sum of the
+# STEP.wall files of one full run): 43 min in all. Teacher 287 s (20 epochs, 14 s/epoch),
+# six 800x800 students 400 s (10 epochs, ~6.5 s/epoch), 34 MLP students 803 s (0.3-0.4 s/epoch),
+# two CNN students 811 s (8 epochs, 38-62 s/epoch), 36 exports 46 s, 36 QEMU verifies 246 s.
 #
 # Every step is skipped when its output exists, so a killed run continues where it stopped;
 # delete a run folder to redo it. Each step leaves STEP.cmd (the exact command), STEP.wall
@@ -90,7 +90,7 @@ distill() {
   fi
   step "$name" "$OUT/$name/summary.json" distill "${DATA[@]}" "${kd[@]}" \
     --temperature "$t" --soft-weight "$soft" --hard-weight "$hard" --jitter 0 --dropout 0 \
-    --epochs "$epochs" --batch-size 128 --learning-rate 1e-3 --weight-decay 0 --seed $SEED \
+    --epochs "$epochs" --batch-size 128 --learning-rate 1e-3 --weight-decay 0 --seed "${RUN_SEED:-$SEED}" \
     --quiet --out "$OUT/$name" "$@"
 }
 
@@ -99,9 +99,15 @@ distill() {
 hinton() {
   distill h800-hard teacher 1 0 1 "$HINTON_EPOCHS" --hidden 800,800
   distill h800-T20 teacher 20 1 0 "$HINTON_EPOCHS" --hidden 800,800
+  # Seeds 1 and 2 of the same pair: is the difference larger than seed noise?
+  local s
+  for s in 1 2; do
+    RUN_SEED=$s distill "h800s$s-hard" teacher 1 0 1 "$HINTON_EPOCHS" --hidden 800,800
+    RUN_SEED=$s distill "h800s$s-T20" teacher 20 1 0 "$HINTON_EPOCHS" --hidden 800,800
+  done
 }
 
-# Microcontroller students: NAME|BUDGET|EPOCHS|GRID|arch flags. Sizes were chosen so that the
+# Microcontroller students: NAME|BUDGET|EPOCHS|GRID|arch flags[|SEED]. Sizes were chosen so that the
 # int8 blob (int8 weights + 13 bytes per output channel + ~100 bytes of header) fits the budget.
 # GRID lists the distilled variants as T:HARD_WEIGHT (soft weight 1); every family also gets a
 # hard-label baseline with the same architecture, epochs and seed. The CNN (47 s/epoch here,
@@ -114,6 +120,9 @@ MCU_STUDENTS=(
   # hard-label students fit the labels (train accuracy 97-98 % vs 99.6 % after 30 epochs).
   "mlp40e150|32k|$LONG_EPOCHS|2.5:0 2.5:1 4:1|--arch mlp --hidden 40"
   "mlp19e150|16k|$LONG_EPOCHS|2.5:0 2.5:1 4:1|--arch mlp --hidden 19"
+  # Seed 1 of the pairs picked on validation above: how much of a difference is seed noise.
+  "mlp40s1|32k|$MCU_EPOCHS|2.5:1|--arch mlp --hidden 40|1"
+  "mlp19s1|16k|$MCU_EPOCHS|2.5:0|--arch mlp --hidden 19|1"
   "cnn4-8-16h32|16k|$CNN_EPOCHS|${MINNOW_MNIST_CNN_GRID:-2.5:1}|--arch cnn --channels 4,8,16 --hidden 32"
 )
 # The teacher the MCU students distil from (the most accurate one trained here).
@@ -122,10 +131,11 @@ MCU_TEACHER=${MINNOW_MNIST_MCU_TEACHER:-teacher}
 wanted() { [[ -z $ONLY ]] || [[ " $ONLY " == *" $1 "* ]]; }
 
 mcu() {
-  local line name budget epochs grid args v t hw
+  local line name budget epochs grid args seed v t hw
   for line in "${MCU_STUDENTS[@]}"; do
-    IFS='|' read -r name budget epochs grid args <<<"$line"
+    IFS='|' read -r name budget epochs grid args seed <<<"$line"
     wanted "$name" || continue
+    local RUN_SEED=${seed:-$SEED}
     # shellcheck disable=SC2086 # args is a list of flags
     distill "$name-hard" "$MCU_TEACHER" 1 0 1 "$epochs" $args
     for v in $grid; do
@@ -136,9 +146,15 @@ mcu() {
   done
 }
 
-# Every MCU student is exported with its flash budget (the export fails if it does not fit).
+# Every MCU student is exported with its flash budget (the export fails if it does not fit),
+# with the teacher's test predictions for the int8 and on-device teacher-agreement columns.
 export_all() {
   local line name budget epochs grid args run
+  local preds=$OUT/$MCU_TEACHER/test_predictions.json
+  if [[ ! -e $preds ]]; then
+    echo "== teacher predictions: $preds"
+    python3 bench/mnist_teacher_preds.py "$BIN" "$MNIST" "$OUT/$MCU_TEACHER" "$preds"
+  fi
   for line in "${MCU_STUDENTS[@]}"; do
     IFS='|' read -r name budget epochs grid args <<<"$line"
     wanted "$name" || continue
@@ -146,7 +162,7 @@ export_all() {
       run=${run%/}
       [[ -e $run/summary.json ]] || continue
       step "export-$(basename "$run")" "$run/report.json" export "$run" \
-        --max-flash "$budget" --golden 200
+        --max-flash "$budget" --golden 200 --teacher-predictions "$preds"
     done
   done
 }

@@ -88,6 +88,8 @@ def runs(root):
             "int8_err": errors((report.get("student_int8") or {}).get("accuracy"),
                                (report.get("data") or {}).get("test_samples") or TEST),
             "agree": summary["test"].get("agreement"),
+            "agree_int8": (report.get("student_int8") or {}).get("teacher_agreement"),
+            "agree_dev": dev and dev.get("teacher_agreement"),
             "teacher_err": errors((summary.get("teacher_test") or {}).get("accuracy")),
             "T": cfg.get("temperature") if soft > 0 else None,
             "soft": soft,
@@ -128,7 +130,7 @@ def pick_on_val(rs):
 def table(rs, picked):
     head = ("| run | architecture | params | flash (blob B) | val err /5000 | float test err "
             "/10000 | int8 test err /10000 | on-device err (vectors, mismatches) | teacher "
-            "agreement | T | soft/hard | dropout/jitter | epochs | seed | s/epoch | wall s "
+            "agreement, test: float / int8 / device | T | soft/hard | dropout/jitter | epochs | seed | s/epoch | wall s "
             "(train + export + verify) |")
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for r in rs:
@@ -141,11 +143,34 @@ def table(rs, picked):
         lines.append(
             f"| `{r['name']}`{mark} | {r['arch']} | {fmt(r['params'])} | {fmt(r['blob'])} | "
             f"{fmt(r['val_err'])} | {fmt(r['float_err'])} | {fmt(r['int8_err'])} | {dev} | "
-            f"{fmt(r['agree'], '{:.4f}')} | {fmt(r['T'])} | {r['soft']:g}/{r['hard']:g} | "
+            f"{fmt(r['agree'], '{:.4f}')} / {fmt(r['agree_int8'], '{:.4f}')} / "
+            f"{fmt(r['agree_dev'], '{:.3f}')} | {fmt(r['T'])} | {r['soft']:g}/{r['hard']:g} | "
             f"{fmt(r['dropout'])}/{fmt(r['jitter'])} | {fmt(r['epochs'])} | {fmt(r['seed'])} | "
             f"{fmt(r['spe'], '{:.1f}')} | {wall} |"
         )
-    cmds = ["", "Commands (as run by bench/mnist.sh; `minnow` is target/release/minnow):", ""]
+    # Hard labels vs distilled, per family: the distilled run picked on validation (or the only
+    # one), float errors for the host-only students, int8 errors for the exported ones.
+    summary = ["", "Hard labels vs distilled, per family (same architecture, epochs, batch, learning "
+               "rate and seed): the distilled run picked on validation where there are several; "
+               "int8 test errors for the exported students, float for the host-only 800x800 ones.",
+               "", "| family | flash (blob B) | hard-label test errors | distilled test errors "
+               "(run) | change |", "|---|---|---|---|---|"]
+    fams = {}
+    for r in rs:
+        if not r["teacher"]:
+            fams.setdefault(r["family"], []).append(r)
+    for fam, rr in fams.items():
+        hard = [r for r in rr if not r["distilled"]]
+        kd = [r for r in rr if r["name"] in picked] or [r for r in rr if r["distilled"]][:1]
+        if not hard or not kd:
+            continue
+        h, d = hard[0], kd[0]
+        key = "int8_err" if h["int8_err"] is not None and d["int8_err"] is not None else "float_err"
+        what = "int8" if key == "int8_err" else "float"
+        change = (d[key] - h[key]) / h[key] * 100
+        summary.append(f"| {fam} | {fmt(h['blob'])} | {h[key]} ({what}) | {d[key]} (`{d['name']}`) "
+                       f"| {change:+.1f} % |")
+    cmds = summary + ["", "Commands (as run by bench/mnist.sh; `minnow` is target/release/minnow):", ""]
     for r in rs:
         if r["cmd"]:
             cmds.append(f"* `{r['name']}`: `{r['cmd']}`")
@@ -211,9 +236,17 @@ def svg(rs, picked, path):
                 o.append(f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="5" fill="#1f77b4"/>')
             else:
                 o.append(f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="3" fill="none" stroke="#1f77b4"/>')
-        lab = rr[0]
-        o.append(f'<text x="{x(lab["blob"]) + 8:.1f}" y="{y(lab["int8_err"]) + 4:.1f}" '
-                 f'fill="#444">{fam}</text>')
+    # One label per flash size: the families there, stacked above the column's lowest point.
+    cols = {}
+    for r in pts:
+        cols.setdefault(r["blob"], set()).add(r["family"])
+    for blob, names in cols.items():
+        low = min(r["int8_err"] for r in pts if r["blob"] == blob)
+        right = x(blob) > (L + W - R) / 2
+        anchor, dx = ("end", -10) if right else ("start", 10)
+        for i, fam in enumerate(sorted(names)):
+            o.append(f'<text x="{x(blob) + dx:.1f}" y="{y(low) + 14 + 12 * i:.1f}" '
+                     f'text-anchor="{anchor}" fill="#444">{fam}</text>')
     lx = W - R + 12
     o.append(f'<rect x="{lx}" y="{T + 20}" width="8" height="8" fill="#d62728"/>'
              f'<text x="{lx + 14}" y="{T + 28}">hard labels</text>')
