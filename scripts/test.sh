@@ -13,8 +13,8 @@ cd "$(dirname "$0")/.."
 mode="${1:-all}"
 case "$mode" in all|host) ;; *) echo "usage: scripts/test.sh [all|host]" >&2; exit 2 ;; esac
 
-stage() { printf '\n=== %s ===\n' "$*"; }
 started=$SECONDS
+stage() { printf '\n=== %s (at %ds) ===\n' "$*" $((SECONDS - started)); }
 
 if [[ "$mode" == all ]]; then
   stage "toolchain (apt packages for Cortex-M builds and QEMU)"
