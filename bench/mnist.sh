@@ -6,10 +6,10 @@
 #
 # Run by hand, NOT in CI:   bash bench/mnist.sh
 # Wall time on the 2-core dev box (shared with other engineers' jobs; measured, sum of the
-# STEP.wall files of one full run): 47 min in all. Teacher 287 s (20 epochs, 14 s/epoch),
+# STEP.wall files of one full run): 54 min in all. Teacher 287 s (20 epochs, 14 s/epoch),
 # six 800x800 students 400 s (10 epochs, ~6.5 s/epoch), 38 MLP students 1,012 s (0.3-0.4
-# s/epoch, 2.4-3.5 s/epoch with the teacher live), two CNN students 811 s (8 epochs, 38-62
-# s/epoch), 40 exports 49 s, 40 QEMU verifies 257 s.
+# s/epoch, 2.4-3.5 s/epoch with the teacher live), four CNN students 1,216 s (8 epochs, 24-62
+# s/epoch), 42 exports 54 s, 42 QEMU verifies 262 s.
 #
 # Every step is skipped when its output exists, so a killed run continues where it stopped;
 # delete a run folder to redo it. Each step leaves STEP.cmd (the exact command), STEP.wall
@@ -132,6 +132,7 @@ MCU_STUDENTS=(
   "mlp40j1|32k|$MCU_EPOCHS|2.5:1|--arch mlp --hidden 40|0|1"
   "mlp19j1|16k|$MCU_EPOCHS|2.5:0|--arch mlp --hidden 19|0|1"
   "cnn4-8-16h32|16k|$CNN_EPOCHS|${MINNOW_MNIST_CNN_GRID:-2.5:1}|--arch cnn --channels 4,8,16 --hidden 32"
+  "cnn4-8-16h32j1|16k|$CNN_EPOCHS|${MINNOW_MNIST_CNN_GRID:-2.5:1}|--arch cnn --channels 4,8,16 --hidden 32|0|1"
 )
 # The teacher the MCU students distil from (the most accurate one trained here).
 MCU_TEACHER=${MINNOW_MNIST_MCU_TEACHER:-teacher}
