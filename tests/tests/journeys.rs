@@ -27,21 +27,10 @@ fn qemu_available() -> bool {
 fn quick_run_config(out: &Path, core: &str) -> RunConfig {
     // Resolved exactly as the CLI resolves `minnow run --out OUT --core CORE --quiet`.
     let args = minnow::pipeline::RunArgs {
-        data: Default::default(),
-        config: None,
         out: Some(out.to_owned()),
-        seed: None,
-        teacher_epochs: None,
-        student_epochs: None,
-        student_hidden: None,
-        temperature: None,
-        soft_weight: None,
-        hard_weight: None,
-        golden: None,
-        max_flash: None,
-        max_ram: None,
         core: Some(core.to_owned()),
         quiet: true,
+        ..Default::default()
     };
     args.resolve().expect("default run config resolves")
 }

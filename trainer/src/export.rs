@@ -332,15 +332,9 @@ pub fn run_data(config_toml: &Path) -> Result<(Dataset, Dataset), ExportError> {
     let dc: crate::config::DataConfig = data_table
         .try_into()
         .map_err(|e: toml::de::Error| cfg_err(e.to_string()))?;
-    let data = crate::data::load(&dc.data).map_err(|e| cfg_err(e.to_string()))?;
-    // MNIST: the test split is the official t10k set (see `DataConfig::split`).
-    let s = dc.split(&data).map_err(|e| cfg_err(e.to_string()))?;
-    let mut train = s.train;
-    if let Some(n) = dc.train_limit {
-        let idx: Vec<usize> = (0..n.min(train.len())).collect();
-        train = train.subset(&idx);
-    }
-    Ok((train, s.test))
+    // The same loading and split as training (MNIST: the test split is the official t10k set).
+    let p = crate::train::prepare(&dc).map_err(|e| cfg_err(e.to_string()))?;
+    Ok((p.train, p.test))
 }
 
 /// Runs `minnow export` and prints a summary to stderr.

@@ -122,7 +122,7 @@ Examples:
   minnow run --core none";
 
 /// `minnow run` flags; each overrides the same setting of `--config`.
-#[derive(Debug, Clone, Args)]
+#[derive(Debug, Clone, Default, Args)]
 #[command(after_help = RUN_EXAMPLES)]
 pub struct RunArgs {
     #[command(flatten)]
@@ -270,9 +270,7 @@ pub fn teacher_predictions(
     let classes = data.classes.max(1);
     let mut logits = Vec::with_capacity(members.len());
     for (model, file) in &members {
-        let mut x = data.features.clone();
-        let norm = file.normalization;
-        x.iter_mut().for_each(|v| *v = (*v - norm.mean) / norm.std);
+        let x = file.normalization.apply_all(data);
         logits.push(model.predict(&x, &device, 256));
     }
     let mut probs = vec![0.0_f32; classes];

@@ -273,14 +273,19 @@ pub fn load_teachers(paths: &[PathBuf], device: &Device) -> Result<Vec<(Model, M
 }
 
 /// The loaded data of a run.
-struct Prepared {
-    train: Dataset,
-    val: Dataset,
-    test: Dataset,
+pub(crate) struct Prepared {
+    pub(crate) train: Dataset,
+    pub(crate) val: Dataset,
+    pub(crate) test: Dataset,
 }
 
-fn prepare(dc: &config::DataConfig) -> Result<Prepared> {
-    let data = data::load(&dc.data)?;
+/// Loads a run's data and splits it: training split (cut to `train_limit`), validation, test.
+pub(crate) fn prepare(dc: &config::DataConfig) -> Result<Prepared> {
+    prepare_loaded(&data::load(&dc.data)?, dc)
+}
+
+/// [`prepare`] for data already loaded with `dc.data`.
+fn prepare_loaded(data: &Dataset, dc: &config::DataConfig) -> Result<Prepared> {
     if data.classes < 2 {
         return Err(Error::Config(format!(
             "dataset {} has {} classes; training needs labels (or a class count) with at least 2 classes",
@@ -294,7 +299,7 @@ fn prepare(dc: &config::DataConfig) -> Result<Prepared> {
         )));
     }
     // MNIST: train/val from the training files, test = the official t10k set.
-    let s = dc.split(&data)?;
+    let s = dc.split(data)?;
     let mut train = s.train;
     if let Some(n) = dc.train_limit {
         if n == 0 {
@@ -343,7 +348,7 @@ fn transfer_from(train: &Dataset, cfg: &DistillConfig) -> Result<(Dataset, Vec<u
 pub fn transfer_set(cfg: &DistillConfig) -> Result<(Dataset, Dataset)> {
     let dc = cfg.data_config();
     let data = data::load(&dc.data)?;
-    let p = prepare(&dc)?;
+    let p = prepare_loaded(&data, &dc)?;
     Ok((data, transfer_from(&p.train, cfg)?.0))
 }
 
