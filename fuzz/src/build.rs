@@ -217,7 +217,15 @@ pub fn student(u: &mut Unstructured<'_>) -> Result<Generated> {
     };
     let name_len: usize = u.int_in_range(0..=8)?;
     let mut student = OwnedStudent {
-        name: String::from_utf8_lossy(u.bytes(name_len)?).into_owned(),
+        // Mostly printable ASCII (the rule), sometimes any bytes (lossy UTF-8) to break it.
+        name: if u.ratio(7, 8)? {
+            u.bytes(name_len)?
+                .iter()
+                .map(|&b| char::from(0x20 + b % 95))
+                .collect()
+        } else {
+            String::from_utf8_lossy(u.bytes(name_len)?).into_owned()
+        },
         input_shape,
         classes,
         input,
@@ -228,7 +236,14 @@ pub fn student(u: &mut Unstructured<'_>) -> Result<Generated> {
         temperature: 1.0 + f32::from(u.int_in_range(0_u8..=8)?),
         layers,
     };
-    let mut valid = student.name.len() <= minnow_core::limits::MAX_NAME_LEN;
+    // The format's rules a student built here can still break: a printable-ASCII name of at
+    // most MAX_NAME_LEN bytes, and at least one layer that computes (not only Flatten layers).
+    let mut valid = student.name.len() <= minnow_core::limits::MAX_NAME_LEN
+        && student.name.bytes().all(|b| (0x20..=0x7e).contains(&b))
+        && student
+            .layers
+            .iter()
+            .any(|l| !matches!(l, OwnedLayer::Flatten));
     // Occasionally break one rule.
     if u.ratio(1, 8)? {
         valid = false;

@@ -24,7 +24,7 @@ use minnow_core::{Error, GoldenVectors, Normalization, Student};
 /// that a blob describing a legitimately huge network does not read as a libFuzzer timeout.
 pub const MAX_FUZZ_WORK: u64 = 1 << 22;
 
-/// CRC-32/ISO-HDLC (zlib's), bitwise: independent of the `crc` crate minnow-core uses.
+/// CRC-32/ISO-HDLC (zlib's), bitwise: independent of minnow-core's nibble-table CRC.
 pub fn crc32(data: &[u8]) -> u32 {
     let mut crc = 0xFFFF_FFFF_u32;
     for &b in data {

@@ -130,8 +130,14 @@ fn varints_must_be_canonical() {
         decode(&patched(26, 1, &[0x81, 0x80, 0x80, 0x80, 0x00])),
         Err(Error::Malformed)
     );
-    // invalid UTF-8 in the name
+    // invalid UTF-8 in the name, valid UTF-8 that is not printable ASCII, a control character
     assert_eq!(decode(&patched(1, 1, &[0xFF])), Err(Error::Malformed));
+    assert_eq!(
+        decode(&patched(0, 3, &[0x04, 0xC3, 0xA9, b'n'])),
+        Err(Error::Malformed)
+    );
+    assert_eq!(decode(&patched(1, 1, &[b'\n'])), Err(Error::Malformed));
+    assert_eq!(decode(&patched(1, 1, &[b'~'])).map(|_| ()), Ok(()));
 }
 
 #[test]
@@ -283,11 +289,28 @@ fn macs_beyond_u32_are_overflow() {
 }
 
 #[test]
+fn something_must_compute_and_be_included() {
+    // S13a: the tiny student's one layer (offset 27 on) replaced by a flatten: 1x1x2 -> 2 values
+    // = classes, but nothing computes them.
+    let b = body();
+    let flatten_only = patched(27, b.len() - 27, &[0x05]);
+    assert_eq!(decode(&flatten_only), Err(Error::NoLayers));
+    // S10a: code built for convolutions only does not take a dense layer.
+    let blob = tiny_student().encode();
+    assert_eq!(
+        Student::decode_ops::<{ minnow_core::layer::ops::CONV2D }>(&blob).map(|_| ()),
+        Err(Error::UnsupportedOp { layer: 0 })
+    );
+    assert!(Student::decode_ops::<{ minnow_core::layer::ops::DENSE }>(&blob).is_ok());
+}
+
+#[test]
 fn scratch_sizing_example() {
     let blob = minnow_fuzz::conv_student().encode();
     assert_eq!(Student::decode(&blob).unwrap().scratch_len(), 144 + 36 + 18);
     let blob = minnow_fuzz::mlp_student().encode();
     assert_eq!(Student::decode(&blob).unwrap().scratch_len(), 8 + 8 + 3);
     let blob = tiny_student().encode();
-    assert_eq!(Student::decode(&blob).unwrap().scratch_len(), 2);
+    // its only layer writes straight into the logits
+    assert_eq!(Student::decode(&blob).unwrap().scratch_len(), 0);
 }

@@ -62,6 +62,9 @@ pub enum Error {
     IndexOutOfRange { index: u32, len: u32 },
     /// An output buffer was too small to encode into.
     EncodeBufferFull,
+    /// The layer's kind is not in the op set this code was built to run (see
+    /// [`crate::layer::ops`]).
+    UnsupportedOp { layer: u16 },
 }
 
 impl fmt::Display for Error {
@@ -129,6 +132,9 @@ impl fmt::Display for Error {
                 write!(f, "index {index} out of range for length {len}")
             }
             Error::EncodeBufferFull => f.write_str("output buffer too small to encode into"),
+            Error::UnsupportedOp { layer } => {
+                write!(f, "layer {layer}: an op this build leaves out")
+            }
         }
     }
 }

@@ -7,6 +7,7 @@ use crate::Error;
 use crate::error::len32;
 use crate::header;
 use crate::limits;
+use crate::wire::Reader;
 
 /// The magic of a golden-vector blob.
 pub const GOLDEN_MAGIC: [u8; 4] = *b"MNGV";
@@ -42,10 +43,12 @@ impl<'a> GoldenVectors<'a> {
     /// Decodes and validates a golden-vector blob, borrowing it.
     pub fn decode(blob: &'a [u8]) -> Result<Self, Error> {
         let body = header::open(blob, &GOLDEN_MAGIC)?;
-        let (g, rest) = header::take_canonical::<GoldenVectors<'a>>(body)?;
-        if !rest.is_empty() {
+        let mut reader = Reader::new(body);
+        let g = reader.golden();
+        let g = reader.check(g)?;
+        if !reader.rest().is_empty() {
             return Err(Error::TrailingBytes {
-                extra: len32(rest.len()),
+                extra: len32(reader.rest().len()),
             });
         }
         if g.count > limits::MAX_VECTORS {

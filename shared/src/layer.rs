@@ -193,7 +193,34 @@ pub enum Layer<'a> {
     Flatten,
 }
 
+/// Sets of layer kinds as bit masks, for [`crate::Student::decode_ops`] and
+/// [`crate::Student::run_ops`]: firmware that names, at compile time, the kinds its student uses
+/// links only their kernels and checks (an MLP needs `DENSE`; firmware/build.rs derives the set
+/// from the embedded student).
+pub mod ops {
+    pub const DENSE: u8 = 1 << 0;
+    pub const CONV2D: u8 = 1 << 1;
+    pub const DEPTHWISE_CONV2D: u8 = 1 << 2;
+    pub const MAX_POOL2D: u8 = 1 << 3;
+    pub const AVG_POOL2D: u8 = 1 << 4;
+    pub const FLATTEN: u8 = 1 << 5;
+    /// Every kind this version knows.
+    pub const ALL: u8 = DENSE | CONV2D | DEPTHWISE_CONV2D | MAX_POOL2D | AVG_POOL2D | FLATTEN;
+}
+
 impl<'a> Layer<'a> {
+    /// This layer's kind as one bit of an [`ops`] set.
+    pub fn op(&self) -> u8 {
+        match self {
+            Layer::Dense(_) => ops::DENSE,
+            Layer::Conv2d(_) => ops::CONV2D,
+            Layer::DepthwiseConv2d(_) => ops::DEPTHWISE_CONV2D,
+            Layer::MaxPool2d(_) => ops::MAX_POOL2D,
+            Layer::AvgPool2d(_) => ops::AVG_POOL2D,
+            Layer::Flatten => ops::FLATTEN,
+        }
+    }
+
     /// The layer's parameters, if it has any.
     pub fn params(&self) -> Option<&Params<'a>> {
         match self {

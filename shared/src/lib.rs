@@ -31,6 +31,7 @@ pub mod reference;
 mod simd;
 pub mod softmax;
 pub mod student;
+mod wire;
 
 pub use error::Error;
 pub use golden::GoldenVectors;

@@ -34,10 +34,11 @@ pub fn saturating_rounding_doubling_high_mul(a: i32, b: i32) -> i32 {
         return i32::MAX;
     }
     let ab = i64::from(a) * i64::from(b);
-    let nudge: i64 = if ab >= 0 { 1 << 30 } else { 1 - (1 << 30) };
-    // Division truncates toward zero, as in C; with this nudge, ties go toward +infinity.
-    // The quotient fits in i32 because |ab| < 2^62 once the (MIN, MIN) case is excluded.
-    ((ab + nudge) / (1_i64 << 31)) as i32
+    // gemmlowp adds a nudge of 2^30 (1 - 2^30 when ab < 0) and divides by 2^31 truncating toward
+    // zero. For ab < 0 that is ceil((ab + 1 - 2^30) / 2^31) = floor((ab + 2^30) / 2^31), the same
+    // as for ab >= 0: one add and an arithmetic shift (tested against the two-case form below).
+    // The result fits in i32 because |ab| < 2^62 once the (MIN, MIN) case is excluded.
+    ((ab + (1 << 30)) >> 31) as i32
 }
 
 /// `x / 2^exponent` rounding half away from zero; gemmlowp's `RoundingDivideByPOT`.
@@ -56,18 +57,21 @@ pub fn rounding_divide_by_pot(x: i32, exponent: u32) -> i32 {
 /// Shifts outside `[MIN_SHIFT, MAX_SHIFT]` are clamped (decoders reject them before this point).
 #[inline(always)]
 pub fn requantize(acc: i32, multiplier: i32, shift: i8) -> i32 {
-    let shift = shift.clamp(MIN_SHIFT, MAX_SHIFT);
+    let shift = shift.clamp(MIN_SHIFT, MAX_SHIFT); // constant bounds: cannot panic
     let left = if shift > 0 { shift as u32 } else { 0 };
     let right = if shift < 0 {
         (-i32::from(shift)) as u32
     } else {
         0
     };
-    let shifted = if left == 0 {
-        acc
+    // Saturating `acc << left` in 32 bits: it overflows exactly when acc is beyond MAX >> left
+    // or MIN >> left (left <= 30).
+    let shifted = if acc > i32::MAX >> left {
+        i32::MAX
+    } else if acc < i32::MIN >> left {
+        i32::MIN
     } else {
-        let wide = i64::from(acc) << left;
-        wide.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32
+        acc << left
     };
     rounding_divide_by_pot(
         saturating_rounding_doubling_high_mul(shifted, multiplier),
@@ -141,6 +145,102 @@ pub fn dequantize(q: i8, scale: f32, zero_point: i8) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// gemmlowp's `SaturatingRoundingDoublingHighMul` written as gemmlowp writes it.
+    fn srdhm_gemmlowp(a: i32, b: i32) -> i32 {
+        if a == i32::MIN && b == i32::MIN {
+            return i32::MAX;
+        }
+        let ab = i64::from(a) * i64::from(b);
+        let nudge: i64 = if ab >= 0 { 1 << 30 } else { 1 - (1 << 30) };
+        ((ab + nudge) / (1_i64 << 31)) as i32
+    }
+
+    fn edgy() -> impl Strategy<Value = i32> {
+        prop_oneof![
+            any::<i32>(),
+            Just(i32::MIN),
+            Just(i32::MAX),
+            Just(0),
+            Just(1),
+            Just(-1),
+            Just(1 << 30),
+            Just(-(1 << 30)),
+            (-4_i32..=4).prop_map(|d| (1 << 30) + d),
+            (-4_i32..=4).prop_map(|d| -(1 << 30) + d),
+        ]
+    }
+
+    /// `requantize` with the left shift saturated in 64 bits (the obvious form).
+    fn requantize_wide(acc: i32, multiplier: i32, shift: i8) -> i32 {
+        let shift = shift.clamp(MIN_SHIFT, MAX_SHIFT);
+        let shifted = if shift > 0 {
+            (i64::from(acc) << shift).clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32
+        } else {
+            acc
+        };
+        let right = if shift < 0 {
+            (-i32::from(shift)) as u32
+        } else {
+            0
+        };
+        rounding_divide_by_pot(srdhm_gemmlowp(shifted, multiplier), right)
+    }
+
+    #[test]
+    fn requantize_left_shift_saturation_boundaries() {
+        for shift in 1..=MAX_SHIFT {
+            let (hi, lo) = (i32::MAX >> shift, i32::MIN >> shift);
+            for acc in [hi - 1, hi, hi + 1, lo - 1, lo, lo + 1] {
+                for m in [1 << 30, i32::MAX, 1] {
+                    assert_eq!(
+                        requantize(acc, m, shift),
+                        requantize_wide(acc, m, shift),
+                        "acc {acc} shift {shift} m {m}"
+                    );
+                }
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(20_000))]
+        #[test]
+        fn doubling_high_mul_is_gemmlowps(a in edgy(), b in edgy()) {
+            prop_assert_eq!(saturating_rounding_doubling_high_mul(a, b), srdhm_gemmlowp(a, b));
+        }
+
+        #[test]
+        fn requantize_saturates_left_shifts_like_64_bit_math(
+            acc in edgy(),
+            multiplier in edgy(),
+            shift in MIN_SHIFT..=MAX_SHIFT,
+            small in -70_000_i32..70_000,
+        ) {
+            prop_assert_eq!(requantize(acc, multiplier, shift), requantize_wide(acc, multiplier, shift));
+            prop_assert_eq!(requantize(small, multiplier, shift), requantize_wide(small, multiplier, shift));
+        }
+    }
+
+    #[test]
+    fn doubling_high_mul_ties() {
+        // Exact ties (ab = k * 2^31 + 2^30), both signs, and their neighbours.
+        for k in [-5_i64, -1, 0, 1, 5] {
+            for d in [-1_i64, 0, 1] {
+                let ab = k * (1 << 31) + (1 << 30) + d;
+                // factor ab as a * b with b = 2
+                if ab % 2 == 0 {
+                    let (a, b) = ((ab / 2) as i32, 2);
+                    assert_eq!(
+                        saturating_rounding_doubling_high_mul(a, b),
+                        srdhm_gemmlowp(a, b),
+                        "ab = {ab}"
+                    );
+                }
+            }
+        }
+    }
 
     /// Hand-computed cases. For srdhm: (a*b + 2^30) >> 31 for ab >= 0, and
     /// (a*b + 1 - 2^30) / 2^31 truncated toward zero for ab < 0.

@@ -6,9 +6,10 @@ use crate::Error;
 use crate::error::len32;
 use crate::header;
 use crate::kernels;
-use crate::layer::{Activation, Layer, Params, Shape};
+use crate::layer::{Activation, Layer, Params, Shape, ops};
 use crate::limits;
 use crate::quant::{self, MAX_SHIFT, MIN_SHIFT};
+use crate::wire::Reader;
 
 /// The magic of a student blob.
 pub const STUDENT_MAGIC: [u8; 4] = *b"MNST";
@@ -63,8 +64,8 @@ pub struct Student<'a> {
     layer_count: u16,
     /// Lengths of the two ping-pong halves of the scratch buffer.
     halves: [u32; 2],
-    /// Length of the convolution patch region after the halves (largest conv receptive field).
-    patch: u32,
+    /// The last layer that computes (not a Flatten): it writes straight into the logits.
+    output_layer: u16,
     footprint: Footprint,
 }
 
@@ -76,31 +77,36 @@ pub struct LayerShapes {
     pub output: Shape,
 }
 
-/// Iterates a student's layers. Yields `Err` only for blobs that bypassed validation.
+/// Iterates a student's layers. Yields `Err` only for blobs that bypassed validation, or for
+/// a kind outside `OPS` (see [`crate::layer::ops`]; [`Student::layers`] reads every kind).
 #[derive(Debug, Clone)]
-pub struct Layers<'a> {
+pub struct Layers<'a, const OPS: u8 = { ops::ALL }> {
     rest: &'a [u8],
-    remaining: u16,
+    index: u16,
+    count: u16,
 }
 
-impl<'a> Iterator for Layers<'a> {
+impl<'a, const OPS: u8> Iterator for Layers<'a, OPS> {
     type Item = Result<Layer<'a>, Error>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.remaining == 0 {
+        if self.index >= self.count {
             return None;
         }
-        self.remaining -= 1;
-        match postcard::take_from_bytes::<Layer<'a>>(self.rest) {
-            Ok((layer, rest)) => {
-                self.rest = rest;
-                Some(Ok(layer))
-            }
-            Err(_) => {
-                self.remaining = 0;
-                Some(Err(Error::Malformed))
-            }
+        let index = self.index;
+        self.index += 1;
+        let mut reader = Reader::new(self.rest);
+        let layer = reader.layer::<OPS>();
+        let item = match reader.check(layer) {
+            Ok(Some(layer)) => Ok(layer),
+            Ok(None) => Err(Error::UnsupportedOp { layer: index }),
+            Err(e) => Err(e),
+        };
+        self.rest = reader.rest();
+        if item.is_err() {
+            self.index = self.count;
         }
+        Some(item)
     }
 }
 
@@ -159,7 +165,9 @@ fn check_params(
             return Err(Error::InvalidQuantization { layer });
         }
     }
-    if p.weights_i8().contains(&i8::MIN) {
+    // A loop, not `contains`: that calls memchr, 400 bytes of flash on the device.
+    #[allow(clippy::manual_contains)]
+    if p.weights.iter().any(|&b| b == i8::MIN as u8) {
         // Symmetric weights live in [-127, 127]; -128 would break the SIMD path's assumptions
         // elsewhere and signals an exporter bug.
         return Err(Error::InvalidQuantization { layer });
@@ -193,8 +201,11 @@ fn check_window(
 }
 
 /// Resolves one layer's output shape, output quantization and MACs. With `validate`, also checks
-/// every parameter (done once at decode; inference skips the O(weights) scan).
-fn resolve(
+/// every parameter (done once at decode; inference skips the O(weights) scan). Kinds outside
+/// `OPS` are [`Error::UnsupportedOp`], and their checks are not compiled in. Not inlined: decode
+/// and run share one copy (flash matters more than a call per layer).
+#[inline(never)]
+fn resolve<const OPS: u8>(
     layer: &Layer<'_>,
     input: Shape,
     in_act: Activation,
@@ -216,13 +227,13 @@ fn resolve(
         check_shape(Shape::new(h, w, c), index)
     };
     match layer {
-        Layer::Dense(d) => {
+        Layer::Dense(d) if OPS & ops::DENSE != 0 => {
             let n = input.len();
             let out = checked_dim(usize::from(d.out_features), index)?;
             check_params(&d.params, usize::from(out), n, index)?;
             Ok((Shape::flat(out), d.params.output, n as u64 * u64::from(out)))
         }
-        Layer::Conv2d(c) => {
+        Layer::Conv2d(c) if OPS & ops::CONV2D != 0 => {
             check_window(c.kernel_h, c.kernel_w, c.stride, c.padding, index)?;
             let oc = checked_dim(usize::from(c.out_channels), index)?;
             let out = window(c.kernel_h, c.kernel_w, c.stride, c.padding, oc)?;
@@ -231,14 +242,16 @@ fn resolve(
             check_params(&c.params, usize::from(oc), per, index)?;
             Ok((out, c.params.output, out.len() as u64 * per as u64))
         }
-        Layer::DepthwiseConv2d(c) => {
+        Layer::DepthwiseConv2d(c) if OPS & ops::DEPTHWISE_CONV2D != 0 => {
             check_window(c.kernel_h, c.kernel_w, c.stride, c.padding, index)?;
             let out = window(c.kernel_h, c.kernel_w, c.stride, c.padding, input.channels)?;
             let per = usize::from(c.kernel_h) * usize::from(c.kernel_w);
             check_params(&c.params, usize::from(input.channels), per, index)?;
             Ok((out, c.params.output, out.len() as u64 * per as u64))
         }
-        Layer::MaxPool2d(p) | Layer::AvgPool2d(p) => {
+        Layer::MaxPool2d(p) | Layer::AvgPool2d(p)
+            if OPS & layer.op() & (ops::MAX_POOL2D | ops::AVG_POOL2D) != 0 =>
+        {
             if p.kernel == 0
                 || p.kernel > limits::MAX_KERNEL
                 || p.stride == 0
@@ -249,10 +262,11 @@ fn resolve(
             let out = window(p.kernel, p.kernel, p.stride, 0, input.channels)?;
             Ok((out, in_act, 0))
         }
-        Layer::Flatten => {
+        Layer::Flatten if OPS & ops::FLATTEN != 0 => {
             let n = checked_dim(input.len(), index)?;
             Ok((Shape::flat(n), in_act, 0))
         }
+        _ => Err(Error::UnsupportedOp { layer: index }),
     }
 }
 
@@ -263,9 +277,19 @@ impl<'a> Student<'a> {
     /// parameters, limits), so [`Student::run`] cannot fail on a decoded student except for
     /// wrongly sized caller buffers.
     pub fn decode(blob: &'a [u8]) -> Result<Self, Error> {
+        Self::decode_ops::<{ ops::ALL }>(blob)
+    }
+
+    /// [`Student::decode`] for code that runs only the layer kinds in `OPS` (an [`ops`] set):
+    /// a student with any other kind is [`Error::UnsupportedOp`], and the checks of the kinds
+    /// left out are not linked in. Pair it with [`Student::run_ops`] and the same set.
+    pub fn decode_ops<const OPS: u8>(blob: &'a [u8]) -> Result<Self, Error> {
         let body = header::open(blob, &STUDENT_MAGIC)?;
-        let (meta, rest) = header::take_canonical::<Meta<'a>>(body)?;
-        let (count, layers) = header::take_canonical::<u32>(rest)?;
+        let mut reader = Reader::new(body);
+        let meta = reader.meta();
+        let count = reader.u32();
+        let (meta, count) = reader.check((meta, count))?;
+        let layers = reader.rest();
         if meta.name.len() > limits::MAX_NAME_LEN {
             return Err(Error::NameTooLong {
                 len: len32(meta.name.len()),
@@ -288,42 +312,42 @@ impl<'a> Student<'a> {
             return Err(Error::InvalidTemperature);
         }
 
-        let mut student = Student {
-            meta,
-            layers,
-            layer_count,
-            halves: [0, 0],
-            patch: 0,
-            footprint: Footprint::default(),
-        };
+        // Built into locals and assembled at the end (zero-initialising the struct up front
+        // costs a memset call on the device).
+        let mut halves = [0_u32; 2];
+        let mut patch = 0_u32;
+        // The last computing layer writes into the caller's logits, not into a half.
+        let mut output: Option<(u16, usize, u32)> = None; // (layer, parity, length)
         let mut shape = meta.input_shape;
         let mut act = meta.input;
         let mut macs: u64 = 0;
         let mut weight_bytes: u64 = 0;
         let mut parity = 0_usize; // which half the next layer writes
-        let mut remaining = layers;
         for index in 0..layer_count {
-            let (layer, rest) = header::take_canonical::<Layer<'a>>(remaining)?;
-            remaining = rest;
-            let (out, out_act, layer_macs) = resolve(&layer, shape, act, index, true)?;
+            let layer = reader.layer::<OPS>();
+            let layer = reader
+                .check(layer)?
+                .ok_or(Error::UnsupportedOp { layer: index })?;
+            let (out, out_act, layer_macs) = resolve::<OPS>(&layer, shape, act, index, true)?;
             macs = macs.saturating_add(layer_macs);
             weight_bytes =
                 weight_bytes.saturating_add(layer.params().map_or(0, |p| p.byte_len() as u64));
             if let Layer::Conv2d(c) = &layer {
-                student.patch = student
-                    .patch
-                    .max(len32(kernels::conv2d_patch_len(c, shape)));
+                patch = patch.max(len32(kernels::conv2d_patch_len(c, shape)));
             }
             if !matches!(layer, Layer::Flatten) {
-                student.halves[parity] = student.halves[parity].max(len32(out.len()));
+                if let Some((_, p, len)) = output {
+                    halves[p] = halves[p].max(len);
+                }
+                output = Some((index, parity, len32(out.len())));
                 parity ^= 1;
             }
             shape = out;
             act = out_act;
         }
-        if !remaining.is_empty() {
+        if !reader.rest().is_empty() {
             return Err(Error::TrailingBytes {
-                extra: len32(remaining.len()),
+                extra: len32(reader.rest().len()),
             });
         }
         if shape.len() != usize::from(meta.classes) {
@@ -332,14 +356,22 @@ impl<'a> Student<'a> {
                 classes: meta.classes,
             });
         }
-        let scratch =
-            u64::from(student.halves[0]) + u64::from(student.halves[1]) + u64::from(student.patch);
-        student.footprint = Footprint {
-            weight_bytes: u32::try_from(weight_bytes).map_err(|_| Error::Overflow)?,
-            scratch_bytes: u32::try_from(scratch).map_err(|_| Error::Overflow)?,
-            macs: u32::try_from(macs).map_err(|_| Error::Overflow)?,
+        let Some((output_layer, _, _)) = output else {
+            return Err(Error::NoLayers); // only Flatten layers: nothing computes the logits
         };
-        Ok(student)
+        let scratch = u64::from(halves[0]) + u64::from(halves[1]) + u64::from(patch);
+        Ok(Student {
+            meta,
+            layers,
+            layer_count,
+            halves,
+            output_layer,
+            footprint: Footprint {
+                weight_bytes: u32::try_from(weight_bytes).map_err(|_| Error::Overflow)?,
+                scratch_bytes: u32::try_from(scratch).map_err(|_| Error::Overflow)?,
+                macs: u32::try_from(macs).map_err(|_| Error::Overflow)?,
+            },
+        })
     }
 
     /// The metadata.
@@ -349,9 +381,14 @@ impl<'a> Student<'a> {
 
     /// The layers, decoded one at a time.
     pub fn layers(&self) -> Layers<'a> {
+        self.layers_ops::<{ ops::ALL }>()
+    }
+
+    fn layers_ops<const OPS: u8>(&self) -> Layers<'a, OPS> {
         Layers {
             rest: self.layers,
-            remaining: self.layer_count,
+            index: 0,
+            count: self.layer_count,
         }
     }
 
@@ -371,8 +408,9 @@ impl<'a> Student<'a> {
     }
 
     /// Exact length of the scratch buffer [`Student::run`] needs: two ping-pong halves, one for
-    /// the outputs of even-numbered layers, one for odd (flatten layers move no data), then room
-    /// for the largest convolution receptive field (`kh * kw * in_channels`).
+    /// the outputs of even-numbered computing layers, one for odd (flatten layers move no data;
+    /// the last computing layer writes straight into the logits), then room for the largest
+    /// convolution receptive field (`kh * kw * in_channels`).
     pub fn scratch_len(&self) -> usize {
         self.footprint.scratch_bytes as usize
     }
@@ -409,12 +447,38 @@ impl<'a> Student<'a> {
     /// [`Student::scratch_len`], `logits` at least [`Student::classes`] (the int8 logits land in
     /// its first `classes` entries).
     pub fn run(&self, input: &[i8], scratch: &mut [i8], logits: &mut [i8]) -> Result<(), Error> {
-        self.run_observed(input, scratch, logits, |_, _, _| {})
+        self.run_observed_ops::<{ ops::ALL }, _>(input, scratch, logits, |_, _, _| {})
+    }
+
+    /// [`Student::run`] linking only the kernels of the kinds in `OPS` (an [`ops`] set); a layer
+    /// of another kind is [`Error::UnsupportedOp`] (never, after [`Student::decode_ops`] with
+    /// the same set).
+    pub fn run_ops<const OPS: u8>(
+        &self,
+        input: &[i8],
+        scratch: &mut [i8],
+        logits: &mut [i8],
+    ) -> Result<(), Error> {
+        self.run_observed_ops::<OPS, _>(input, scratch, logits, |_, _, _| {})
     }
 
     /// Like [`Student::run`], calling `observe(index, layer, output)` after every layer: the
     /// host uses it for per-layer error tables, the device could use it to time layers.
     pub fn run_observed<F>(
+        &self,
+        input: &[i8],
+        scratch: &mut [i8],
+        logits: &mut [i8],
+        observe: F,
+    ) -> Result<(), Error>
+    where
+        F: FnMut(usize, &Layer<'a>, &[i8]),
+    {
+        self.run_observed_ops::<{ ops::ALL }, F>(input, scratch, logits, observe)
+    }
+
+    /// [`Student::run_observed`] for the kinds in `OPS` only, as [`Student::run_ops`].
+    pub fn run_observed_ops<const OPS: u8, F>(
         &self,
         input: &[i8],
         scratch: &mut [i8],
@@ -444,30 +508,36 @@ impl<'a> Student<'a> {
         }
         let (a, rest) = scratch.split_at_mut(self.halves[0] as usize);
         let (b, patch) = rest.split_at_mut(self.halves[1] as usize);
-        // Where the current activation lives: 0 = input, 1 = half a, 2 = half b; and its length.
+        // Where the current activation lives: 0 = input, 1 = half a, 2 = half b, 3 = logits (after
+        // the output layer, which writes there directly; only Flatten layers follow it).
         let mut src = 0_u8;
         let mut len = input.len();
         let mut shape = self.meta.input_shape;
         let mut act = self.meta.input;
-        for (index, layer) in self.layers().enumerate() {
+        for (index, layer) in self.layers_ops::<OPS>().enumerate() {
             let layer = layer?;
             let index16 = u16::try_from(index).map_err(|_| Error::Overflow)?;
-            let (out_shape, out_act, _) = resolve(&layer, shape, act, index16, false)?;
+            let (out_shape, out_act, _) = resolve::<OPS>(&layer, shape, act, index16, false)?;
             let out_len = out_shape.len();
             if matches!(layer, Layer::Flatten) {
                 shape = out_shape;
                 let current: &[i8] = match src {
                     0 => input,
                     1 => &a[..len],
-                    _ => &b[..len],
+                    2 => &b[..len],
+                    _ => &logits[..len],
                 };
                 observe(index, &layer, current);
                 continue;
             }
-            let (x, y): (&[i8], &mut [i8]) = match src {
-                0 => (input, &mut a[..]),
-                1 => (&a[..], &mut b[..]),
-                _ => (&b[..], &mut a[..]),
+            let to_logits = index == usize::from(self.output_layer);
+            let (x, y): (&[i8], &mut [i8]) = match (src, to_logits) {
+                (0, false) => (input, &mut a[..]),
+                (1, false) => (&a[..], &mut b[..]),
+                (_, false) => (&b[..], &mut a[..]),
+                (0, true) => (input, &mut logits[..]),
+                (1, true) => (&a[..], &mut logits[..]),
+                (_, true) => (&b[..], &mut logits[..]),
             };
             let x = x.get(..len).ok_or(Error::Overflow)?;
             let y = y.get_mut(..out_len).ok_or(Error::BufferSize {
@@ -475,30 +545,32 @@ impl<'a> Student<'a> {
                 got: 0,
             })?;
             match &layer {
-                Layer::Dense(d) => kernels::dense(d, x, y),
-                Layer::Conv2d(c) => {
+                Layer::Dense(d) if OPS & ops::DENSE != 0 => kernels::dense(d, x, y),
+                Layer::Conv2d(c) if OPS & ops::CONV2D != 0 => {
                     kernels::conv2d(c, shape, act.zero_point, x, out_shape, patch, y)
                 }
-                Layer::DepthwiseConv2d(c) => {
+                Layer::DepthwiseConv2d(c) if OPS & ops::DEPTHWISE_CONV2D != 0 => {
                     kernels::depthwise_conv2d(c, shape, act.zero_point, x, out_shape, y)
                 }
-                Layer::MaxPool2d(p) => kernels::max_pool2d(p, shape, x, out_shape, y),
-                Layer::AvgPool2d(p) => kernels::avg_pool2d(p, shape, x, out_shape, y),
-                Layer::Flatten => {}
+                Layer::MaxPool2d(p) if OPS & ops::MAX_POOL2D != 0 => {
+                    kernels::max_pool2d(p, shape, x, out_shape, y)
+                }
+                Layer::AvgPool2d(p) if OPS & ops::AVG_POOL2D != 0 => {
+                    kernels::avg_pool2d(p, shape, x, out_shape, y)
+                }
+                // Flatten moved no data above; other kinds were refused by `resolve`.
+                _ => {}
             }
             observe(index, &layer, y);
-            src = if src == 1 { 2 } else { 1 };
+            src = match (to_logits, src) {
+                (true, _) => 3,
+                (false, 1) => 2,
+                (false, _) => 1,
+            };
             len = out_len;
             shape = out_shape;
             act = out_act;
         }
-        let last: &[i8] = match src {
-            0 => input,
-            1 => &a[..len],
-            _ => &b[..len],
-        };
-        let classes = self.classes();
-        logits[..classes].copy_from_slice(last.get(..classes).ok_or(Error::Overflow)?);
         Ok(())
     }
 
@@ -531,7 +603,7 @@ impl<'a> Student<'a> {
         for (i, layer) in self.layers().enumerate() {
             let layer = layer.ok()?;
             let (out, out_act, _) =
-                resolve(&layer, shape, act, u16::try_from(i).ok()?, false).ok()?;
+                resolve::<{ ops::ALL }>(&layer, shape, act, u16::try_from(i).ok()?, false).ok()?;
             if i == index {
                 return Some(LayerShapes {
                     input: shape,

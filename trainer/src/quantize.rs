@@ -83,6 +83,11 @@ pub enum QuantizeError {
         len: usize,
         max: usize,
     },
+    #[error(
+        "student name `{name}` has characters other than printable ASCII; the blob allows \
+         only those (they end up in device logs)"
+    )]
+    NameNotPrintable { name: String },
     #[error("layer {layer} ({kind}): {reason}")]
     InvalidLayer {
         layer: usize,
@@ -365,6 +370,9 @@ pub fn check_student(
             max: limits::MAX_NAME_LEN,
             name,
         });
+    }
+    if !student.name.bytes().all(|b| (0x20..=0x7e).contains(&b)) {
+        return Err(QuantizeError::NameNotPrintable { name });
     }
     if !(student.norm_mean.is_finite() && student.norm_std.is_finite() && student.norm_std > 0.0) {
         return Err(QuantizeError::InvalidNormalization {
@@ -1210,6 +1218,12 @@ pub(crate) mod tests {
             matches!(e, QuantizeError::InvalidNormalization { .. }),
             "{e}"
         );
+
+        let mut accented = student.clone();
+        accented.name = "modèle".into();
+        let e = quantize_student(&accented, &data, &opts).expect_err("name");
+        assert!(matches!(e, QuantizeError::NameNotPrintable { .. }), "{e}");
+        assert!(e.to_string().contains("modèle"), "{e}");
 
         let mut no_layers = student;
         no_layers.layers.clear();

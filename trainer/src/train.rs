@@ -1177,7 +1177,7 @@ fn distill_impl(cfg: &DistillConfig, resume: bool) -> Result<StudentArtifacts> {
         .as_ref()
         .map(|t| evaluate(t, spec.classes, &p.test, None));
 
-    let name = format!("{}-{:?}", p.train.name, cfg.arch).to_lowercase();
+    let name = student_name(&format!("{}-{:?}", p.train.name, cfg.arch));
     let student = model.to_float_student(&name, norm.mean, norm.std, temperature)?;
     let dir = cfg.out.clone();
     write_json(&dir.join("student.float.json"), &student)?;
@@ -1264,6 +1264,23 @@ pub fn resume(dir: &Path, quiet: Option<bool>) -> Result<Resumed> {
             format!("unknown run kind {other:?}"),
         )),
     }
+}
+
+/// The name stored in the student blob, which allows printable ASCII only and at most
+/// `MAX_NAME_LEN` bytes (it ends up in device logs): lowercased, other characters become `_`
+/// (a dataset file called `données.csv` must not make the export fail), then truncated.
+fn student_name(raw: &str) -> String {
+    raw.to_lowercase()
+        .chars()
+        .map(|c| {
+            if c == ' ' || c.is_ascii_graphic() {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(minnow_core::limits::MAX_NAME_LEN)
+        .collect()
 }
 
 #[cfg(test)]
@@ -1587,5 +1604,15 @@ mod tests {
         })
         .expect_err("jitter + cache");
         assert!(e.to_string().contains("live"), "{e}");
+    }
+
+    #[test]
+    fn student_names_are_printable_ascii_and_short() {
+        assert_eq!(student_name("Données-MLP"), "donn_es-mlp");
+        assert_eq!(student_name("a\tb"), "a_b");
+        assert_eq!(
+            student_name(&"x".repeat(100)).len(),
+            minnow_core::limits::MAX_NAME_LEN
+        );
     }
 }
