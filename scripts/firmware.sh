@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Build the minnow firmware for a board and run it in QEMU.
 #
-#   scripts/firmware.sh <board> [--release] [--features F[,G]] [--build-only] [--no-icount]
-#                               [--timeout SECONDS]
+#   scripts/firmware.sh <board> [--release | --speed] [--features F[,G]] [--build-only]
+#                               [--no-icount] [--timeout SECONDS] [--keep-probe DIR]
 #
 # boards: microbit (Cortex-M0), mps2-an385 (M3), mps2-an386 (M4F), mps2-an500 (M7),
 #         mps2-an505 (M33)
@@ -12,19 +12,24 @@
 # 124 if it ran past the timeout (default 60 s, env MINNOW_QEMU_TIMEOUT), or the build's.
 # QEMU runs with `-icount shift=0` (one instruction = 1 ns of virtual time, deterministic)
 # unless --no-icount. The ELF is also copied to firmware/target/elf/<board>-<profile>.elf.
+# --release builds for size (opt-level "s", the default for devices), --speed with opt-level 3
+# (faster on cores without DSP: see firmware/Cargo.toml). --keep-probe DIR copies the size probe
+# and its baseline (built with the same model) to DIR before another build can replace them.
 # MINNOW_STUDENT / MINNOW_GOLDEN are passed through to the build (feature `model`).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 fw=$(cd "$here/../firmware" && pwd)
 
-usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
-board="" profile=debug features=qemu build_only=0 icount=1
+board="" profile=debug features=qemu build_only=0 icount=1 keep_probe=""
 timeout_s=${MINNOW_QEMU_TIMEOUT:-60}
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --release) profile=release ;;
+    --speed) profile=speed ;;
+    --keep-probe) shift; [[ $# -gt 0 ]] || usage; keep_probe=$1 ;;
     --features) shift; [[ $# -gt 0 ]] || usage; features="$features,$1" ;;
     --features=*) features="$features,${1#--features=}" ;;
     --build-only) build_only=1 ;;
@@ -62,6 +67,7 @@ if [[ -n "${RUSTFLAGS:-}${CARGO_ENCODED_RUSTFLAGS:-}" ]]; then
 fi
 cargo_args=(build --target "$target" --features "$features")
 [[ $profile == release ]] && cargo_args+=(--release)
+[[ $profile == speed ]] && cargo_args+=(--profile speed)
 echo "firmware.sh: MINNOW_BOARD=$board $CARGO ${cargo_args[*]}" >&2
 # Every build writes the same ELF path whatever model it embeds: hold a lock from the build
 # until this run has its own copy, so concurrent runs (parallel tests) never swap models.
@@ -75,6 +81,12 @@ cp "$built" "$fw/target/elf/$board-$profile.elf"
 elf=$(mktemp "$fw/target/elf/run-$board-XXXXXX.elf")
 trap 'rm -f "$elf"' EXIT
 cp "$built" "$elf"
+if [[ -n "$keep_probe" ]]; then
+  mkdir -p "$keep_probe"
+  for bin in minnow-size-probe minnow-size-baseline; do
+    cp "$fw/target/$target/$profile/$bin" "$keep_probe/$bin"
+  done
+fi
 flock -u 9
 echo "firmware.sh: built $fw/target/elf/$board-$profile.elf" >&2
 [[ $build_only -eq 1 ]] && exit 0

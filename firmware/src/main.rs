@@ -295,7 +295,7 @@ fn main() -> ! {
         cp.DWT.enable_cycle_counter();
     }
 
-    let student = match Student::decode(&model::STUDENT.0) {
+    let student = match Student::decode_ops::<{ consts::OPS }>(&model::STUDENT.0) {
         Ok(s) => s,
         Err(e) => fail("student", e),
     };
@@ -344,13 +344,18 @@ fn main() -> ! {
         };
         let start = clock::now();
         let mut prev = start;
-        let run = student.run_observed(input, scratch, &mut logits, |index, _, _| {
-            let t = clock::now();
-            if let Some(slot) = layer_ticks.get_mut(index) {
-                *slot += u64::from(clock::elapsed(prev, t));
-            }
-            prev = t;
-        });
+        let run = student.run_observed_ops::<{ consts::OPS }, _>(
+            input,
+            scratch,
+            &mut logits,
+            |index, _, _| {
+                let t = clock::now();
+                if let Some(slot) = layer_ticks.get_mut(index) {
+                    *slot += u64::from(clock::elapsed(prev, t));
+                }
+                prev = t;
+            },
+        );
         total_ticks += u64::from(clock::elapsed(start, clock::now()));
         if let Err(e) = run {
             fail("run", e);
