@@ -10,7 +10,7 @@ use crate::layer::{Conv2d, Dense, DepthwiseConv2d, Params, Pool2d, Shape};
 use crate::quant::requantize;
 
 /// Sum of `a[i] * b[i]` over the shorter of the two slices. The one hot loop of dense and conv
-/// layers: cores with the DSP extension use a SIMD version (see [`crate::simd`]), every other
+/// layers: cores with the DSP extension use a SIMD version (see `simd.rs`), every other
 /// target this portable one, and both give the same integers.
 #[inline(always)]
 pub fn dot_i8(a: &[i8], b: &[i8]) -> i32 {

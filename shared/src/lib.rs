@@ -5,9 +5,11 @@
 //! `std::error::Error`, encoding to `Vec`), `defmt` (`defmt::Format` on public types).
 //!
 //! * [`Student`]: decode a blob in place (weights stay in flash), ask [`Student::scratch_len`],
-//!   [`Student::run`] into caller-supplied buffers.
+//!   [`Student::run`] into caller-supplied buffers. On a device, [`Student::decode_ops`] and
+//!   [`Student::run_ops`] with a [`layer::ops`] set link only the kernels the student uses
+//!   (an MLP's whole runtime is 3.9 KB of flash on a Cortex-M4).
 //! * [`quant`]: the requantization arithmetic (gemmlowp double rounding, documented there).
-//! * [`kernels`]: the int8 ops; [`reference`]: their float reference.
+//! * [`kernels`]: the int8 ops; [`reference`](mod@reference): their float reference.
 //! * [`softmax`], [`distill`]: softmax with temperature and Hinton's distillation formulas.
 //! * [`GoldenVectors`]: the host's expected outputs for the device to check against.
 //!
