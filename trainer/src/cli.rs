@@ -224,8 +224,9 @@ pub struct CommonArgs {
     #[arg(long, value_enum)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub arch: Option<Arch>,
-    /// Hidden dense layer widths, e.g. 256,256.
-    #[arg(long, value_name = "N,...", value_delimiter = ',')]
+    /// Hidden dense layer widths, e.g. 256,256 (`--hidden` with no value: none, e.g. a CNN
+    /// whose conv stack feeds the output layer directly).
+    #[arg(long, value_name = "N,...", value_delimiter = ',', num_args = 0..)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hidden: Option<Vec<usize>>,
     /// Conv block widths (cnn, dwcnn), e.g. 16,32.

@@ -15,6 +15,7 @@ pub mod error;
 pub mod evaluate;
 pub mod export;
 pub mod float_model;
+pub mod im2col;
 pub mod loss;
 pub mod metrics;
 pub mod model;

