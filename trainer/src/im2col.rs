@@ -66,11 +66,7 @@ mod tests {
     use burn::tensor::ops::ConvOptions;
     use burn::tensor::{Device, TensorData};
 
-    fn device() -> Device {
-        crate::train::device(Default::default())
-            .expect("cpu device")
-            .autodiff()
-    }
+    use crate::train::test_autodiff_device as device;
 
     fn random<const D: usize>(rng: &mut Rng, shape: [usize; D], dev: &Device) -> Tensor<D> {
         let n = shape.iter().product();

@@ -71,11 +71,7 @@ mod tests {
     use burn::tensor::{Device, TensorData};
     use minnow_core::distill;
 
-    fn device() -> Device {
-        crate::train::device(Default::default())
-            .expect("cpu device")
-            .autodiff()
-    }
+    use crate::train::test_autodiff_device as device;
 
     fn random_logits(rng: &mut Rng, n: usize, scale: f32) -> Vec<f32> {
         (0..n)

@@ -77,6 +77,14 @@ pub fn device(choice: DeviceChoice) -> Result<Device> {
     }
 }
 
+/// The default CPU device with autodiff, for tests that take gradients.
+#[cfg(test)]
+pub(crate) fn test_autodiff_device() -> Device {
+    device(DeviceChoice::default())
+        .expect("the default build has a CPU backend")
+        .autodiff()
+}
+
 /// What a saved teacher (or student) carries besides its weights.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

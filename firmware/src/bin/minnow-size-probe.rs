@@ -10,6 +10,10 @@
 #![no_main]
 
 use cortex_m_rt::entry;
+
+#[path = "common/exit.rs"]
+mod exit;
+use exit::exit;
 use minnow_core::Student;
 
 mod consts {
@@ -38,19 +42,4 @@ fn main() -> ! {
         Some(logits == EXPECTED)
     })();
     exit(ok == Some(true))
-}
-
-fn exit(success: bool) -> ! {
-    loop {
-        cortex_m_semihosting::debug::exit(if success {
-            cortex_m_semihosting::debug::EXIT_SUCCESS
-        } else {
-            cortex_m_semihosting::debug::EXIT_FAILURE
-        });
-    }
-}
-
-#[panic_handler]
-fn panic(_: &core::panic::PanicInfo) -> ! {
-    exit(false)
 }
