@@ -251,6 +251,10 @@ pub struct CommonArgs {
     #[arg(long, value_name = "LR")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub learning_rate: Option<f64>,
+    /// Learning-rate schedule over the run's steps.
+    #[arg(long, value_enum)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lr_schedule: Option<crate::config::LrSchedule>,
     /// L2 weight decay.
     #[arg(long, value_name = "W")]
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -30,6 +30,31 @@ pub enum DeviceChoice {
     Cuda,
 }
 
+/// How the learning rate moves over a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LrSchedule {
+    /// The same rate for every step.
+    #[default]
+    Constant,
+    /// Half a cosine from the rate down to 0 over all the run's steps.
+    Cosine,
+}
+
+impl LrSchedule {
+    /// The rate of step `step` (0-based, counted over the whole run) of `total` steps. A pure
+    /// function of the step, so a resumed run continues on the same curve.
+    pub fn rate(self, base: f64, step: usize, total: usize) -> f64 {
+        match self {
+            LrSchedule::Constant => base,
+            LrSchedule::Cosine => {
+                let t = step as f64 / total.max(1) as f64;
+                base * 0.5 * (1.0 + (std::f64::consts::PI * t).cos())
+            }
+        }
+    }
+}
+
 /// Data selection and splitting, shared by all commands.
 ///
 /// MNIST (`DataSpec::Mnist` with `split = "train"`) uses its official split: the training
@@ -113,6 +138,7 @@ pub struct LoopConfig {
     pub epochs: usize,
     pub batch_size: usize,
     pub learning_rate: f64,
+    pub lr_schedule: LrSchedule,
     /// L2 weight decay (Adam).
     pub weight_decay: f32,
     /// Random input shifts of up to this many pixels (0 = off).
@@ -149,6 +175,7 @@ pub struct TeacherConfig {
     pub epochs: usize,
     pub batch_size: usize,
     pub learning_rate: f64,
+    pub lr_schedule: LrSchedule,
     pub weight_decay: f32,
     pub jitter: usize,
     pub seed: u64,
@@ -174,6 +201,7 @@ impl Default for TeacherConfig {
             epochs: 60,
             batch_size: 64,
             learning_rate: 3e-3,
+            lr_schedule: LrSchedule::Constant,
             weight_decay: 1e-4,
             jitter: 1,
             seed: 0,
@@ -209,6 +237,7 @@ impl TeacherConfig {
             epochs: self.epochs,
             batch_size: self.batch_size,
             learning_rate: self.learning_rate,
+            lr_schedule: self.lr_schedule,
             weight_decay: self.weight_decay,
             jitter: self.jitter,
             seed: self.seed,
@@ -257,6 +286,7 @@ pub struct DistillConfig {
     pub epochs: usize,
     pub batch_size: usize,
     pub learning_rate: f64,
+    pub lr_schedule: LrSchedule,
     pub weight_decay: f32,
     pub jitter: usize,
     pub seed: u64,
@@ -291,6 +321,7 @@ impl Default for DistillConfig {
             epochs: 60,
             batch_size: 32,
             learning_rate: 3e-3,
+            lr_schedule: LrSchedule::Constant,
             weight_decay: 0.0,
             jitter: 0,
             seed: 0,
@@ -326,6 +357,7 @@ impl DistillConfig {
             epochs: self.epochs,
             batch_size: self.batch_size,
             learning_rate: self.learning_rate,
+            lr_schedule: self.lr_schedule,
             weight_decay: self.weight_decay,
             jitter: self.jitter,
             seed: self.seed,
@@ -516,5 +548,15 @@ mod tests {
             )?
         );
         Ok(())
+    }
+
+    #[test]
+    fn cosine_schedule_runs_from_the_rate_to_zero() {
+        let c = LrSchedule::Cosine;
+        assert_eq!(c.rate(1e-3, 0, 100), 1e-3);
+        assert!((c.rate(1e-3, 50, 100) - 5e-4).abs() < 1e-12);
+        assert!(c.rate(1e-3, 99, 100) < 1e-6);
+        assert!((1..100).all(|k| c.rate(1.0, k, 100) < c.rate(1.0, k - 1, 100)));
+        assert_eq!(LrSchedule::Constant.rate(2e-3, 77, 100), 2e-3);
     }
 }

@@ -580,8 +580,11 @@ fn run_loop(job: Job<'_>) -> Result<(Model, Vec<EpochMetrics>, f64)> {
         let (mut loss_sum, mut soft_sum, mut hard_sum) = (0.0f64, 0.0f64, 0.0f64);
         let (mut correct, mut agree, mut seen) = (0usize, 0usize, 0usize);
         let mut net = model.net;
-        for idx in order.chunks(lc.batch_size) {
+        for (batch, idx) in order.chunks(lc.batch_size).enumerate() {
             let b = idx.len();
+            let lr =
+                lc.lr_schedule
+                    .rate(lc.learning_rate, epoch * steps + batch, lc.epochs * steps);
             let raw = gather(job.train, idx, lc.jitter, &mut rng);
             let x = Tensor::<4>::from_data(
                 TensorData::new(normalized(&job.norm, &raw), [b, h, w, c]),
@@ -674,7 +677,7 @@ fn run_loop(job: Job<'_>) -> Result<(Model, Vec<EpochMetrics>, f64)> {
                 )));
             }
             let grads = GradientsParams::from_grads(total.backward(), &net);
-            net = optim.step(lc.learning_rate, net, grads);
+            net = optim.step(lr, net, grads);
 
             loss_sum += f64::from(value) * b as f64;
             if let Some(s) = soft_v {
