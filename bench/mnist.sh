@@ -141,6 +141,7 @@ MCU_STUDENTS=(
   # The same with a cosine learning-rate schedule and 12 epochs (hard labels only: the MLP
   # teacher's soft targets made the 10-epoch CNN worse, see docs/results.md).
   "cnn16-32-64j1c|32k|$BIG_CNN_COSINE_EPOCHS||--arch cnn --channels 16,32,64 --lr-schedule cosine --hidden|0|1"
+  "cnn16-32-64j1c20|32k|20||--arch cnn --channels 16,32,64 --lr-schedule cosine --hidden|0|1"
 )
 # The teacher the MCU students distil from (the most accurate one trained here).
 MCU_TEACHER=${MINNOW_MNIST_MCU_TEACHER:-teacher}
