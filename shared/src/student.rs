@@ -26,7 +26,7 @@ pub struct Normalization {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Meta<'a> {
-    /// A name for reports (at most [`limits::MAX_NAME_LEN`] bytes of UTF-8).
+    /// A name for reports: printable ASCII, at most [`limits::MAX_NAME_LEN`] bytes.
     #[serde(borrow)]
     pub name: &'a str,
     /// Shape of one input sample (NHWC without batch).
