@@ -154,14 +154,11 @@ fn meta_rules() {
         decode(&patched(26, 1, &[65])),
         Err(Error::TooManyLayers { count: 65 })
     );
-    assert_eq!(
-        decode(&patched(5, 1, &[0])),
-        Err(Error::DimensionOutOfRange { layer: 0 })
-    );
+    assert_eq!(decode(&patched(5, 1, &[0])), Err(Error::InvalidInputShape));
     // input.scale = -0.5
     assert_eq!(
         decode(&patched(9, 4, &(-0.5_f32).to_le_bytes())),
-        Err(Error::InvalidQuantization { layer: 0 })
+        Err(Error::InvalidInputScale)
     );
     // std = -1 (finite): NonFinite
     assert_eq!(
@@ -226,15 +223,15 @@ fn golden_rules() {
     assert_eq!(golden(&[0, 1, 1, 0, 0, 0, 0]), Ok(())); // count 0
     assert_eq!(
         golden(&[0, 0, 1, 0, 0, 0, 0]),
-        Err(Error::DimensionOutOfRange { layer: 0 })
+        Err(Error::InvalidGoldenSize)
     );
     assert_eq!(
         golden(&[1, 1, 1, 1, 0, 1, 0, 1, 0, 0]),
-        Err(Error::LengthMismatch { layer: 0 })
+        Err(Error::GoldenLengthMismatch)
     );
     assert_eq!(
         golden(&[0x81, 0x80, 0x40, 1, 1, 0, 0, 0, 0]),
-        Err(Error::DimensionOutOfRange { layer: 0 })
+        Err(Error::InvalidGoldenSize)
     );
     let mut t = ok.clone();
     t.push(0);

@@ -34,8 +34,7 @@ pub enum Error {
     /// A dimension is zero or beyond [`crate::limits::MAX_DIM`], a tensor beyond
     /// [`crate::limits::MAX_TENSOR`] elements, a reduction beyond
     /// [`crate::limits::MAX_REDUCTION`] terms, a kernel/stride/padding outside its limits, or a
-    /// golden-vector count or size out of range. `layer` is the layer index; errors about the
-    /// metadata and about golden vectors also say 0.
+    /// golden-vector count or size out of range. `layer` is the layer index.
     DimensionOutOfRange { layer: u16 },
     /// A convolution or pooling window does not fit the (padded) input it receives.
     ShapeMismatch { layer: u16 },
@@ -65,6 +64,16 @@ pub enum Error {
     /// The layer's kind is not in the op set this code was built to run (see
     /// [`crate::layer::ops`]).
     UnsupportedOp { layer: u16 },
+    /// The metadata's input shape has a zero dimension, one beyond
+    /// [`crate::limits::MAX_DIM`], or more than [`crate::limits::MAX_TENSOR`] elements.
+    InvalidInputShape,
+    /// The metadata's input quantization scale is not a finite number > 0.
+    InvalidInputScale,
+    /// A golden-vector file declares more than [`crate::limits::MAX_VECTORS`] vectors, an input
+    /// length of 0 or beyond [`crate::limits::MAX_TENSOR`], or 0 classes.
+    InvalidGoldenSize,
+    /// A golden-vector array's length does not match `count` times its width.
+    GoldenLengthMismatch,
 }
 
 impl fmt::Display for Error {
@@ -134,6 +143,18 @@ impl fmt::Display for Error {
             Error::EncodeBufferFull => f.write_str("output buffer too small to encode into"),
             Error::UnsupportedOp { layer } => {
                 write!(f, "layer {layer}: an op this build leaves out")
+            }
+            Error::InvalidInputShape => {
+                f.write_str("input shape: a dimension is zero or beyond the limits")
+            }
+            Error::InvalidInputScale => {
+                f.write_str("input quantization scale must be finite and > 0")
+            }
+            Error::InvalidGoldenSize => {
+                f.write_str("golden vectors: count, input length or classes out of range")
+            }
+            Error::GoldenLengthMismatch => {
+                f.write_str("golden vectors: an array's length does not match count x width")
             }
         }
     }

@@ -52,10 +52,10 @@ impl<'a> GoldenVectors<'a> {
             });
         }
         if g.count > limits::MAX_VECTORS {
-            return Err(Error::DimensionOutOfRange { layer: 0 });
+            return Err(Error::InvalidGoldenSize);
         }
         if g.input_len == 0 || g.classes == 0 || g.input_len as usize > limits::MAX_TENSOR {
-            return Err(Error::DimensionOutOfRange { layer: 0 });
+            return Err(Error::InvalidGoldenSize);
         }
         let count = g.count as usize;
         let inputs = count
@@ -69,7 +69,7 @@ impl<'a> GoldenVectors<'a> {
             || g.labels.len() != count
             || g.teacher.len() != count
         {
-            return Err(Error::LengthMismatch { layer: 0 });
+            return Err(Error::GoldenLengthMismatch);
         }
         Ok(g)
     }

@@ -302,8 +302,8 @@ impl<'a> Student<'a> {
             return Err(Error::TooManyLayers { count });
         }
         let layer_count = u16::try_from(count).map_err(|_| Error::TooManyLayers { count })?;
-        check_shape(meta.input_shape, 0)?;
-        check_scale(meta.input.scale, 0)?;
+        check_shape(meta.input_shape, 0).map_err(|_| Error::InvalidInputShape)?;
+        check_scale(meta.input.scale, 0).map_err(|_| Error::InvalidInputScale)?;
         let norm = meta.normalization;
         if !(norm.mean.is_finite() && norm.std.is_finite() && norm.std > 0.0) {
             return Err(Error::NonFinite);

@@ -262,15 +262,15 @@ fn malformed_layers_matrix() {
     );
     assert_eq!(
         Student::decode(&dense_blob(&p, 3, |m| m.input.scale = -1.0)).err(),
-        Some(Error::InvalidQuantization { layer: 0 })
+        Some(Error::InvalidInputScale)
     );
     assert_eq!(
         Student::decode(&dense_blob(&p, 3, |m| m.input_shape = Shape::new(0, 1, 4))).err(),
-        Some(Error::DimensionOutOfRange { layer: 0 })
+        Some(Error::InvalidInputShape)
     );
     assert_eq!(
         Student::decode(&dense_blob(&p, 3, |m| m.input_shape = Shape::new(2048, 2048, 1))).err(),
-        Some(Error::DimensionOutOfRange { layer: 0 })
+        Some(Error::InvalidInputShape)
     );
     // wrong out_features for the arrays
     assert_eq!(
@@ -436,7 +436,7 @@ fn golden_vectors_round_trip_and_reject_malformed() {
     };
     assert_eq!(
         GoldenVectors::decode(&bad.encode_to_vec().unwrap()).err(),
-        Some(Error::LengthMismatch { layer: 0 })
+        Some(Error::GoldenLengthMismatch)
     );
     let zero = GoldenVectors {
         count: 0,
@@ -449,7 +449,7 @@ fn golden_vectors_round_trip_and_reject_malformed() {
     };
     assert_eq!(
         GoldenVectors::decode(&zero.encode_to_vec().unwrap()).err(),
-        Some(Error::DimensionOutOfRange { layer: 0 })
+        Some(Error::InvalidGoldenSize)
     );
     let mut cut = blob.clone();
     cut.truncate(blob.len() - 1);
