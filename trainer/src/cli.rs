@@ -497,6 +497,33 @@ mod tests {
     }
 
     #[test]
+    fn hidden_without_a_value_means_none_and_lr_schedule_parses() -> Result<()> {
+        let Command::Distill(a) = parse(&[
+            "distill",
+            "--teacher",
+            "t",
+            "--arch",
+            "cnn",
+            "--hidden",
+            "--lr-schedule",
+            "cosine",
+        ])
+        .command
+        else {
+            panic!("not distill")
+        };
+        let c = distill_config(&a)?;
+        assert!(c.hidden.is_empty());
+        assert_eq!(c.lr_schedule, crate::config::LrSchedule::Cosine);
+        // and it survives the config.toml round trip (an empty list, not the default)
+        let back: config::DistillConfig =
+            toml::from_str(&config::to_toml(&c)?).map_err(|e| Error::Config(e.to_string()))?;
+        assert!(back.hidden.is_empty());
+        assert_eq!(back.lr_schedule, crate::config::LrSchedule::Cosine);
+        Ok(())
+    }
+
+    #[test]
     fn flags_override_config_file() -> Result<()> {
         let dir = tempfile::tempdir().map_err(|e| Error::io("tmp", e))?;
         let cfg = dir.path().join("d.toml");
