@@ -239,7 +239,7 @@ pub fn student(u: &mut Unstructured<'_>) -> Result<Generated> {
     // The format's rules a student built here can still break: a printable-ASCII name of at
     // most MAX_NAME_LEN bytes, and at least one layer that computes (not only Flatten layers).
     let mut valid = student.name.len() <= minnow_core::limits::MAX_NAME_LEN
-        && student.name.bytes().all(|b| (0x20..=0x7e).contains(&b))
+        && student.name.bytes().all(minnow_core::limits::is_name_byte)
         && student
             .layers
             .iter()

@@ -49,7 +49,7 @@ pub fn dot_i8_portable(a: &[i8], b: &[i8]) -> i32 {
     })
 }
 
-/// One product at a time (tails, and the reference for the tests).
+/// One product at a time: the tails of the unrolled and the SIMD dot products.
 #[inline(always)]
 pub(crate) fn dot_i8_scalar(a: &[i8], b: &[i8]) -> i32 {
     a.iter().zip(b).fold(0_i32, |acc, (&x, &w)| {

@@ -3,6 +3,12 @@
 
 /// Longest model name, in bytes.
 pub const MAX_NAME_LEN: usize = 64;
+
+/// Whether a model name may hold byte `b`: printable ASCII, `0x20..=0x7e` (names end up in
+/// device logs; the format allows nothing else).
+pub const fn is_name_byte(b: u8) -> bool {
+    matches!(b, 0x20..=0x7e)
+}
 /// Most layers in a student.
 pub const MAX_LAYERS: u32 = 64;
 /// Largest height, width, channel count or feature count.

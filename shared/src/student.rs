@@ -323,6 +323,9 @@ impl<'a> Student<'a> {
         let mut macs: u64 = 0;
         let mut weight_bytes: u64 = 0;
         let mut parity = 0_usize; // which half the next layer writes
+        // Reads the layers itself rather than through `Layers` (the same two steps): going through
+        // the iterator's Option<Result<Layer>> brings memcpy back on the device (+296 bytes of
+        // runtime on the M4, over its 4 KB budget; measured).
         for index in 0..layer_count {
             let layer = reader.layer::<OPS>();
             let layer = reader

@@ -135,7 +135,7 @@ impl<'a> Reader<'a> {
     /// the device `core::str::from_utf8` (about 700 bytes of flash with its table).
     pub(crate) fn name(&mut self) -> &'a str {
         let bytes = self.bytes();
-        if bytes.iter().all(|b| (0x20..=0x7e).contains(b)) {
+        if bytes.iter().all(|&b| crate::limits::is_name_byte(b)) {
             #[allow(unsafe_code)]
             // SAFETY: every byte is ASCII, and ASCII is valid UTF-8.
             unsafe {

@@ -371,7 +371,7 @@ pub fn check_student(
             name,
         });
     }
-    if !student.name.bytes().all(|b| (0x20..=0x7e).contains(&b)) {
+    if !student.name.bytes().all(limits::is_name_byte) {
         return Err(QuantizeError::NameNotPrintable { name });
     }
     if !(student.norm_mean.is_finite() && student.norm_std.is_finite() && student.norm_std > 0.0) {

@@ -1283,12 +1283,9 @@ pub fn resume(dir: &Path, quiet: Option<bool>) -> Result<Resumed> {
 fn student_name(raw: &str) -> String {
     raw.to_lowercase()
         .chars()
-        .map(|c| {
-            if c == ' ' || c.is_ascii_graphic() {
-                c
-            } else {
-                '_'
-            }
+        .map(|c| match u8::try_from(c) {
+            Ok(b) if minnow_core::limits::is_name_byte(b) => c,
+            _ => '_',
         })
         .take(minnow_core::limits::MAX_NAME_LEN)
         .collect()
