@@ -54,8 +54,14 @@ def arch_of(cfg):
 
 
 def family_of(name):
-    """`mlp40-T4-h0.2` and `mlp40-hard` are both of family `mlp40`."""
-    return re.sub(r"-(hard|T[0-9.]+(-h[0-9.]+)?)$", "", name)
+    """`mlp40-T4-h0.2`, `mlp40-T4-from-teacher-cnn` and `mlp40-hard` are all of family `mlp40`."""
+    return re.sub(r"-(hard|T[0-9.]+(-h[0-9.]+)?(-from-.+)?)$", "", name)
+
+
+def teacher_of(cfg):
+    """The teacher folder's name (`+`-joined for several), or None for a hard-label run."""
+    ts = cfg.get("teacher") or []
+    return "+".join(os.path.basename(os.path.normpath(t)) for t in ts) or None
 
 
 def runs(root):
@@ -79,6 +85,7 @@ def runs(root):
             "family": family_of(name),
             "teacher": teacher,
             "distilled": soft > 0,
+            "by": teacher_of(cfg) if soft > 0 else None,
             "arch": arch_of(cfg),
             "params": summary.get("parameters"),
             "blob": (report.get("footprint") or {}).get("blob_bytes"),
@@ -113,23 +120,26 @@ def runs(root):
 
 
 def pick_on_val(rs):
-    """The distilled run of each family with the most validation accuracy (lowest T on ties)."""
+    """The distilled run of each family and teacher with the most validation accuracy (lowest
+    T on ties)."""
     best, count = {}, {}
     for r in rs:
         if r["distilled"]:
-            count[r["family"]] = count.get(r["family"], 0) + 1
+            k = (r["family"], r["by"])
+            count[k] = count.get(k, 0) + 1
     for r in rs:
-        if not r["distilled"] or r["val_acc"] is None or count[r["family"]] < 2:
+        k = (r["family"], r["by"])
+        if not r["distilled"] or r["val_acc"] is None or count[k] < 2:
             continue
-        b = best.get(r["family"])
+        b = best.get(k)
         if b is None or (r["val_acc"], -r["T"]) > (b["val_acc"], -b["T"]):
-            best[r["family"]] = r
+            best[k] = r
     return {r["name"] for r in best.values()}
 
 
 def table(rs, picked):
     head = ("| run | architecture | params | flash (blob B) | val err /5000 | float test err "
-            "/10000 | int8 test err /10000 | on-device err (vectors, mismatches) | teacher "
+            "/10000 | int8 test err /10000 | on-device err (vectors, mismatches) | teacher | teacher "
             "agreement, test: float / int8 / device | T | soft/hard | dropout/jitter | epochs | seed | s/epoch | wall s "
             "(train + export + verify) |")
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
@@ -140,9 +150,10 @@ def table(rs, picked):
             dev = f"{r['dev_err']} of {r['dev_vectors']} ({r['dev_mismatches']} mismatches)"
         walls = [r["wall"], r["export_wall"], r["verify_wall"]]
         wall = " + ".join(w for w in walls if w) or "-"
+        by = f"`{r['by']}` ({fmt(r['teacher_err'])} err)" if r["by"] else "-"
         lines.append(
             f"| `{r['name']}`{mark} | {r['arch']} | {fmt(r['params'])} | {fmt(r['blob'])} | "
-            f"{fmt(r['val_err'])} | {fmt(r['float_err'])} | {fmt(r['int8_err'])} | {dev} | "
+            f"{fmt(r['val_err'])} | {fmt(r['float_err'])} | {fmt(r['int8_err'])} | {dev} | {by} | "
             f"{fmt(r['agree'], '{:.4f}')} / {fmt(r['agree_int8'], '{:.4f}')} / "
             f"{fmt(r['agree_dev'], '{:.3f}')} | {fmt(r['T'])} | {r['soft']:g}/{r['hard']:g} | "
             f"{fmt(r['dropout'])}/{fmt(r['jitter'])} | {fmt(r['epochs'])} | {fmt(r['seed'])} | "
@@ -153,23 +164,26 @@ def table(rs, picked):
     summary = ["", "Hard labels vs distilled, per family (same architecture, epochs, batch, learning "
                "rate and seed): the distilled run picked on validation where there are several; "
                "int8 test errors for the exported students, float for the host-only 800x800 ones.",
-               "", "| family | flash (blob B) | hard-label test errors | distilled test errors "
-               "(run) | change |", "|---|---|---|---|---|"]
+               "", "| family | teacher (its test errors) | flash (blob B) | hard-label test errors | "
+               "distilled test errors (run) | change |", "|---|---|---|---|---|---|"]
     fams = {}
     for r in rs:
         if not r["teacher"]:
             fams.setdefault(r["family"], []).append(r)
     for fam, rr in fams.items():
         hard = [r for r in rr if not r["distilled"]]
-        kd = [r for r in rr if r["name"] in picked] or [r for r in rr if r["distilled"]][:1]
-        if not hard or not kd:
+        if not hard:
             continue
-        h, d = hard[0], kd[0]
-        key = "int8_err" if h["int8_err"] is not None and d["int8_err"] is not None else "float_err"
-        what = "int8" if key == "int8_err" else "float"
-        change = (d[key] - h[key]) / h[key] * 100
-        summary.append(f"| {fam} | {fmt(h['blob'])} | {h[key]} ({what}) | {d[key]} (`{d['name']}`) "
-                       f"| {change:+.1f} % |")
+        h = hard[0]
+        for by in sorted({r["by"] for r in rr if r["distilled"]}):
+            mine = [r for r in rr if r["distilled"] and r["by"] == by]
+            kd = [r for r in mine if r["name"] in picked] or mine[:1]
+            d = kd[0]
+            key = "int8_err" if h["int8_err"] is not None and d["int8_err"] is not None else "float_err"
+            what = "int8" if key == "int8_err" else "float"
+            change = (d[key] - h[key]) / h[key] * 100
+            summary.append(f"| {fam} | `{by}` ({fmt(d['teacher_err'])}) | {fmt(h['blob'])} | "
+                           f"{h[key]} ({what}) | {d[key]} (`{d['name']}`) | {change:+.1f} % |")
     cmds = summary + ["", "Commands (as run by bench/mnist.sh; `minnow` is target/release/minnow):", ""]
     for r in rs:
         if r["cmd"]:

@@ -295,7 +295,7 @@ pub struct TrainTeacherArgs {
 
 #[derive(Debug, Clone, Args, Serialize)]
 pub struct DistillOnly {
-    /// Teacher run folder (repeat for an ensemble; a folder of member-* is an ensemble).
+    /// Teacher run folder (repeat for an ensemble; a folder of member-* is an ensemble; a student run folder teaches too).
     #[arg(long, value_name = "DIR")]
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub teacher: Vec<PathBuf>,

@@ -261,7 +261,8 @@ pub struct DistillConfig {
     pub split_seed: u64,
     /// Use only the first N training samples (a reduced training / transfer set).
     pub train_limit: Option<usize>,
-    /// Teacher run folders (a folder with `member-*` sub-folders is an ensemble). Several
+    /// Teacher run folders (a folder with `member-*` sub-folders is an ensemble; a student run
+    /// folder teaches too, e.g. an ensemble of students or a born-again student). Several
     /// teachers form an ensemble whose soft targets are the average of their probabilities.
     pub teacher: Vec<PathBuf>,
     /// Cached teacher logits for the whole dataset (see `cache.rs`); used when the file exists.

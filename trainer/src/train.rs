@@ -183,17 +183,39 @@ fn sha256_hex(parts: &[&[u8]]) -> String {
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The member folders of a teacher path: the folder itself when it holds `teacher.toml`, else
-/// its `member-*` sub-folders (an ensemble), in numeric order. A path to `teacher.bpk` or
-/// `teacher.toml` means its folder.
-pub fn teacher_members(path: &Path) -> Result<Vec<PathBuf>> {
+/// One model that teaches: a folder and the role its files are named after (`teacher.*`
+/// from `minnow train-teacher`, or `student.*` from `minnow distill`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TeacherMember {
+    pub dir: PathBuf,
+    pub role: &'static str,
+}
+
+/// The role of a model folder that can teach: `teacher` when it holds `teacher.toml`, else
+/// `student` when it holds a trained student (`student.toml` and `student.bpk`: a distilled
+/// or hard-label student teaching another student, as in born-again networks or an ensemble of
+/// students).
+fn teaching_role(dir: &Path) -> Option<&'static str> {
+    if dir.join("teacher.toml").is_file() {
+        Some("teacher")
+    } else if dir.join("student.toml").is_file() && dir.join("student.bpk").is_file() {
+        Some("student")
+    } else {
+        None
+    }
+}
+
+/// The members of a teacher path: the folder itself when it holds a model (a teacher run, or a
+/// student run, which teaches just as well), else its `member-*` sub-folders (an ensemble), in
+/// numeric order. A path to a file means its folder.
+pub fn teacher_members(path: &Path) -> Result<Vec<TeacherMember>> {
     let dir = if path.is_file() {
         path.parent().unwrap_or(Path::new(".")).to_owned()
     } else {
         path.to_owned()
     };
-    if dir.join("teacher.toml").is_file() {
-        return Ok(vec![dir]);
+    if let Some(role) = teaching_role(&dir) {
+        return Ok(vec![TeacherMember { dir, role }]);
     }
     if !dir.is_dir() {
         return Err(Error::artifact(
@@ -202,36 +224,40 @@ pub fn teacher_members(path: &Path) -> Result<Vec<PathBuf>> {
         ));
     }
     let entries = std::fs::read_dir(&dir).map_err(|e| Error::io(&dir, e))?;
-    let mut members: Vec<(usize, PathBuf)> = entries
+    let mut members: Vec<(usize, TeacherMember)> = entries
         .filter_map(|e| e.ok())
         .filter_map(|e| {
             let name = e.file_name().to_string_lossy().into_owned();
             let i = name.strip_prefix("member-")?.parse().ok()?;
-            e.path()
-                .join("teacher.toml")
-                .is_file()
-                .then(|| (i, e.path()))
+            let role = teaching_role(&e.path())?;
+            Some((
+                i,
+                TeacherMember {
+                    dir: e.path(),
+                    role,
+                },
+            ))
         })
         .collect();
-    members.sort();
+    members.sort_by_key(|(i, _)| *i);
     if members.is_empty() {
         return Err(Error::artifact(
             &dir,
-            "not a teacher: no teacher.toml here or in member-* folders (train one with `minnow train-teacher`)",
+            "not a teacher: no teacher.toml (or trained student) here or in member-* folders (train one with `minnow train-teacher`)",
         ));
     }
-    Ok(members.into_iter().map(|(_, p)| p).collect())
+    Ok(members.into_iter().map(|(_, m)| m).collect())
 }
 
-/// Hex SHA-256 identifying a teacher: its record bytes (`teacher.bpk`) and its `teacher.toml`.
-/// For an ensemble folder, the hash of its members' fingerprints in order. Used to key
-/// cached teacher logits.
+/// Hex SHA-256 identifying a teacher: its record bytes (`teacher.bpk`) and its `teacher.toml`
+/// (`student.*` for a student run). For an ensemble folder, the hash of its members'
+/// fingerprints in order. Used to key cached teacher logits.
 pub fn teacher_fingerprint(path: &Path) -> Result<String> {
     let members = teacher_members(path)?;
     let mut fps = Vec::new();
     for m in &members {
-        let record = error::read(&m.join("teacher.bpk"))?;
-        let cfg = error::read(&m.join("teacher.toml"))?;
+        let record = error::read(&m.dir.join(format!("{}.bpk", m.role)))?;
+        let cfg = error::read(&m.dir.join(format!("{}.toml", m.role)))?;
         fps.push(sha256_hex(&[b"minnow-teacher-v1", &record, &cfg]));
     }
     if fps.len() == 1 {
@@ -274,7 +300,7 @@ pub fn load_teachers(paths: &[PathBuf], device: &Device) -> Result<Vec<(Model, M
     let mut out = Vec::new();
     for p in paths {
         for m in teacher_members(p)? {
-            out.push(load_model(&m, "teacher", device)?);
+            out.push(load_model(&m.dir, m.role, device)?);
         }
     }
     Ok(out)
@@ -1612,6 +1638,49 @@ mod tests {
         })
         .expect_err("jitter + cache");
         assert!(e.to_string().contains("live"), "{e}");
+    }
+
+    /// A student run teaches like a teacher run (born-again networks; ensembles of students):
+    /// its members are found, fingerprinted from `student.*`, and a second student distilled
+    /// from it learns; a folder with neither kind of model is refused by name.
+    #[test]
+    fn a_student_run_can_teach() {
+        let d = tmp();
+        let first = d.path().join("first");
+        distill(&DistillConfig {
+            epochs: 10,
+            ..student_cfg(&first)
+        })
+        .expect("first student");
+        let members = teacher_members(&first).expect("members");
+        assert_eq!(
+            members,
+            vec![TeacherMember {
+                dir: first.clone(),
+                role: "student"
+            }]
+        );
+        let fp = teacher_fingerprint(&first).expect("fp");
+        assert_ne!(fp, teacher_fingerprint(&shared_teacher().0).expect("fp"));
+        let second = distill(&DistillConfig {
+            teacher: vec![first.clone(), shared_teacher().0.clone()],
+            epochs: 10,
+            ..student_cfg(&d.path().join("second"))
+        })
+        .expect("born-again student");
+        assert!(
+            second.trained.test.accuracy.expect("a") > 0.5,
+            "{:?}",
+            second.trained.test
+        );
+        let teacher_test = second.teacher_test.as_ref().expect("teacher test");
+        assert!(teacher_test.accuracy.expect("a") > 0.5, "{teacher_test:?}");
+
+        let empty = d.path().join("empty");
+        std::fs::create_dir(&empty).expect("mkdir");
+        let e = teacher_members(&empty).expect_err("no model");
+        assert!(e.to_string().contains("empty"), "{e}");
+        assert!(e.to_string().contains("not a teacher"), "{e}");
     }
 
     #[test]
