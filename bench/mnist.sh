@@ -23,7 +23,8 @@
 #   MINNOW_BIN           the minnow binary (default: target/release/minnow; build it first with
 #                        cargo build --release -p minnow)
 #   MINNOW_MNIST_STAGES  which stages, in order (default: all of
-#                        "teacher hinton mcu export verify table")
+#                        "teacher cnn-teacher hinton mcu export verify table"; ens-cnn3 runs
+#                        inside mcu, once the CNNs it is made of are trained)
 #   MINNOW_MNIST_TEACHER_EPOCHS (20)  MINNOW_MNIST_HINTON_EPOCHS (10)  MINNOW_MNIST_MCU_EPOCHS (30)
 #   MINNOW_MNIST_CNN_EPOCHS (8)  MINNOW_MNIST_LONG_EPOCHS (150)  MINNOW_MNIST_GRID, MINNOW_MNIST_CNN_GRID (see MCU_STUDENTS)
 #   MINNOW_MNIST_ONLY    only the MCU students whose name is in this list (default: all)
@@ -34,7 +35,7 @@ cd "$ROOT"
 MNIST=${MINNOW_MNIST_DIR:-$ROOT/../shared/data/mnist}
 OUT=${MINNOW_MNIST_OUT:-runs/mnist}
 BIN=${MINNOW_BIN:-target/release/minnow}
-STAGES=${MINNOW_MNIST_STAGES:-teacher hinton mcu export verify table}
+STAGES=${MINNOW_MNIST_STAGES:-teacher cnn-teacher hinton mcu export verify table}
 TEACHER_EPOCHS=${MINNOW_MNIST_TEACHER_EPOCHS:-20}
 HINTON_EPOCHS=${MINNOW_MNIST_HINTON_EPOCHS:-10}
 MCU_EPOCHS=${MINNOW_MNIST_MCU_EPOCHS:-30}
@@ -133,6 +134,8 @@ hinton() {
 # -from-TEACHER, and the hard-label baseline is the family's usual run (same name and settings,
 # so it is trained once).
 MLP_GRID=${MINNOW_MNIST_GRID:-2.5:0 4:0 8:0 20:0 2.5:0.2 4:0.2 8:0.2 2.5:1 4:1 8:1}
+# T:HARD_WEIGHT of the jittered CNNs distilled from the CNN teacher (picked on validation, see above).
+CNN_TEACHER_PICK=${MINNOW_MNIST_CNN_TEACHER_PICK:-4:0}
 MCU_STUDENTS=(
   "mlp40|32k|$MCU_EPOCHS|$MLP_GRID|--arch mlp --hidden 40"
   "mlp19|16k|$MCU_EPOCHS|$MLP_GRID|--arch mlp --hidden 19"
@@ -159,6 +162,14 @@ MCU_STUDENTS=(
   # Born-again: the 32 KB CNN distilled from the ensemble of the three 32 KB CNNs above (stage
   # ens-cnn3; average of their probabilities: 76 test errors, against 77-90 for each alone).
   "cnn16-32-64j1c|32k|$BIG_CNN_COSINE_EPOCHS|2.5:1|--arch cnn --channels 16,32,64 --lr-schedule cosine --hidden|0|1|ens-cnn3"
+  # Distilled from the CNN teacher (stage cnn-teacher). Its logits on the clean transfer set are
+  # cached, so the MLPs and the un-jittered CNN get a T sweep; the jittered CNNs (teacher live,
+  # ~2x the time per epoch) get the variant picked on the MLPs' validation errors.
+  "mlp40|32k|$MCU_EPOCHS|$MLP_GRID|--arch mlp --hidden 40|0|0|teacher-cnn"
+  "mlp19|16k|$MCU_EPOCHS|$MLP_GRID|--arch mlp --hidden 19|0|0|teacher-cnn"
+  "cnn4-8-16h32|16k|$CNN_EPOCHS|2.5:1 4:1 8:1|--arch cnn --channels 4,8,16 --hidden 32|0|0|teacher-cnn"
+  "cnn4-8-16h32j1|16k|$CNN_EPOCHS|$CNN_TEACHER_PICK|--arch cnn --channels 4,8,16 --hidden 32|0|1|teacher-cnn"
+  "cnn16-32-64j1c20|32k|20|$CNN_TEACHER_PICK|--arch cnn --channels 16,32,64 --lr-schedule cosine --hidden|0|1|teacher-cnn"
 )
 # The teacher the MCU students distil from (the most accurate one trained here).
 MCU_TEACHER=${MINNOW_MNIST_MCU_TEACHER:-teacher}
@@ -176,6 +187,7 @@ mcu() {
     teacher=${teacher:-$MCU_TEACHER}
     wanted "$name" "$teacher" || continue
     local RUN_SEED=${seed:-$SEED} RUN_JITTER=${jitter:-0}
+    [[ $teacher != ens-cnn3 ]] || ens_cnn3
     # shellcheck disable=SC2086 # args is a list of flags
     distill "$name-hard" "$MCU_TEACHER" 1 0 1 "$epochs" $args
     for v in $grid; do

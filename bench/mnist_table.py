@@ -232,24 +232,30 @@ def svg(rs, picked, path):
         v += step
     o.append(f'<text x="16" y="{(T + H - B) / 2}" transform="rotate(-90 16 {(T + H - B) / 2})" '
              f'text-anchor="middle">int8 test errors (of 10,000)</text>')
+    # One colour per teacher: the distilled runs picked on validation filled, the others open,
+    # each picked run joined to its family's hard-label run.
+    palette = ["#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"]
+    teachers = sorted({r["by"] for r in pts if r["distilled"]})
+    colour = {t: palette[i % len(palette)] for i, t in enumerate(teachers)}
     fams = {}
     for r in pts:
         fams.setdefault(r["family"], []).append(r)
     for fam, rr in fams.items():
         hard = [r for r in rr if not r["distilled"]]
-        best = [r for r in rr if r["name"] in picked]
-        if hard and best:
-            o.append(f'<line x1="{x(hard[0]["blob"]):.1f}" y1="{y(hard[0]["int8_err"]):.1f}" '
-                     f'x2="{x(best[0]["blob"]):.1f}" y2="{y(best[0]["int8_err"]):.1f}" '
-                     f'stroke="#bbb"/>')
+        for best in (r for r in rr if r["name"] in picked):
+            if hard:
+                o.append(f'<line x1="{x(hard[0]["blob"]):.1f}" y1="{y(hard[0]["int8_err"]):.1f}" '
+                         f'x2="{x(best["blob"]):.1f}" y2="{y(best["int8_err"]):.1f}" '
+                         f'stroke="#bbb"/>')
         for r in rr:
             cx, cy = x(r["blob"]), y(r["int8_err"])
             if not r["distilled"]:
                 o.append(f'<rect x="{cx - 4:.1f}" y="{cy - 4:.1f}" width="8" height="8" fill="#d62728"/>')
             elif r["name"] in picked:
-                o.append(f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="5" fill="#1f77b4"/>')
+                o.append(f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="5" fill="{colour[r["by"]]}"/>')
             else:
-                o.append(f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="3" fill="none" stroke="#1f77b4"/>')
+                o.append(f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="3" fill="none" '
+                         f'stroke="{colour[r["by"]]}"/>')
     # One label per flash size: the families there, stacked above the column's lowest point.
     cols = {}
     for r in pts:
@@ -264,11 +270,14 @@ def svg(rs, picked, path):
     lx = W - R + 12
     o.append(f'<rect x="{lx}" y="{T + 20}" width="8" height="8" fill="#d62728"/>'
              f'<text x="{lx + 14}" y="{T + 28}">hard labels</text>')
-    o.append(f'<circle cx="{lx + 4}" cy="{T + 44}" r="5" fill="#1f77b4"/>'
-             f'<text x="{lx + 14}" y="{T + 48}">distilled, T picked</text>'
-             f'<text x="{lx + 14}" y="{T + 61}">on validation</text>')
-    o.append(f'<circle cx="{lx + 4}" cy="{T + 78}" r="3" fill="none" stroke="#1f77b4"/>'
-             f'<text x="{lx + 14}" y="{T + 82}">distilled, other T</text>')
+    o.append(f'<text x="{lx}" y="{T + 48}">distilled from</text>')
+    ly = T + 64
+    for t in teachers:
+        o.append(f'<circle cx="{lx + 4}" cy="{ly - 4}" r="5" fill="{colour[t]}"/>'
+                 f'<text x="{lx + 14}" y="{ly}">{t}</text>')
+        ly += 16
+    o.append(f'<text x="{lx}" y="{ly + 4}">filled: T picked on</text>'
+             f'<text x="{lx}" y="{ly + 17}">validation; open: other T</text>')
     o.append("</svg>")
     with open(path, "w") as f:
         f.write("\n".join(o) + "\n")

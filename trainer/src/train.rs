@@ -425,8 +425,10 @@ fn normalized(norm: &Normalization, raw: &[f32]) -> Vec<f32> {
     raw.iter().map(|&x| norm.apply(x)).collect()
 }
 
-/// Argmax of the teachers' average probability (at T = 1) per row.
-fn ensemble_logits_for_agreement(members: &[Vec<f32>], classes: usize) -> Vec<f32> {
+/// The ensemble's logits: the log of the members' average probability (at T = 1) per row,
+/// whose softmax is that average, so losses and argmax both see the ensemble's prediction.
+/// One member's logits are returned as they are.
+fn ensemble_logits(members: &[Vec<f32>], classes: usize) -> Vec<f32> {
     if members.len() == 1 {
         return members[0].clone();
     }
@@ -441,7 +443,8 @@ fn ensemble_logits_for_agreement(members: &[Vec<f32>], classes: usize) -> Vec<f3
             }
         }
     }
-    avg
+    // A probability that underflowed to 0 gets the smallest normal float's log (-87.3), not -inf.
+    avg.iter().map(|&p| p.max(f32::MIN_POSITIVE).ln()).collect()
 }
 
 /// Where a distillation batch's teacher logits come from.
@@ -591,7 +594,7 @@ fn run_loop(job: Job<'_>) -> Result<(Model, Vec<EpochMetrics>, f64)> {
     let val_teacher_agree = job
         .val_teacher
         .as_ref()
-        .map(|m| ensemble_logits_for_agreement(m, classes));
+        .map(|m| ensemble_logits(m, classes));
 
     for epoch in history.len()..lc.epochs {
         let start = Instant::now();
@@ -720,10 +723,9 @@ fn run_loop(job: Job<'_>) -> Result<(Model, Vec<EpochMetrics>, f64)> {
                 correct += (metrics::accuracy(&out, classes, bl) * b as f64).round() as usize;
             }
             if let Some(tl) = &teacher {
-                agree +=
-                    (metrics::agreement(&out, &ensemble_logits_for_agreement(tl, classes), classes)
-                        * b as f64)
-                        .round() as usize;
+                agree += (metrics::agreement(&out, &ensemble_logits(tl, classes), classes)
+                    * b as f64)
+                    .round() as usize;
             }
             seen += b;
             pb.inc(1);
@@ -1136,8 +1138,8 @@ fn distill_impl(cfg: &DistillConfig, resume: bool) -> Result<StudentArtifacts> {
         Targets::Precomputed(teacher_logits_of(&transfer))
     };
     let val_teacher = (!teachers.is_empty()).then(|| teacher_logits_of(&p.val));
-    let test_teacher = (!teachers.is_empty())
-        .then(|| ensemble_logits_for_agreement(&teacher_logits_of(&p.test), spec.classes));
+    let test_teacher =
+        (!teachers.is_empty()).then(|| ensemble_logits(&teacher_logits_of(&p.test), spec.classes));
     let temperature = if uses_teacher { cfg.temperature } else { 1.0 };
     let title = if uses_teacher {
         format!("student (T={})", cfg.temperature)
@@ -1681,6 +1683,37 @@ mod tests {
         let e = teacher_members(&empty).expect_err("no model");
         assert!(e.to_string().contains("empty"), "{e}");
         assert!(e.to_string().contains("not a teacher"), "{e}");
+    }
+
+    /// The ensemble's logits are the log of the average probability: an ensemble of one model
+    /// twice predicts exactly what the model does (softmax equal, so equal loss), and two
+    /// members average their probabilities, not their logits.
+    #[test]
+    fn ensemble_logits_are_log_average_probabilities() {
+        let softmax = |row: &[f32]| -> Vec<f32> {
+            let mx = row.iter().fold(f32::NEG_INFINITY, |a, &b| a.max(b));
+            let e: Vec<f32> = row.iter().map(|&v| (v - mx).exp()).collect();
+            let s: f32 = e.iter().sum();
+            e.iter().map(|v| v / s).collect()
+        };
+        let a = vec![2.0f32, -1.0, 0.5, 9.0, 9.0, -3.0];
+        let b = vec![-4.0f32, 3.0, 1.0, 0.0, 1.0, 2.0];
+        let twice = ensemble_logits(&[a.clone(), a.clone()], 3);
+        for (row, want) in twice.chunks(3).zip(a.chunks(3)) {
+            for (p, q) in softmax(row).iter().zip(softmax(want)) {
+                assert!((p - q).abs() < 1e-6, "{row:?} vs {want:?}");
+            }
+        }
+        let both = ensemble_logits(&[a.clone(), b.clone()], 3);
+        for ((row, x), y) in both.chunks(3).zip(a.chunks(3)).zip(b.chunks(3)) {
+            let (px, py) = (softmax(x), softmax(y));
+            for (k, p) in softmax(row).iter().enumerate() {
+                assert!((p - (px[k] + py[k]) / 2.0).abs() < 1e-6, "{row:?}");
+            }
+        }
+        // A probability that underflows stays finite.
+        let far = ensemble_logits(&[vec![0.0, -200.0], vec![0.0, -300.0]], 2);
+        assert!(far.iter().all(|v| v.is_finite()), "{far:?}");
     }
 
     #[test]
