@@ -167,6 +167,10 @@ MCU_STUDENTS=(
   # ~2x the time per epoch) get the variant picked on the MLPs' validation errors.
   "mlp40|32k|$MCU_EPOCHS|$MLP_GRID|--arch mlp --hidden 40|0|0|teacher-cnn"
   "mlp19|16k|$MCU_EPOCHS|$MLP_GRID|--arch mlp --hidden 19|0|0|teacher-cnn"
+  "mlp40e150|32k|$LONG_EPOCHS|2.5:0 4:0 2.5:1 4:1|--arch mlp --hidden 40|0|0|teacher-cnn"
+  "mlp19e150|16k|$LONG_EPOCHS|2.5:0 4:0 2.5:1 4:1|--arch mlp --hidden 19|0|0|teacher-cnn"
+  "mlp40s1|32k|$MCU_EPOCHS|4:0|--arch mlp --hidden 40|1|0|teacher-cnn"
+  "mlp19s1|16k|$MCU_EPOCHS|2.5:1|--arch mlp --hidden 19|1|0|teacher-cnn"
   "cnn4-8-16h32|16k|$CNN_EPOCHS|2.5:1 4:1 8:1|--arch cnn --channels 4,8,16 --hidden 32|0|0|teacher-cnn"
   "cnn4-8-16h32j1|16k|$CNN_EPOCHS|$CNN_TEACHER_PICK|--arch cnn --channels 4,8,16 --hidden 32|0|1|teacher-cnn"
   "cnn16-32-64j1c20|32k|20|$CNN_TEACHER_PICK|--arch cnn --channels 16,32,64 --lr-schedule cosine --hidden|0|1|teacher-cnn"
