@@ -9,7 +9,11 @@
 # STEP.wall files of one full run): 54 min in all. Teacher 287 s (20 epochs, 14 s/epoch),
 # six 800x800 students 400 s (10 epochs, ~6.5 s/epoch), 38 MLP students 1,012 s (0.3-0.4
 # s/epoch, 2.4-3.5 s/epoch with the teacher live), four CNN students 1,216 s (8 epochs, 24-62
-# s/epoch), 42 exports 54 s, 42 QEMU verifies 262 s.
+# s/epoch), 42 exports 54 s, 42 QEMU verifies 262 s. Added later (2026-11-28, wall seconds
+# beside 1-3 other runs): the three 32 KB CNNs 1,537-1,666 s each; the CNN teacher 1,504 s (8
+# epochs); the 32 KB CNN distilled from it live 3,610 s (20 epochs) or from ens-cnn3 2,177 s
+# (12); the 784-19/40-10 MLPs from its cached logits 30-120 s (30 epochs) and 60-615 s (150);
+# the 16 KB CNN 190-350 s, jittered with the teacher live 874 s.
 #
 # Every step is skipped when its output exists, so a killed run continues where it stopped;
 # delete a run folder to redo it. Each step leaves STEP.cmd (the exact command), STEP.wall
@@ -169,6 +173,9 @@ MCU_STUDENTS=(
   "mlp19|16k|$MCU_EPOCHS|$MLP_GRID|--arch mlp --hidden 19|0|0|teacher-cnn"
   "mlp40e150|32k|$LONG_EPOCHS|2.5:0 4:0 2.5:1 4:1|--arch mlp --hidden 40|0|0|teacher-cnn"
   "mlp19e150|16k|$LONG_EPOCHS|2.5:0 4:0 2.5:1 4:1|--arch mlp --hidden 19|0|0|teacher-cnn"
+  # Seeds 1 and 2 of the 150-epoch 784-19-10 pair picked on validation (T 2.5, hard weight 1).
+  "mlp19e150s1|16k|$LONG_EPOCHS|2.5:1|--arch mlp --hidden 19|1|0|teacher-cnn"
+  "mlp19e150s2|16k|$LONG_EPOCHS|2.5:1|--arch mlp --hidden 19|2|0|teacher-cnn"
   "mlp40s1|32k|$MCU_EPOCHS|4:0|--arch mlp --hidden 40|1|0|teacher-cnn"
   "mlp19s1|16k|$MCU_EPOCHS|2.5:1|--arch mlp --hidden 19|1|0|teacher-cnn"
   "cnn4-8-16h32|16k|$CNN_EPOCHS|2.5:1 4:1 8:1|--arch cnn --channels 4,8,16 --hidden 32|0|0|teacher-cnn"
