@@ -33,6 +33,9 @@
 #   MINNOW_MNIST_CNN_EPOCHS (8)  MINNOW_MNIST_LONG_EPOCHS (150)  MINNOW_MNIST_GRID, MINNOW_MNIST_CNN_GRID (see MCU_STUDENTS)
 #   MINNOW_MNIST_ONLY    only the MCU students whose name is in this list (default: all)
 set -euo pipefail
+# The whole script is one { ...; exit; } block: bash reads it completely before running any of
+# it, so editing this file while a (long) run executes it cannot change or break that run.
+{
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -173,9 +176,12 @@ MCU_STUDENTS=(
   "mlp19|16k|$MCU_EPOCHS|$MLP_GRID|--arch mlp --hidden 19|0|0|teacher-cnn"
   "mlp40e150|32k|$LONG_EPOCHS|2.5:0 4:0 2.5:1 4:1|--arch mlp --hidden 40|0|0|teacher-cnn"
   "mlp19e150|16k|$LONG_EPOCHS|2.5:0 4:0 2.5:1 4:1|--arch mlp --hidden 19|0|0|teacher-cnn"
-  # Seeds 1 and 2 of the 150-epoch 784-19-10 pair picked on validation (T 2.5, hard weight 1).
+  # Seeds 1 and 2 of the 150-epoch pairs picked on validation (784-19-10: T 2.5, hard weight 1;
+  # 784-40-10: T 2.5, soft only).
   "mlp19e150s1|16k|$LONG_EPOCHS|2.5:1|--arch mlp --hidden 19|1|0|teacher-cnn"
   "mlp19e150s2|16k|$LONG_EPOCHS|2.5:1|--arch mlp --hidden 19|2|0|teacher-cnn"
+  "mlp40e150s1|32k|$LONG_EPOCHS|2.5:0|--arch mlp --hidden 40|1|0|teacher-cnn"
+  "mlp40e150s2|32k|$LONG_EPOCHS|2.5:0|--arch mlp --hidden 40|2|0|teacher-cnn"
   "mlp40s1|32k|$MCU_EPOCHS|4:0|--arch mlp --hidden 40|1|0|teacher-cnn"
   "mlp19s1|16k|$MCU_EPOCHS|2.5:1|--arch mlp --hidden 19|1|0|teacher-cnn"
   "cnn4-8-16h32|16k|$CNN_EPOCHS|2.5:1 4:1 8:1|--arch cnn --channels 4,8,16 --hidden 32|0|0|teacher-cnn"
@@ -298,3 +304,5 @@ for stage in $STAGES; do
       ;;
   esac
 done
+exit
+}
