@@ -427,24 +427,28 @@ fn normalized(norm: &Normalization, raw: &[f32]) -> Vec<f32> {
 
 /// The ensemble's logits: the log of the members' average probability (at T = 1) per row,
 /// whose softmax is that average, so losses and argmax both see the ensemble's prediction.
-/// One member's logits are returned as they are.
-fn ensemble_logits(members: &[Vec<f32>], classes: usize) -> Vec<f32> {
+/// The average is minnow-core's [`minnow_core::distill::ensemble_soft_targets`], the same
+/// code the device-side reference uses. One member's logits are returned as they are.
+fn ensemble_logits(members: &[Vec<f32>], classes: usize) -> Result<Vec<f32>> {
     if members.len() == 1 {
-        return members[0].clone();
+        return Ok(members[0].clone());
     }
     let n = members[0].len();
-    let mut avg = vec![0.0f32; n];
-    for m in members {
-        for (row, dst) in m.chunks(classes).zip(avg.chunks_mut(classes)) {
-            let mx = row.iter().fold(f32::NEG_INFINITY, |a, &b| a.max(b));
-            let s: f32 = row.iter().map(|&v| (v - mx).exp()).sum();
-            for (d, &v) in dst.iter_mut().zip(row) {
-                *d += (v - mx).exp() / s / members.len() as f32;
-            }
+    let mut out = vec![0.0f32; n];
+    for (r, dst) in out.chunks_mut(classes).enumerate() {
+        let rows: Vec<&[f32]> = members
+            .iter()
+            .map(|m| m.get(r * classes..(r + 1) * classes).unwrap_or(&[]))
+            .collect();
+        minnow_core::distill::ensemble_soft_targets(&rows, 1.0, dst)
+            .map_err(|e| Error::Config(format!("teacher logits of sample {r}: {e}")))?;
+        // A probability that underflowed to 0 gets the smallest normal float's log (-87.3),
+        // not -inf.
+        for p in dst.iter_mut() {
+            *p = p.max(f32::MIN_POSITIVE).ln();
         }
     }
-    // A probability that underflowed to 0 gets the smallest normal float's log (-87.3), not -inf.
-    avg.iter().map(|&p| p.max(f32::MIN_POSITIVE).ln()).collect()
+    Ok(out)
 }
 
 /// Where a distillation batch's teacher logits come from.
@@ -594,7 +598,8 @@ fn run_loop(job: Job<'_>) -> Result<(Model, Vec<EpochMetrics>, f64)> {
     let val_teacher_agree = job
         .val_teacher
         .as_ref()
-        .map(|m| ensemble_logits(m, classes));
+        .map(|m| ensemble_logits(m, classes))
+        .transpose()?;
 
     for epoch in history.len()..lc.epochs {
         let start = Instant::now();
@@ -723,7 +728,7 @@ fn run_loop(job: Job<'_>) -> Result<(Model, Vec<EpochMetrics>, f64)> {
                 correct += (metrics::accuracy(&out, classes, bl) * b as f64).round() as usize;
             }
             if let Some(tl) = &teacher {
-                agree += (metrics::agreement(&out, &ensemble_logits(tl, classes), classes)
+                agree += (metrics::agreement(&out, &ensemble_logits(tl, classes)?, classes)
                     * b as f64)
                     .round() as usize;
             }
@@ -1138,8 +1143,9 @@ fn distill_impl(cfg: &DistillConfig, resume: bool) -> Result<StudentArtifacts> {
         Targets::Precomputed(teacher_logits_of(&transfer))
     };
     let val_teacher = (!teachers.is_empty()).then(|| teacher_logits_of(&p.val));
-    let test_teacher =
-        (!teachers.is_empty()).then(|| ensemble_logits(&teacher_logits_of(&p.test), spec.classes));
+    let test_teacher = (!teachers.is_empty())
+        .then(|| ensemble_logits(&teacher_logits_of(&p.test), spec.classes))
+        .transpose()?;
     let temperature = if uses_teacher { cfg.temperature } else { 1.0 };
     let title = if uses_teacher {
         format!("student (T={})", cfg.temperature)
@@ -1691,20 +1697,19 @@ mod tests {
     #[test]
     fn ensemble_logits_are_log_average_probabilities() {
         let softmax = |row: &[f32]| -> Vec<f32> {
-            let mx = row.iter().fold(f32::NEG_INFINITY, |a, &b| a.max(b));
-            let e: Vec<f32> = row.iter().map(|&v| (v - mx).exp()).collect();
-            let s: f32 = e.iter().sum();
-            e.iter().map(|v| v / s).collect()
+            let mut p = vec![0.0; row.len()];
+            minnow_core::softmax::softmax(row, 1.0, &mut p).expect("finite logits");
+            p
         };
         let a = vec![2.0f32, -1.0, 0.5, 9.0, 9.0, -3.0];
         let b = vec![-4.0f32, 3.0, 1.0, 0.0, 1.0, 2.0];
-        let twice = ensemble_logits(&[a.clone(), a.clone()], 3);
+        let twice = ensemble_logits(&[a.clone(), a.clone()], 3).expect("finite");
         for (row, want) in twice.chunks(3).zip(a.chunks(3)) {
             for (p, q) in softmax(row).iter().zip(softmax(want)) {
                 assert!((p - q).abs() < 1e-6, "{row:?} vs {want:?}");
             }
         }
-        let both = ensemble_logits(&[a.clone(), b.clone()], 3);
+        let both = ensemble_logits(&[a.clone(), b.clone()], 3).expect("finite");
         for ((row, x), y) in both.chunks(3).zip(a.chunks(3)).zip(b.chunks(3)) {
             let (px, py) = (softmax(x), softmax(y));
             for (k, p) in softmax(row).iter().enumerate() {
@@ -1712,7 +1717,7 @@ mod tests {
             }
         }
         // A probability that underflows stays finite.
-        let far = ensemble_logits(&[vec![0.0, -200.0], vec![0.0, -300.0]], 2);
+        let far = ensemble_logits(&[vec![0.0, -200.0], vec![0.0, -300.0]], 2).expect("finite");
         assert!(far.iter().all(|v| v.is_finite()), "{far:?}");
     }
 
