@@ -232,19 +232,23 @@ ens_cnn3() {
   done
 }
 
+# teacher_preds TEACHER: prints the path of TEACHER's predictions on the test images, computed
+# the first time they are needed; prints nothing for an ensemble folder (no logit cache, so no
+# predictions: its students' exports leave the agreement columns empty).
+teacher_preds() {
+  local preds=$OUT/$1/test_predictions.json
+  if [[ ! -e $preds && -e $OUT/$1/teacher.toml ]]; then
+    echo "== teacher predictions: $preds" >&2
+    python3 bench/mnist_teacher_preds.py "$BIN" "$MNIST" "$OUT/$1" "$preds" >&2
+  fi
+  [[ ! -e $preds ]] || echo "$preds"
+}
+
 # Every MCU student is exported with its flash budget (the export fails if it does not fit),
 # with its teacher's test predictions for the int8 and on-device teacher-agreement columns
-# (the hard-label runs: the default teacher's). An ensemble has no logit cache, so no
-# predictions file: its students' exports leave those columns empty.
+# (the hard-label runs: the default teacher's).
 export_all() {
-  local line name budget epochs grid args seed jitter teacher run preds t
-  for t in $(printf '%s\n' "${MCU_STUDENTS[@]}" | awk -F'|' -v d="$MCU_TEACHER" '{ print ($8 == "" ? d : $8) }' | sort -u); do
-    preds=$OUT/$t/test_predictions.json
-    if [[ ! -e $preds && -e $OUT/$t/teacher.toml ]]; then
-      echo "== teacher predictions: $preds"
-      python3 bench/mnist_teacher_preds.py "$BIN" "$MNIST" "$OUT/$t" "$preds"
-    fi
-  done
+  local line name budget epochs grid args seed jitter teacher run by preds
   for line in "${MCU_STUDENTS[@]}"; do
     IFS='|' read -r name budget epochs grid args seed jitter teacher <<<"$line"
     teacher=${teacher:-$MCU_TEACHER}
@@ -254,15 +258,15 @@ export_all() {
       [[ -e $run/summary.json ]] || continue
       # Distilled runs are exported by their teacher's line; the hard-label run by any line of
       # its family (the step is skipped once its report exists).
+      by=$teacher
       case $(basename "$run") in
-        *-hard) ;;
-        *-from-*) [[ $(basename "$run") == *"$(from "$teacher")" && $teacher != "$MCU_TEACHER" ]] || continue ;;
+        *-hard) by=$MCU_TEACHER ;;
+        *-from-*) [[ $(basename "$run") == *"-from-$teacher" ]] || continue ;;
         *) [[ $teacher == "$MCU_TEACHER" ]] || continue ;;
       esac
-      preds=$OUT/$teacher/test_predictions.json
-      [[ $(basename "$run") == *-hard ]] && preds=$OUT/$MCU_TEACHER/test_predictions.json
+      preds=$(teacher_preds "$by")
       local tp=()
-      [[ -e $preds ]] && tp=(--teacher-predictions "$preds")
+      [[ -z $preds ]] || tp=(--teacher-predictions "$preds")
       step "export-$(basename "$run")" "$run/report.json" export "$run" \
         --max-flash "$budget" --golden 200 "${tp[@]}"
     done
