@@ -53,15 +53,16 @@ pub fn ensemble_soft_targets(teachers: &[&[f32]], t: f32, out: &mut [f32]) -> Re
     for v in teachers {
         check_logits(v, out.len(), t)?;
     }
+    // Members outer, classes inner: each member's log-partition is computed once (no alloc, so
+    // the sums are kept in `out` itself, in f32; each term is at most 1/k, so the rounding error
+    // is a few ulps for any ensemble size we train).
     let k = teachers.len() as f64;
-    for (i, o) in out.iter_mut().enumerate() {
-        let mut acc = 0.0_f64;
-        for v in teachers {
-            let (m, log_sum) = log_partition(v, t);
-            let vi = f64::from(v.get(i).copied().unwrap_or(0.0));
-            acc += libm::exp((vi - m) / f64::from(t) - log_sum);
+    out.fill(0.0);
+    for v in teachers {
+        let (m, log_sum) = log_partition(v, t);
+        for (o, &vi) in out.iter_mut().zip(v.iter()) {
+            *o += (libm::exp((f64::from(vi) - m) / f64::from(t) - log_sum) / k) as f32;
         }
-        *o = (acc / k) as f32;
     }
     Ok(())
 }
@@ -305,6 +306,23 @@ mod tests {
         let mut avg = [0.0; 2];
         softmax(&[2.0, 0.0], 1.0, &mut avg).unwrap();
         assert!((avg[0] - e[0]).abs() > 0.01);
+    }
+
+    #[test]
+    fn ensemble_of_copies_is_the_members_softmax_and_sums_to_one() {
+        let t = 3.0;
+        let mut one = [0.0; 5];
+        softmax(&Z, t, &mut one).unwrap();
+        let mut e = [0.0; 5];
+        ensemble_soft_targets(&[&Z[..]; 7], t, &mut e).unwrap();
+        for (a, b) in one.iter().zip(&e) {
+            assert!((a - b).abs() < 1e-6, "{a} vs {b}");
+        }
+        let w = [1.0_f32, -2.0, 0.5, 9.0, -30.0];
+        ensemble_soft_targets(&[&Z, &w, &Z], t, &mut e).unwrap();
+        assert!((e.iter().sum::<f32>() - 1.0).abs() < 1e-6);
+        // a member of the wrong length is an error, not a silently shorter row
+        assert!(ensemble_soft_targets(&[&Z, &w[..4]], t, &mut e).is_err());
     }
 
     #[test]

@@ -211,42 +211,6 @@ impl Default for TeacherConfig {
     }
 }
 
-impl TeacherConfig {
-    pub fn data_config(&self) -> DataConfig {
-        DataConfig {
-            data: self.data.clone(),
-            val_fraction: self.val_fraction,
-            test_fraction: self.test_fraction,
-            split_seed: self.split_seed,
-            train_limit: self.train_limit,
-        }
-    }
-
-    pub fn arch_params(&self) -> ArchParams {
-        ArchParams {
-            arch: self.arch,
-            hidden: self.hidden.clone(),
-            channels: self.channels.clone(),
-            dropout: self.dropout,
-            relu6: self.relu6,
-        }
-    }
-
-    pub fn loop_config(&self) -> LoopConfig {
-        LoopConfig {
-            epochs: self.epochs,
-            batch_size: self.batch_size,
-            learning_rate: self.learning_rate,
-            lr_schedule: self.lr_schedule,
-            weight_decay: self.weight_decay,
-            jitter: self.jitter,
-            seed: self.seed,
-            device: self.device,
-            quiet: self.quiet,
-        }
-    }
-}
-
 /// `minnow distill` (also hard-label baselines: `soft_weight = 0`, `hard_weight = 1`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -332,41 +296,50 @@ impl Default for DistillConfig {
     }
 }
 
-impl DistillConfig {
-    pub fn data_config(&self) -> DataConfig {
-        DataConfig {
-            data: self.data.clone(),
-            val_fraction: self.val_fraction,
-            test_fraction: self.test_fraction,
-            split_seed: self.split_seed,
-            train_limit: self.train_limit,
-        }
-    }
+/// The three views every run config gives of itself: its data split, its architecture and
+/// its training loop. One body for [`TeacherConfig`] and [`DistillConfig`], whose fields of the
+/// same names stay flat (their config.toml files are flat, `deny_unknown_fields` rules out
+/// `serde(flatten)`).
+macro_rules! run_config_views {
+    ($($config:ty),+) => {$(
+        impl $config {
+            pub fn data_config(&self) -> DataConfig {
+                DataConfig {
+                    data: self.data.clone(),
+                    val_fraction: self.val_fraction,
+                    test_fraction: self.test_fraction,
+                    split_seed: self.split_seed,
+                    train_limit: self.train_limit,
+                }
+            }
 
-    pub fn arch_params(&self) -> ArchParams {
-        ArchParams {
-            arch: self.arch,
-            hidden: self.hidden.clone(),
-            channels: self.channels.clone(),
-            dropout: self.dropout,
-            relu6: self.relu6,
-        }
-    }
+            pub fn arch_params(&self) -> ArchParams {
+                ArchParams {
+                    arch: self.arch,
+                    hidden: self.hidden.clone(),
+                    channels: self.channels.clone(),
+                    dropout: self.dropout,
+                    relu6: self.relu6,
+                }
+            }
 
-    pub fn loop_config(&self) -> LoopConfig {
-        LoopConfig {
-            epochs: self.epochs,
-            batch_size: self.batch_size,
-            learning_rate: self.learning_rate,
-            lr_schedule: self.lr_schedule,
-            weight_decay: self.weight_decay,
-            jitter: self.jitter,
-            seed: self.seed,
-            device: self.device,
-            quiet: self.quiet,
+            pub fn loop_config(&self) -> LoopConfig {
+                LoopConfig {
+                    epochs: self.epochs,
+                    batch_size: self.batch_size,
+                    learning_rate: self.learning_rate,
+                    lr_schedule: self.lr_schedule,
+                    weight_decay: self.weight_decay,
+                    jitter: self.jitter,
+                    seed: self.seed,
+                    device: self.device,
+                    quiet: self.quiet,
+                }
+            }
         }
-    }
+    )+};
 }
+run_config_views!(TeacherConfig, DistillConfig);
 
 /// Resolves a config: defaults < `file` < `flags` (a table of the flags actually given).
 /// Relative paths in the file are taken relative to the file's folder.
