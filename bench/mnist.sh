@@ -92,11 +92,24 @@ teacher() {
 # 32, 64, 128 (3x3, ReLU, 2x2 max pooling), 256 hidden with dropout 0.5, inputs jittered by up to
 # 1 pixel, cosine learning rate. ~390 K parameters, host only.
 CNN_TEACHER_EPOCHS=${MINNOW_MNIST_CNN_TEACHER_EPOCHS:-8}
+# cnn_teacher [SEED]: teacher-cnn (seed 0) or teacher-cnn-sSEED.
 cnn_teacher() {
-  step teacher-cnn "$OUT/teacher-cnn/summary.json" train-teacher "${DATA[@]}" \
+  local seed=${1:-$SEED} name=teacher-cnn
+  [[ $seed == "$SEED" ]] || name=teacher-cnn-s$seed
+  step "$name" "$OUT/$name/summary.json" train-teacher "${DATA[@]}" \
     --arch cnn --channels 32,64,128 --hidden 256 --dropout 0.5 --jitter 1 \
     --epochs "$CNN_TEACHER_EPOCHS" --lr-schedule cosine --batch-size 128 \
-    --learning-rate 1e-3 --weight-decay 0 --seed $SEED --quiet --out "$OUT/teacher-cnn"
+    --learning-rate 1e-3 --weight-decay 0 --seed "$seed" --quiet --out "$OUT/$name"
+}
+
+# An ensemble of the CNN teachers of seeds 0 and 1 (ens-tcnn2/member-{0,1} link to them),
+# trained first if missing.
+ens_tcnn2() {
+  cnn_teacher "$SEED"
+  cnn_teacher 1
+  mkdir -p "$OUT/ens-tcnn2"
+  ln -sfn ../teacher-cnn "$OUT/ens-tcnn2/member-0"
+  ln -sfn ../teacher-cnn-s1 "$OUT/ens-tcnn2/member-1"
 }
 
 # distill NAME TEACHER_DIR T SOFT HARD EPOCHS arch-args...: one student. SOFT = 0 is the
@@ -192,6 +205,10 @@ MCU_STUDENTS=(
   # The 32 KB CNN at 12 cosine epochs with the hard term kept (T 2.5, hard weight 1): the soft-only
   # T 4 pick above had worse validation errors than hard labels.
   "cnn16-32-64j1c|32k|$BIG_CNN_COSINE_EPOCHS|2.5:1|--arch cnn --channels 16,32,64 --lr-schedule cosine --hidden|0|1|teacher-cnn"
+  # The same pair for 20 epochs: distilled students fit soft targets more slowly (see the MLPs).
+  "cnn16-32-64j1c20|32k|20|2.5:1|--arch cnn --channels 16,32,64 --lr-schedule cosine --hidden|0|1|teacher-cnn"
+  # A better teacher: the two CNN teachers (seeds 0 and 1) as one ensemble (stage ens-tcnn2).
+  "cnn16-32-64j1c|32k|$BIG_CNN_COSINE_EPOCHS|2.5:1|--arch cnn --channels 16,32,64 --lr-schedule cosine --hidden|0|1|ens-tcnn2"
 )
 # The teacher the MCU students distil from (the most accurate one trained here).
 MCU_TEACHER=${MINNOW_MNIST_MCU_TEACHER:-teacher}
@@ -210,6 +227,7 @@ mcu() {
     wanted "$name" "$teacher" || continue
     local RUN_SEED=${seed:-$SEED} RUN_JITTER=${jitter:-0}
     [[ $teacher != ens-cnn3 ]] || ens_cnn3
+    [[ $teacher != ens-tcnn2 ]] || ens_tcnn2
     # shellcheck disable=SC2086 # args is a list of flags
     distill "$name-hard" "$MCU_TEACHER" 1 0 1 "$epochs" $args
     for v in $grid; do
@@ -232,12 +250,11 @@ ens_cnn3() {
   done
 }
 
-# teacher_preds TEACHER: prints the path of TEACHER's predictions on the test images, computed
-# the first time they are needed; prints nothing for an ensemble folder (no logit cache, so no
-# predictions: its students' exports leave the agreement columns empty).
+# teacher_preds TEACHER: prints the path of TEACHER's predictions on the test images (a teacher
+# run or an ensemble folder of member-* runs), computed the first time they are needed.
 teacher_preds() {
   local preds=$OUT/$1/test_predictions.json
-  if [[ ! -e $preds && -e $OUT/$1/teacher.toml ]]; then
+  if [[ ! -e $preds && ( -e $OUT/$1/teacher.toml || -e $OUT/$1/member-0 ) ]]; then
     echo "== teacher predictions: $preds" >&2
     python3 bench/mnist_teacher_preds.py "$BIN" "$MNIST" "$OUT/$1" "$preds" >&2
   fi
@@ -297,6 +314,7 @@ for stage in $STAGES; do
     teacher) teacher ;;
     cnn-teacher) cnn_teacher ;;
     ens-cnn3) ens_cnn3 ;;
+    ens-tcnn2) ens_tcnn2 ;;
     hinton) hinton ;;
     mcu) mcu ;;
     export) export_all ;;

@@ -10,11 +10,14 @@ makes minnow write the teacher's logits of every t10k image to a cache, in the o
 (seeded, shuffled) training split. The split is re-done here with minnow's SplitMix64 / Lemire /
 Fisher-Yates (trainer/src/data/split.rs) to put the rows back in file order, and the result is
 checked against the labels: the teacher's test accuracy must come out exactly as its
-summary.json says.
+summary.json says. TEACHER_DIR may also be an ensemble folder of member-* runs (as `--teacher`
+takes): then each member's logits are made the same way and checked, and the prediction is the
+class of the highest average probability.
 """
 
 import gzip
 import json
+import math
 import os
 import struct
 import subprocess
@@ -75,14 +78,8 @@ def find(dir_, name):
     raise SystemExit(f"{name} not in {dir_}")
 
 
-def main():
-    binary, mnist, teacher, out = sys.argv[1:5]
-    images = find(mnist, "t10k-images-idx3-ubyte")
-    labels_path = find(mnist, "t10k-labels-idx1-ubyte")
-    opener = gzip.open if labels_path.endswith(".gz") else open
-    with opener(labels_path, "rb") as f:
-        labels = list(f.read()[8:])
-    n = len(labels)
+def file_order_logits(binary, images, labels_path, n, teacher):
+    """TEACHER's logits of the n t10k images, in file order (see the module docstring)."""
     with tempfile.TemporaryDirectory() as tmp:
         cache = os.path.join(tmp, "t10k-logits.npy")
         subprocess.run(
@@ -97,18 +94,65 @@ def main():
     # minnow's split with no validation or test samples: the training split is the shuffled order.
     order = list(range(n))
     SplitMix64(0).shuffle(order)
-    preds = [0] * n
+    out = [None] * n
     for j, i in enumerate(order):
-        row = rows[j]
-        preds[i] = max(range(len(row)), key=lambda k: row[k])
+        out[i] = rows[j]
+    return out
+
+
+def checked_errors(preds, labels, run_dir):
+    """Test errors of preds; they must equal what run_dir/summary.json says."""
+    n = len(labels)
     errors = sum(p != l for p, l in zip(preds, labels))
-    with open(os.path.join(teacher, "summary.json")) as f:
+    with open(os.path.join(run_dir, "summary.json")) as f:
         want = round((1 - json.load(f)["test"]["accuracy"]) * n)
     if errors != want:
-        raise SystemExit(f"teacher predictions give {errors} test errors, summary.json says {want}")
+        raise SystemExit(f"{run_dir}: predictions give {errors} test errors, summary.json says {want}")
+    return errors
+
+
+def softmax(row):
+    m = max(row)
+    e = [math.exp(v - m) for v in row]
+    s = sum(e)
+    return [v / s for v in e]
+
+
+def argmax(row):
+    return max(range(len(row)), key=lambda k: row[k])
+
+
+def main():
+    binary, mnist, teacher, out = sys.argv[1:5]
+    images = find(mnist, "t10k-images-idx3-ubyte")
+    labels_path = find(mnist, "t10k-labels-idx1-ubyte")
+    opener = gzip.open if labels_path.endswith(".gz") else open
+    with opener(labels_path, "rb") as f:
+        labels = list(f.read()[8:])
+    n = len(labels)
+    members = sorted(
+        os.path.join(teacher, m) for m in os.listdir(teacher) if m.startswith("member-"))
+    if not members:
+        logits = file_order_logits(binary, images, labels_path, n, teacher)
+        preds = [argmax(r) for r in logits]
+        errors = checked_errors(preds, labels, teacher)
+        how = f"matches {teacher}/summary.json"
+    else:
+        # An ensemble folder (member-* runs): the class of the highest average probability at
+        # T = 1, as minnow's ensemble_soft_targets averages; each member checked on its own.
+        avg = [[0.0] * 10 for _ in range(n)]
+        for m in members:
+            logits = file_order_logits(binary, images, labels_path, n, m)
+            checked_errors([argmax(r) for r in logits], labels, m)
+            for acc, row in zip(avg, logits):
+                for k, p in enumerate(softmax(row)):
+                    acc[k] += p
+        preds = [argmax(r) for r in avg]
+        errors = sum(p != l for p, l in zip(preds, labels))
+        how = f"ensemble of {len(members)} members, each matching its summary.json"
     with open(out, "w") as f:
         json.dump(preds, f)
-    print(f"{out}: {n} predictions, {errors} errors (matches {teacher}/summary.json)")
+    print(f"{out}: {n} predictions, {errors} errors ({how})")
 
 
 if __name__ == "__main__":
