@@ -6,7 +6,7 @@ use minnow_core::layer::{Activation, Layer, Pool2d, Shape};
 use minnow_core::reference;
 use minnow_core::{Normalization, Student};
 
-use crate::{OwnedLayer, OwnedParams, OwnedStudent, row_major};
+use crate::{OwnedLayer, OwnedParams, OwnedStudent, quantized_params, row_major};
 
 /// A generated student, and whether the generator kept to every rule of the format (then
 /// decode must accept it).
@@ -60,7 +60,7 @@ fn params(
     let out = activation(u)?;
     let relu = u.arbitrary()?;
     let p = if depthwise {
-        OwnedParams::quantize(
+        quantized_params(
             w,
             channels,
             move |w, c, k| w[k * channels + c],
@@ -72,7 +72,7 @@ fn params(
             relu,
         )
     } else {
-        OwnedParams::quantize(
+        quantized_params(
             w,
             channels,
             move |w, c, k| row_major(w, c, per, k),
@@ -145,7 +145,7 @@ pub fn student(u: &mut Unstructured<'_>) -> Result<Generated> {
                     kernel_w: kw,
                     stride,
                     padding,
-                    p,
+                    params: p,
                 });
             }
             1 => {
@@ -163,7 +163,7 @@ pub fn student(u: &mut Unstructured<'_>) -> Result<Generated> {
                     kernel_w: kw,
                     stride,
                     padding,
-                    p,
+                    params: p,
                 });
             }
             2 | 3 => {
@@ -196,7 +196,7 @@ pub fn student(u: &mut Unstructured<'_>) -> Result<Generated> {
                 shape = Shape::flat(out);
                 layers.push(OwnedLayer::Dense {
                     out_features: out,
-                    p,
+                    params: p,
                 });
             }
         }
@@ -209,7 +209,7 @@ pub fn student(u: &mut Unstructured<'_>) -> Result<Generated> {
         let p = params(u, w, usize::from(out), per, false, act)?;
         layers.push(OwnedLayer::Dense {
             out_features: out,
-            p,
+            params: p,
         });
         out
     } else {
@@ -255,12 +255,7 @@ pub fn student(u: &mut Unstructured<'_>) -> Result<Generated> {
 fn corrupt(u: &mut Unstructured<'_>, s: &mut OwnedStudent) -> Result<()> {
     let i = u.choose_index(s.layers.len())?;
     let what: u8 = u.int_in_range(0..=9)?;
-    let params = match &mut s.layers[i] {
-        OwnedLayer::Dense { p, .. }
-        | OwnedLayer::Conv2d { p, .. }
-        | OwnedLayer::DepthwiseConv2d { p, .. } => Some(p),
-        _ => None,
-    };
+    let params = s.layers[i].params_mut();
     match (what, params) {
         (0, Some(p)) => p.weights.push(0),
         (1, Some(p)) => {

@@ -13,9 +13,7 @@
 //! * encode(decode(blob)) == blob for blobs minnow-core encoded.
 
 use minnow_core::header::{FORMAT_VERSION, HEADER_LEN};
-use minnow_core::layer::{
-    Activation, Conv2d, Dense, DepthwiseConv2d, Layer, Params, Pool2d, Shape,
-};
+use minnow_core::layer::{Activation, Layer, Pool2d, Shape};
 use minnow_core::quant::quantize_multiplier;
 use minnow_core::student::Meta;
 use minnow_core::{Error, GoldenVectors, Normalization, Student};
@@ -194,145 +192,50 @@ pub fn exercise_golden(g: &GoldenVectors<'_>) {
 // ---------------------------------------------------------------------------------------------
 // Owned students: what seeds and the structure-aware target build, then borrow as minnow types.
 
-/// Parameters of one layer, owning their arrays.
-#[derive(Debug, Clone)]
-pub struct OwnedParams {
-    pub weights: Vec<u8>,
-    pub weight_scales: Vec<u8>,
-    pub bias: Vec<u8>,
-    pub multiplier: Vec<u8>,
-    pub shift: Vec<u8>,
-    pub output: Activation,
-    pub act_min: i8,
-    pub act_max: i8,
-}
+pub use minnow_core::owned::{OwnedLayer, OwnedParams};
 
-impl OwnedParams {
-    pub fn borrow(&self) -> Params<'_> {
-        Params {
-            weights: &self.weights,
-            weight_scales: &self.weight_scales,
-            bias: &self.bias,
-            multiplier: &self.multiplier,
-            shift: &self.shift,
-            output: self.output,
-            act_min: self.act_min,
-            act_max: self.act_max,
-        }
+/// Quantizes a layer the way an exporter does: `weights` are int8 (`channels` rows of
+/// `per_channel`, in the layer's layout as `row(c)` returns), `real_bias` per channel, and the
+/// multipliers come from `s_in * s_w / s_out` via `quantize_multiplier`.
+/// `weight_at(c, k)` gives the k-th weight of channel c (layout-independent).
+#[allow(clippy::too_many_arguments)]
+pub fn quantized_params(
+    weights: Vec<i8>,
+    channels: usize,
+    weight_at: impl Fn(&[i8], usize, usize) -> i8,
+    per_channel: usize,
+    in_act: Activation,
+    weight_scales: &[f32],
+    real_bias: &[f32],
+    output: Activation,
+    relu: bool,
+) -> OwnedParams {
+    let mut bias = Vec::new();
+    let mut multiplier = Vec::new();
+    let mut shift = Vec::new();
+    for c in 0..channels {
+        let s_w = weight_scales[c];
+        let sum_w: i64 = (0..per_channel)
+            .map(|k| i64::from(weight_at(&weights, c, k)))
+            .sum();
+        let b = (f64::from(real_bias[c]) / (f64::from(in_act.scale) * f64::from(s_w))).round()
+            as i64
+            - i64::from(in_act.zero_point) * sum_w;
+        bias.extend_from_slice(&(b as i32).to_le_bytes());
+        let m = f64::from(in_act.scale) * f64::from(s_w) / f64::from(output.scale);
+        let (q, s) = quantize_multiplier(m).unwrap_or((0, 0));
+        multiplier.extend_from_slice(&q.to_le_bytes());
+        shift.push(s as u8);
     }
-
-    /// Quantizes a layer the way an exporter does: `weights` are int8 (`channels` rows of
-    /// `per_channel`, in the layer's layout as `row(c)` returns), `real_bias` per channel, and the
-    /// multipliers come from `s_in * s_w / s_out` via `quantize_multiplier`.
-    /// `weight_at(c, k)` gives the k-th weight of channel c (layout-independent).
-    #[allow(clippy::too_many_arguments)]
-    pub fn quantize(
-        weights: Vec<i8>,
-        channels: usize,
-        weight_at: impl Fn(&[i8], usize, usize) -> i8,
-        per_channel: usize,
-        in_act: Activation,
-        weight_scales: &[f32],
-        real_bias: &[f32],
-        output: Activation,
-        relu: bool,
-    ) -> Self {
-        let mut bias = Vec::new();
-        let mut multiplier = Vec::new();
-        let mut shift = Vec::new();
-        for c in 0..channels {
-            let s_w = weight_scales[c];
-            let sum_w: i64 = (0..per_channel)
-                .map(|k| i64::from(weight_at(&weights, c, k)))
-                .sum();
-            let b = (f64::from(real_bias[c]) / (f64::from(in_act.scale) * f64::from(s_w))).round()
-                as i64
-                - i64::from(in_act.zero_point) * sum_w;
-            bias.extend_from_slice(&(b as i32).to_le_bytes());
-            let m = f64::from(in_act.scale) * f64::from(s_w) / f64::from(output.scale);
-            let (q, s) = quantize_multiplier(m).unwrap_or((0, 0));
-            multiplier.extend_from_slice(&q.to_le_bytes());
-            shift.push(s as u8);
-        }
-        OwnedParams {
-            weights: minnow_core::i8_bytes(&weights).to_vec(),
-            weight_scales: minnow_core::pack_f32(weight_scales),
-            bias,
-            multiplier,
-            shift,
-            output,
-            act_min: if relu { output.zero_point } else { i8::MIN },
-            act_max: i8::MAX,
-        }
-    }
-}
-
-/// One layer, owning its parameters.
-#[derive(Debug, Clone)]
-pub enum OwnedLayer {
-    Dense {
-        out_features: u16,
-        p: OwnedParams,
-    },
-    Conv2d {
-        out_channels: u16,
-        kernel_h: u8,
-        kernel_w: u8,
-        stride: u8,
-        padding: u8,
-        p: OwnedParams,
-    },
-    DepthwiseConv2d {
-        kernel_h: u8,
-        kernel_w: u8,
-        stride: u8,
-        padding: u8,
-        p: OwnedParams,
-    },
-    MaxPool2d(Pool2d),
-    AvgPool2d(Pool2d),
-    Flatten,
-}
-
-impl OwnedLayer {
-    pub fn borrow(&self) -> Layer<'_> {
-        match self {
-            OwnedLayer::Dense { out_features, p } => Layer::Dense(Dense {
-                out_features: *out_features,
-                params: p.borrow(),
-            }),
-            &OwnedLayer::Conv2d {
-                out_channels,
-                kernel_h,
-                kernel_w,
-                stride,
-                padding,
-                ref p,
-            } => Layer::Conv2d(Conv2d {
-                out_channels,
-                kernel_h,
-                kernel_w,
-                stride,
-                padding,
-                params: p.borrow(),
-            }),
-            &OwnedLayer::DepthwiseConv2d {
-                kernel_h,
-                kernel_w,
-                stride,
-                padding,
-                ref p,
-            } => Layer::DepthwiseConv2d(DepthwiseConv2d {
-                kernel_h,
-                kernel_w,
-                stride,
-                padding,
-                params: p.borrow(),
-            }),
-            OwnedLayer::MaxPool2d(p) => Layer::MaxPool2d(*p),
-            OwnedLayer::AvgPool2d(p) => Layer::AvgPool2d(*p),
-            OwnedLayer::Flatten => Layer::Flatten,
-        }
+    OwnedParams {
+        weights: minnow_core::i8_bytes(&weights).to_vec(),
+        weight_scales: minnow_core::pack_f32(weight_scales),
+        bias,
+        multiplier,
+        shift,
+        output,
+        act_min: if relu { output.zero_point } else { i8::MIN },
+        act_max: i8::MAX,
     }
 }
 
@@ -361,8 +264,7 @@ impl OwnedStudent {
     }
 
     pub fn encode(&self) -> Vec<u8> {
-        let layers: Vec<Layer<'_>> = self.layers.iter().map(OwnedLayer::borrow).collect();
-        minnow_core::encode_student_to_vec(&self.meta(), &layers).expect("encode")
+        minnow_core::owned::encode_owned_student(&self.meta(), &self.layers).expect("encode")
     }
 }
 
@@ -389,7 +291,7 @@ fn dense(
     let oc = usize::from(out);
     let scales: Vec<f32> = (0..oc).map(|c| 0.01 + 0.005 * c as f32).collect();
     let bias: Vec<f32> = (0..oc).map(|c| 0.1 * c as f32 - 0.05).collect();
-    let p = OwnedParams::quantize(
+    let p = quantized_params(
         weights,
         oc,
         move |w, c, k| row_major(w, c, n_in, k),
@@ -402,7 +304,7 @@ fn dense(
     );
     OwnedLayer::Dense {
         out_features: out,
-        p,
+        params: p,
     }
 }
 
@@ -419,7 +321,7 @@ pub fn tiny_student() -> OwnedStudent {
     // Weights [out][in]: class 0 = x0 - x1, class 1 = x1 - x0, weight scale 0.5 for both;
     // real biases 0.5 and -0.5. Written out so the doc's numbers are easy to follow.
     let weights = vec![2, -2, -2, 2];
-    let p = OwnedParams::quantize(
+    let p = quantized_params(
         weights,
         2,
         |w, c, k| row_major(w, c, 2, k),
@@ -440,7 +342,10 @@ pub fn tiny_student() -> OwnedStudent {
             std: 1.0,
         },
         temperature: 4.0,
-        layers: vec![OwnedLayer::Dense { out_features: 2, p }],
+        layers: vec![OwnedLayer::Dense {
+            out_features: 2,
+            params: p,
+        }],
     }
 }
 
@@ -453,7 +358,7 @@ pub fn conv_student() -> OwnedStudent {
     // 6x6x2 -> conv 3x3 pad 1 stride 1, 4 ch -> 6x6x4 -> maxpool 2/2 -> 3x3x4
     // -> depthwise 3x3 pad 1 stride 2 -> 2x2x4 -> avgpool 2/1 -> 1x1x4 -> flatten -> dense 3
     let conv_per = 3 * 3 * 2;
-    let conv = OwnedParams::quantize(
+    let conv = quantized_params(
         pattern(4 * conv_per, 1),
         4,
         move |w, c, k| row_major(w, c, conv_per, k),
@@ -464,7 +369,7 @@ pub fn conv_student() -> OwnedStudent {
         a1,
         true,
     );
-    let dw = OwnedParams::quantize(
+    let dw = quantized_params(
         pattern(3 * 3 * 4, 2),
         4,
         |w, c, k| w[k * 4 + c],
@@ -492,7 +397,7 @@ pub fn conv_student() -> OwnedStudent {
                 kernel_w: 3,
                 stride: 1,
                 padding: 1,
-                p: conv,
+                params: conv,
             },
             OwnedLayer::MaxPool2d(Pool2d {
                 kernel: 2,
@@ -503,7 +408,7 @@ pub fn conv_student() -> OwnedStudent {
                 kernel_w: 3,
                 stride: 2,
                 padding: 1,
-                p: dw,
+                params: dw,
             },
             OwnedLayer::AvgPool2d(Pool2d {
                 kernel: 2,
@@ -522,7 +427,7 @@ pub fn mlp_student() -> OwnedStudent {
     let a2 = act(0.05, 0);
     let a3 = act(0.08, 3);
     let per = 1 * 3 * 1;
-    let conv = OwnedParams::quantize(
+    let conv = quantized_params(
         pattern(2 * per, 4),
         2,
         move |w, c, k| row_major(w, c, per, k),
@@ -551,7 +456,7 @@ pub fn mlp_student() -> OwnedStudent {
                 kernel_w: 3,
                 stride: 2,
                 padding: 0,
-                p: conv,
+                params: conv,
             },
             dense(a1, 8, 8, pattern(64, 5), a2, true),
             dense(a2, 8, 4, pattern(32, 6), a3, false),

@@ -269,7 +269,7 @@ fn macs_beyond_u32_are_overflow() {
         kernel_w: 3,
         stride: 1,
         padding: 1,
-        p,
+        params: p,
     }];
     // S13 (class count) is checked before S14: make the class count right with a valid tail.
     assert!(matches!(

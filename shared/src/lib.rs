@@ -12,6 +12,7 @@
 //! * [`kernels`]: the int8 ops; [`reference`](mod@reference): their float reference.
 //! * [`softmax`], [`distill`]: softmax with temperature and Hinton's distillation formulas.
 //! * [`GoldenVectors`]: the host's expected outputs for the device to check against.
+//! * `owned` (feature `std`): layers owning their arrays, for host code that builds students.
 //!
 //! The byte formats are specified in `docs/format.md`.
 #![no_std]
@@ -27,6 +28,8 @@ pub mod header;
 pub mod kernels;
 pub mod layer;
 pub mod limits;
+#[cfg(feature = "std")]
+pub mod owned;
 pub mod quant;
 pub mod reference;
 #[cfg(all(target_arch = "arm", target_feature = "dsp"))]

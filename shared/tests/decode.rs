@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{OwnedParams, act, meta, reseal, tiny_student_blob, weights};
+use common::{OwnedParams, act, meta, quantized, reseal, tiny_student_blob, weights};
 use minnow_core::golden::UNKNOWN_CLASS;
 use minnow_core::{
     Conv2d, Dense, Error, GoldenVectors, Layer, Normalization, Pool2d, Shape, Student,
@@ -12,7 +12,7 @@ use minnow_core::{
 };
 
 fn dense_params(n: usize, m: usize, relu: bool) -> OwnedParams {
-    OwnedParams::new(
+    quantized(
         &weights(n * m, 7),
         m,
         act(0.05, -3),
@@ -35,7 +35,7 @@ fn dense_blob<'m>(
         &m,
         &[Layer::Dense(Dense {
             out_features: out,
-            params: p.params(),
+            params: p.borrow(),
         })],
     )
     .unwrap()
@@ -306,7 +306,7 @@ fn malformed_layers_matrix() {
         Some(Error::InvalidQuantization { layer: 0 })
     );
     let mut q = dense_params(4, 3, false);
-    q.scales[0..4].copy_from_slice(&f32::NAN.to_le_bytes());
+    q.weight_scales[0..4].copy_from_slice(&f32::NAN.to_le_bytes());
     assert_eq!(
         Student::decode(&dense_blob(&q, 3, |_| {})).err(),
         Some(Error::InvalidQuantization { layer: 0 })
@@ -347,7 +347,7 @@ fn malformed_layers_matrix() {
     );
 
     // a conv window that does not fit, and padding not smaller than the kernel
-    let c = OwnedParams::new(
+    let c = quantized(
         &weights(9, 1),
         1,
         act(0.05, -3),
@@ -363,7 +363,7 @@ fn malformed_layers_matrix() {
             kernel_w: k,
             stride: 1,
             padding: pad,
-            params: c.params(),
+            params: c.borrow(),
         })
     };
     let m = meta("c", Shape::new(2, 2, 1), 4);

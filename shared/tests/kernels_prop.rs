@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{OwnedParams, act};
+use common::{act, quantized};
 use minnow_core::{Conv2d, Dense, DepthwiseConv2d, Pool2d, Shape, kernels, reference};
 use proptest::prelude::*;
 
@@ -40,8 +40,8 @@ proptest! {
         let x: Vec<i8> = (0..n).map(|_| rng.random()).collect();
         let s_w: Vec<f32> = (0..m).map(|_| rng.random_range(1e-3f32..0.05)).collect();
         let bias: Vec<i32> = (0..m).map(|_| rng.random_range(-5000..5000)).collect();
-        let p = OwnedParams::new(&w, m, act(s_in, zp_in), &s_w, &bias, act(s_out, zp_out), relu);
-        let layer = Dense { out_features: m as u16, params: p.params() };
+        let p = quantized(&w, m, act(s_in, zp_in), &s_w, &bias, act(s_out, zp_out), relu);
+        let layer = Dense { out_features: m as u16, params: p.borrow() };
         let mut got = vec![0i8; m];
         let mut want = vec![0i8; m];
         kernels::dense(&layer, &x, &mut got);
@@ -66,8 +66,8 @@ proptest! {
         let x: Vec<i8> = (0..h * w * ic).map(|_| rng.random()).collect();
         let s_w: Vec<f32> = (0..oc).map(|_| rng.random_range(1e-3f32..0.05)).collect();
         let bias: Vec<i32> = (0..oc).map(|_| rng.random_range(-5000..5000)).collect();
-        let p = OwnedParams::new(&wts, oc, act(s_in, zp_in), &s_w, &bias, act(s_out, zp_out), relu);
-        let layer = Conv2d { out_channels: oc as u16, kernel_h: kh as u8, kernel_w: kw as u8, stride: stride as u8, padding: pad as u8, params: p.params() };
+        let p = quantized(&wts, oc, act(s_in, zp_in), &s_w, &bias, act(s_out, zp_out), relu);
+        let layer = Conv2d { out_channels: oc as u16, kernel_h: kh as u8, kernel_w: kw as u8, stride: stride as u8, padding: pad as u8, params: p.borrow() };
         let in_shape = Shape::new(h as u16, w as u16, ic as u16);
         let out_shape = Shape::new(oh as u16, ow as u16, oc as u16);
         let mut got = vec![0i8; oh * ow * oc];
@@ -98,7 +98,7 @@ proptest! {
         let s_w: Vec<f32> = (0..ch).map(|_| rng.random_range(1e-3f32..0.05)).collect();
         let bias: Vec<i32> = (0..ch).map(|_| rng.random_range(-5000..5000)).collect();
         let channel_major: Vec<i8> = per_channel.concat();
-        let mut p = OwnedParams::new(&channel_major, ch, act(s_in, zp_in), &s_w, &bias, act(s_out, zp_out), relu);
+        let mut p = quantized(&channel_major, ch, act(s_in, zp_in), &s_w, &bias, act(s_out, zp_out), relu);
         let mut hwc = vec![0i8; kh * kw * ch];
         for c in 0..ch {
             for k in 0..kh * kw {
@@ -106,7 +106,7 @@ proptest! {
             }
         }
         p.weights = minnow_core::i8_bytes(&hwc).to_vec();
-        let layer = DepthwiseConv2d { kernel_h: kh as u8, kernel_w: kw as u8, stride: stride as u8, padding: pad as u8, params: p.params() };
+        let layer = DepthwiseConv2d { kernel_h: kh as u8, kernel_w: kw as u8, stride: stride as u8, padding: pad as u8, params: p.borrow() };
         let in_shape = Shape::new(h as u16, w as u16, ch as u16);
         let out_shape = Shape::new(oh as u16, ow as u16, ch as u16);
         let mut got = vec![0i8; oh * ow * ch];

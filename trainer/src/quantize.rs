@@ -18,11 +18,9 @@
 //! the blob the firmware runs, and the blob is decoded (validated) by minnow-core before it is
 //! handed out.
 
+use minnow_core::owned::{OwnedLayer, OwnedParams, encode_owned_student};
 use minnow_core::quant::{quantize as quantize_value, quantize_multiplier};
-use minnow_core::{
-    Activation, Conv2d, Dense, DepthwiseConv2d, Layer, Meta, Normalization, Params, Pool2d, Shape,
-    Student, encode_student_to_vec, limits,
-};
+use minnow_core::{Activation, Meta, Normalization, Pool2d, Shape, Student, limits};
 
 use crate::data::Dataset;
 use crate::float_model::{Act, FloatLayer, FloatStudent};
@@ -126,7 +124,7 @@ pub enum QuantizeError {
     Core(#[from] minnow_core::Error),
 }
 
-/// A quantized layer's parameters, owned (minnow-core's [`Params`] borrows byte slices).
+/// A quantized layer's parameters, typed (minnow-core's [`minnow_core::Params`] borrows packed bytes).
 #[derive(Debug, Clone, PartialEq)]
 pub struct QuantizedParams {
     pub weights: Vec<i8>,
@@ -201,36 +199,64 @@ pub struct QuantizedStudent {
     pub calibration_samples: usize,
 }
 
-/// The packed (little-endian byte) arrays of one layer, for borrowing into [`Params`].
-struct Packed {
-    weights: Vec<u8>,
-    scales: Vec<u8>,
-    bias: Vec<u8>,
-    multiplier: Vec<u8>,
-    shift: Vec<u8>,
+impl QuantizedParams {
+    /// The arrays packed as the blob stores them.
+    fn owned(&self) -> OwnedParams {
+        OwnedParams::pack(
+            &self.weights,
+            &self.weight_scales,
+            &self.bias,
+            &self.multiplier,
+            &self.shift,
+            self.output,
+            self.act_min,
+            self.act_max,
+        )
+    }
 }
 
-impl Packed {
-    fn new(p: &QuantizedParams) -> Self {
-        Packed {
-            weights: minnow_core::i8_bytes(&p.weights).to_vec(),
-            scales: minnow_core::pack_f32(&p.weight_scales),
-            bias: minnow_core::pack_i32(&p.bias),
-            multiplier: minnow_core::pack_i32(&p.multiplier),
-            shift: minnow_core::i8_bytes(&p.shift).to_vec(),
-        }
-    }
-
-    fn params<'a>(&'a self, p: &QuantizedParams) -> Params<'a> {
-        Params {
-            weights: &self.weights,
-            weight_scales: &self.scales,
-            bias: &self.bias,
-            multiplier: &self.multiplier,
-            shift: &self.shift,
-            output: p.output,
-            act_min: p.act_min,
-            act_max: p.act_max,
+impl QuantizedLayer {
+    /// The layer with its arrays packed, ready to lend to the encoder.
+    fn owned(&self) -> OwnedLayer {
+        match *self {
+            QuantizedLayer::Dense {
+                out_features,
+                ref params,
+            } => OwnedLayer::Dense {
+                out_features,
+                params: params.owned(),
+            },
+            QuantizedLayer::Conv2d {
+                out_channels,
+                kernel_h,
+                kernel_w,
+                stride,
+                padding,
+                ref params,
+            } => OwnedLayer::Conv2d {
+                out_channels,
+                kernel_h,
+                kernel_w,
+                stride,
+                padding,
+                params: params.owned(),
+            },
+            QuantizedLayer::DepthwiseConv2d {
+                kernel_h,
+                kernel_w,
+                stride,
+                padding,
+                ref params,
+            } => OwnedLayer::DepthwiseConv2d {
+                kernel_h,
+                kernel_w,
+                stride,
+                padding,
+                params: params.owned(),
+            },
+            QuantizedLayer::MaxPool2d(p) => OwnedLayer::MaxPool2d(p),
+            QuantizedLayer::AvgPool2d(p) => OwnedLayer::AvgPool2d(p),
+            QuantizedLayer::Flatten => OwnedLayer::Flatten,
         }
     }
 }
@@ -238,62 +264,7 @@ impl Packed {
 impl QuantizedStudent {
     /// Encodes the student blob (`student.minnow`) and checks that minnow-core decodes it.
     pub fn encode(&self) -> Result<Vec<u8>, QuantizeError> {
-        let packed: Vec<Option<Packed>> = self
-            .layers
-            .iter()
-            .map(|l| l.params().map(Packed::new))
-            .collect();
-        let mut layers = Vec::with_capacity(self.layers.len());
-        for (layer, packed) in self.layers.iter().zip(&packed) {
-            let params = |p: &QuantizedParams| packed.as_ref().map(|k| k.params(p));
-            let l = match layer {
-                QuantizedLayer::Dense {
-                    out_features,
-                    params: p,
-                } => params(p).map(|params| {
-                    Layer::Dense(Dense {
-                        out_features: *out_features,
-                        params,
-                    })
-                }),
-                QuantizedLayer::Conv2d {
-                    out_channels,
-                    kernel_h,
-                    kernel_w,
-                    stride,
-                    padding,
-                    params: p,
-                } => params(p).map(|params| {
-                    Layer::Conv2d(Conv2d {
-                        out_channels: *out_channels,
-                        kernel_h: *kernel_h,
-                        kernel_w: *kernel_w,
-                        stride: *stride,
-                        padding: *padding,
-                        params,
-                    })
-                }),
-                QuantizedLayer::DepthwiseConv2d {
-                    kernel_h,
-                    kernel_w,
-                    stride,
-                    padding,
-                    params: p,
-                } => params(p).map(|params| {
-                    Layer::DepthwiseConv2d(DepthwiseConv2d {
-                        kernel_h: *kernel_h,
-                        kernel_w: *kernel_w,
-                        stride: *stride,
-                        padding: *padding,
-                        params,
-                    })
-                }),
-                QuantizedLayer::MaxPool2d(p) => Some(Layer::MaxPool2d(*p)),
-                QuantizedLayer::AvgPool2d(p) => Some(Layer::AvgPool2d(*p)),
-                QuantizedLayer::Flatten => Some(Layer::Flatten),
-            };
-            layers.push(l.ok_or(minnow_core::Error::Malformed)?);
-        }
+        let layers: Vec<OwnedLayer> = self.layers.iter().map(QuantizedLayer::owned).collect();
         let meta = Meta {
             name: &self.name,
             input_shape: self.input_shape,
@@ -302,7 +273,7 @@ impl QuantizedStudent {
             normalization: self.normalization,
             temperature: self.temperature,
         };
-        let blob = encode_student_to_vec(&meta, &layers)?;
+        let blob = encode_owned_student(&meta, &layers)?;
         Student::decode(&blob)?;
         Ok(blob)
     }

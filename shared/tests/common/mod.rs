@@ -2,71 +2,38 @@
 #![allow(dead_code)]
 
 use minnow_core::quant::quantize_multiplier;
-use minnow_core::{Activation, Layer, Meta, Normalization, Params, Shape, pack_f32, pack_i32};
+use minnow_core::{Activation, Layer, Meta, Normalization, Shape};
 
-/// Owned parameter arrays of one layer.
-#[derive(Debug, Clone)]
-pub struct OwnedParams {
-    pub weights: Vec<u8>,
-    pub scales: Vec<u8>,
-    pub bias: Vec<u8>,
-    pub multiplier: Vec<u8>,
-    pub shift: Vec<u8>,
-    pub output: Activation,
-    pub act_min: i8,
-    pub act_max: i8,
-}
+pub use minnow_core::owned::OwnedParams;
 
-impl OwnedParams {
-    /// `weights` is `channels x per_channel`; `raw_bias` is in `s_in * s_w` units before folding.
-    pub fn new(
-        weights: &[i8],
-        channels: usize,
-        s_in: Activation,
-        s_w: &[f32],
-        raw_bias: &[i32],
-        output: Activation,
-        relu: bool,
-    ) -> Self {
-        let per = weights.len() / channels.max(1);
-        let mut bias = Vec::new();
-        let mut mult = Vec::new();
-        let mut shift = Vec::new();
-        for c in 0..channels {
-            let sum: i32 = weights[c * per..(c + 1) * per]
-                .iter()
-                .map(|&w| i32::from(w))
-                .sum();
-            bias.push(raw_bias[c] - i32::from(s_in.zero_point) * sum);
-            let m = f64::from(s_in.scale) * f64::from(s_w[c]) / f64::from(output.scale);
-            let (q, s) = quantize_multiplier(m).expect("representable multiplier");
-            mult.push(q);
-            shift.push(s as u8);
-        }
-        OwnedParams {
-            weights: minnow_core::i8_bytes(weights).to_vec(),
-            scales: pack_f32(s_w),
-            bias: pack_i32(&bias),
-            multiplier: pack_i32(&mult),
-            shift,
-            output,
-            act_min: if relu { output.zero_point } else { -128 },
-            act_max: 127,
-        }
+/// Quantized parameters of one layer: `weights` is `channels x per_channel`; `raw_bias` is in
+/// `s_in * s_w` units before folding the input zero point.
+pub fn quantized(
+    weights: &[i8],
+    channels: usize,
+    s_in: Activation,
+    s_w: &[f32],
+    raw_bias: &[i32],
+    output: Activation,
+    relu: bool,
+) -> OwnedParams {
+    let per = weights.len() / channels.max(1);
+    let mut bias = Vec::new();
+    let mut mult = Vec::new();
+    let mut shift = Vec::new();
+    for c in 0..channels {
+        let sum: i32 = weights[c * per..(c + 1) * per]
+            .iter()
+            .map(|&w| i32::from(w))
+            .sum();
+        bias.push(raw_bias[c] - i32::from(s_in.zero_point) * sum);
+        let m = f64::from(s_in.scale) * f64::from(s_w[c]) / f64::from(output.scale);
+        let (q, s) = quantize_multiplier(m).expect("representable multiplier");
+        mult.push(q);
+        shift.push(s);
     }
-
-    pub fn params(&self) -> Params<'_> {
-        Params {
-            weights: &self.weights,
-            weight_scales: &self.scales,
-            bias: &self.bias,
-            multiplier: &self.multiplier,
-            shift: &self.shift,
-            output: self.output,
-            act_min: self.act_min,
-            act_max: self.act_max,
-        }
-    }
+    let act_min = if relu { output.zero_point } else { -128 };
+    OwnedParams::pack(weights, s_w, &bias, &mult, &shift, output, act_min, 127)
 }
 
 pub fn act(scale: f32, zero_point: i8) -> Activation {
@@ -103,7 +70,7 @@ pub fn weights(n: usize, seed: u32) -> Vec<i8> {
 /// A tiny valid student: input 4x4x1 -> conv 3x3 pad 1 (2 ch, relu) -> maxpool 2 -> flatten ->
 /// dense 8 -> 3 classes. Returns the encoded blob.
 pub fn tiny_student_blob() -> Vec<u8> {
-    let conv = OwnedParams::new(
+    let conv = quantized(
         &weights(18, 1),
         2,
         act(0.05, -3),
@@ -112,7 +79,7 @@ pub fn tiny_student_blob() -> Vec<u8> {
         act(0.1, -128),
         true,
     );
-    let dense = OwnedParams::new(
+    let dense = quantized(
         &weights(24, 2),
         3,
         act(0.1, -128),
@@ -128,7 +95,7 @@ pub fn tiny_student_blob() -> Vec<u8> {
             kernel_w: 3,
             stride: 1,
             padding: 1,
-            params: conv.params(),
+            params: conv.borrow(),
         }),
         Layer::MaxPool2d(minnow_core::Pool2d {
             kernel: 2,
@@ -137,7 +104,7 @@ pub fn tiny_student_blob() -> Vec<u8> {
         Layer::Flatten,
         Layer::Dense(minnow_core::Dense {
             out_features: 3,
-            params: dense.params(),
+            params: dense.borrow(),
         }),
     ];
     minnow_core::encode_student_to_vec(&meta("tiny", Shape::new(4, 4, 1), 3), &layers)
