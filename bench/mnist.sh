@@ -301,6 +301,8 @@ verify_all() {
       echo "== verify-$(basename "$run"): done"
       continue
     fi
+    # No device section (never verified, or exported again since): an old .wall is stale.
+    rm -f "$OUT/verify-$(basename "$run").wall"
     step "verify-$(basename "$run")" "$OUT/verify-$(basename "$run").wall" verify "$run" --core m4
   done
 }
