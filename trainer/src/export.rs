@@ -23,7 +23,7 @@ use crate::float_model::FloatStudent;
 use crate::quantize::{Calibration, QuantizeError, QuantizeOptions, quantize_student};
 use crate::report::{
     self, DataInfo, FloatReport, FootprintReport, Int8Report, Report, ReportError, StudentInfo,
-    TeacherReport,
+    TeacherReport, ValidationReport,
 };
 
 pub const STUDENT_FILE: &str = "student.minnow";
@@ -80,6 +80,9 @@ pub struct ExportInputs<'a> {
     pub calibration: &'a Dataset,
     /// Labeled raw test samples.
     pub test: &'a Dataset,
+    /// Labeled raw validation samples, if the run has a validation split: the report gives
+    /// float and int8 accuracy on them, for choosing export settings without the test split.
+    pub validation: Option<&'a Dataset>,
     /// The teacher's predicted class of every test sample, if known.
     pub teacher_predictions: Option<&'a [u8]>,
 }
@@ -147,6 +150,7 @@ pub fn build(inputs: &ExportInputs<'_>, opts: &ExportOptions) -> Result<Artifact
         student,
         calibration,
         test,
+        validation,
         teacher_predictions,
     } = *inputs;
     if calibration.shape != test.shape || calibration.classes != test.classes {
@@ -161,6 +165,17 @@ pub fn build(inputs: &ExportInputs<'_>, opts: &ExportOptions) -> Result<Artifact
     budget::check(&opts.budget, &usage)?;
 
     let eval = evaluate(student, &blob, test, teacher_predictions)?;
+    let validation = match validation {
+        Some(val) if !val.is_empty() => {
+            let v = evaluate(student, &blob, val, None)?;
+            Some(ValidationReport {
+                samples: v.samples,
+                float_accuracy: v.float_accuracy,
+                int8_accuracy: v.int8_accuracy,
+            })
+        }
+        _ => None,
+    };
     let decoded = Student::decode(&blob).map_err(EvaluateError::Blob)?;
     let fp = decoded.footprint();
     let labels = test
@@ -215,6 +230,7 @@ pub fn build(inputs: &ExportInputs<'_>, opts: &ExportOptions) -> Result<Artifact
             confusion: eval.confusion.clone(),
             layers: eval.layers.clone(),
         },
+        validation,
         footprint: FootprintReport {
             weight_bytes: u64::from(fp.weight_bytes),
             scratch_bytes: u64::from(fp.scratch_bytes),
@@ -311,9 +327,19 @@ pub struct ExportArgs {
     pub teacher: Option<PathBuf>,
 }
 
-/// The data of a run folder: `(calibration = training split, test split)`, from the data and
-/// split settings of its `config.toml` (a teacher's or a student's).
-pub fn run_data(config_toml: &Path) -> Result<(Dataset, Dataset), ExportError> {
+/// The splits of a run folder's data, as it was trained on.
+#[derive(Debug)]
+pub struct RunData {
+    /// The training split: activation ranges are calibrated on it.
+    pub train: Dataset,
+    /// Empty when the run has no validation split.
+    pub val: Dataset,
+    pub test: Dataset,
+}
+
+/// The data of a run folder, from the data and split settings of its `config.toml` (a
+/// teacher's or a student's).
+pub fn run_data(config_toml: &Path) -> Result<RunData, ExportError> {
     let cfg_err = |e: String| ExportError::Config(format!("{}: {e}", config_toml.display()));
     let text = std::fs::read_to_string(config_toml).map_err(|e| cfg_err(e.to_string()))?;
     let table: toml::Table = toml::from_str(&text).map_err(|e| cfg_err(e.to_string()))?;
@@ -334,7 +360,11 @@ pub fn run_data(config_toml: &Path) -> Result<(Dataset, Dataset), ExportError> {
         .map_err(|e: toml::de::Error| cfg_err(e.to_string()))?;
     // The same loading and split as training (MNIST: the test split is the official t10k set).
     let p = crate::train::prepare(&dc).map_err(|e| cfg_err(e.to_string()))?;
-    Ok((p.train, p.test))
+    Ok(RunData {
+        train: p.train,
+        val: p.val,
+        test: p.test,
+    })
 }
 
 /// Runs `minnow export` and prints a summary to stderr.
@@ -352,7 +382,11 @@ pub fn run_export(args: &ExportArgs) -> Result<(Artifacts, ExportPaths), ExportE
             student_path.display()
         ))
     })?;
-    let (calibration, test) = run_data(&args.run_dir.join("config.toml"))?;
+    let RunData {
+        train: calibration,
+        val,
+        test,
+    } = run_data(&args.run_dir.join("config.toml"))?;
     let teacher: Option<Vec<u8>> = match (&args.teacher_predictions, &args.teacher) {
         (Some(p), _) => Some(serde_json::from_slice(&read(p)?).map_err(|e| {
             ExportError::Config(format!(
@@ -383,6 +417,7 @@ pub fn run_export(args: &ExportArgs) -> Result<(Artifacts, ExportPaths), ExportE
         student: &student,
         calibration: &calibration,
         test: &test,
+        validation: Some(&val),
         teacher_predictions: teacher.as_deref(),
     };
     let out = args.out.clone().unwrap_or_else(|| args.run_dir.clone());
@@ -396,6 +431,14 @@ pub fn run_export(args: &ExportArgs) -> Result<(Artifacts, ExportPaths), ExportE
         100.0 * r.student_int8.float_agreement,
         r.student_int8.cosine
     );
+    if let Some(v) = &r.validation {
+        eprintln!(
+            "export: validation split: float {:.2}%, int8 {:.2}% on {} samples",
+            100.0 * v.float_accuracy,
+            100.0 * v.int8_accuracy,
+            v.samples
+        );
+    }
     eprintln!(
         "export: blob {} B (params {} B), RAM {} B, {} MACs; {} golden vectors ({} B) -> {}",
         r.footprint.blob_bytes,
@@ -555,6 +598,7 @@ mod tests {
             student: &student,
             calibration: &splits.train,
             test: &splits.test,
+            validation: Some(&splits.val),
             teacher_predictions: Some(&teacher),
         };
         let dir = tempfile::tempdir().expect("tempdir");
@@ -592,6 +636,22 @@ mod tests {
         let report = Report::load(&paths.report_json).expect("report");
         assert_eq!(report, art.report);
         assert_eq!(report.student_int8.accuracy, report::round_metric(int8_acc));
+        // The validation section is the same int8 computation on the validation split.
+        let val = report.validation.as_ref().expect("validation section");
+        let val_labels = splits.val.labels.as_deref().expect("labels");
+        let mut val_hits = 0;
+        for (i, &label) in val_labels.iter().enumerate() {
+            s.quantize_input(splits.val.sample(i), &mut x)
+                .expect("quantize");
+            val_hits += usize::from(
+                s.predict(&x, &mut scratch, &mut logits).expect("run") == usize::from(label),
+            );
+        }
+        assert_eq!(val.samples, val_labels.len());
+        assert_eq!(
+            val.int8_accuracy,
+            report::round_metric(val_hits as f64 / val_labels.len() as f64)
+        );
         let float_acc = report.student_float.accuracy;
         eprintln!(
             "digits 64-32-10 MLP: float {:.2}% int8 {:.2}% ({} test samples), agreement {:.2}%, cosine {:.6}; blob {} B, weights {} B, RAM {} B, {} MACs",
@@ -631,8 +691,8 @@ mod tests {
         let dir = tempfile::tempdir().expect("run dir");
         let config = "val_fraction = 0.1\ntest_fraction = 0.2\nsplit_seed = 7\nepochs = 3\n\n[data]\nkind = \"digits\"\n";
         std::fs::write(dir.path().join("config.toml"), config).expect("config");
-        let (train, test) = run_data(&dir.path().join("config.toml")).expect("data");
-        assert_eq!((train.len(), test.len()), (1258, 359));
+        let RunData { train, val, test } = run_data(&dir.path().join("config.toml")).expect("data");
+        assert_eq!((train.len(), val.len(), test.len()), (1258, 180, 359));
         let norm = Normalization::fit(&train).expect("norm");
         let student = train_digits_mlp(&train, norm, 3);
         let json = serde_json::to_vec(&student).expect("json");
@@ -668,6 +728,7 @@ mod tests {
         assert_eq!(art.report.data.percentile, Some(99.99));
         assert_eq!(art.report.footprint.golden_vectors, 50);
         assert!(art.report.teacher.accuracy.is_some());
+        assert_eq!(art.report.validation.as_ref().map(|v| v.samples), Some(180));
     }
 
     #[test]
@@ -678,6 +739,7 @@ mod tests {
             student: &student,
             calibration: &data,
             test: &data,
+            validation: None,
             teacher_predictions: None,
         };
         let opts = ExportOptions {
@@ -716,6 +778,7 @@ mod tests {
             student: &student,
             calibration,
             test,
+            validation: None,
             teacher_predictions: None,
         };
 
@@ -780,6 +843,7 @@ mod tests {
             student: &nan,
             calibration: &data,
             test: &data,
+            validation: None,
             teacher_predictions: None,
         };
         let e = export(&out, &bad, &opts).expect_err("non-finite");

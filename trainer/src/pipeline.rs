@@ -307,7 +307,11 @@ pub fn run(cfg: &RunConfig) -> Result<RunOutcome> {
     let student = train::distill(&cfg.student)?;
 
     say("3/5 quantizing and exporting the int8 student");
-    let (calibration, test) = export::run_data(&cfg.student.out.join("config.toml"))
+    let export::RunData {
+        train: calibration,
+        val,
+        test,
+    } = export::run_data(&cfg.student.out.join("config.toml"))
         .map_err(|e| Error::artifact(&cfg.student.out, e.to_string()))?;
     let teacher = teacher_predictions(&cfg.teacher.out, &test, cfg.teacher.device)?;
     let predictions_path = dir.join("teacher_predictions.json");
@@ -333,6 +337,7 @@ pub fn run(cfg: &RunConfig) -> Result<RunOutcome> {
         student: &student.student,
         calibration: &calibration,
         test: &test,
+        validation: Some(&val),
         teacher_predictions: Some(&teacher),
     };
     export::export(dir, &inputs, &opts).map_err(|e| Error::artifact(dir, e.to_string()))?;

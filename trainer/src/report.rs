@@ -129,6 +129,15 @@ pub struct DeviceReport {
     pub ram_bytes: u64,
 }
 
+/// Accuracy on the validation split (when the run has one): export settings such as the
+/// calibration are chosen on these numbers, never on the test split's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ValidationReport {
+    pub samples: usize,
+    pub float_accuracy: f64,
+    pub int8_accuracy: f64,
+}
+
 /// The whole report.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Report {
@@ -138,6 +147,9 @@ pub struct Report {
     pub teacher: TeacherReport,
     pub student_float: FloatReport,
     pub student_int8: Int8Report,
+    /// `null` when the run has no validation split (and in reports written before it existed).
+    #[serde(default)]
+    pub validation: Option<ValidationReport>,
     pub footprint: FootprintReport,
     /// Filled in by `minnow verify`; `null` until then.
     #[serde(default)]
@@ -226,6 +238,10 @@ impl Report {
             m.mae = r(m.mae);
             m.relative_l2 = r(m.relative_l2);
             m.cosine = r(m.cosine);
+        }
+        if let Some(v) = &mut out.validation {
+            v.float_accuracy = r(v.float_accuracy);
+            v.int8_accuracy = r(v.int8_accuracy);
         }
         if let Some(d) = &mut out.device {
             d.accuracy = r(d.accuracy);
@@ -327,6 +343,15 @@ impl Report {
                 d.core,
                 pct(d.accuracy),
                 opt_pct(d.teacher_agreement)
+            )?;
+        }
+        if let Some(v) = &self.validation {
+            writeln!(
+                s,
+                "\nValidation split ({} samples, where export settings are chosen): float {}, int8 {}.",
+                v.samples,
+                pct(v.float_accuracy),
+                pct(v.int8_accuracy)
             )?;
         }
         writeln!(
@@ -468,6 +493,11 @@ pub(crate) mod tests {
                     metrics,
                 }],
             },
+            validation: Some(ValidationReport {
+                samples: 500,
+                float_accuracy: 0.91,
+                int8_accuracy: 0.9,
+            }),
             footprint: FootprintReport {
                 weight_bytes: 154,
                 scratch_bytes: 2,
