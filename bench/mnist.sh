@@ -28,10 +28,14 @@
 #                        cargo build --release -p minnow)
 #   MINNOW_MNIST_STAGES  which stages, in order (default: all of
 #                        "teacher cnn-teacher hinton mcu export verify table"; ens-cnn3 runs
-#                        inside mcu, once the CNNs it is made of are trained)
+#                        inside mcu, once the CNNs it is made of are trained; "calibration"
+#                        (not in the default list) sweeps the int8 calibration of
+#                        MINNOW_MNIST_CALIB_RUNS, see calibration() below)
 #   MINNOW_MNIST_TEACHER_EPOCHS (20)  MINNOW_MNIST_HINTON_EPOCHS (10)  MINNOW_MNIST_MCU_EPOCHS (30)
 #   MINNOW_MNIST_CNN_EPOCHS (8)  MINNOW_MNIST_LONG_EPOCHS (150)  MINNOW_MNIST_GRID, MINNOW_MNIST_CNN_GRID (see MCU_STUDENTS)
 #   MINNOW_MNIST_ONLY    only the MCU students whose name is in this list (default: all)
+#   MINNOW_MNIST_PARTS   which runs of each MCU family: "hard distilled" (default), or one of
+#                        them, so that two invocations can train a family's runs side by side
 set -euo pipefail
 # The whole script is one { ...; exit; } block: bash reads it completely before running any of
 # it, so editing this file while a (long) run executes it cannot change or break that run.
@@ -51,6 +55,7 @@ BIG_CNN_EPOCHS=${MINNOW_MNIST_BIG_CNN_EPOCHS:-10}
 BIG_CNN_COSINE_EPOCHS=${MINNOW_MNIST_BIG_CNN_COSINE_EPOCHS:-12}
 LONG_EPOCHS=${MINNOW_MNIST_LONG_EPOCHS:-150}
 ONLY=${MINNOW_MNIST_ONLY:-}
+PARTS=${MINNOW_MNIST_PARTS:-hard distilled}
 SEED=0
 mkdir -p "$OUT"
 
@@ -207,6 +212,8 @@ MCU_STUDENTS=(
   "cnn16-32-64j1c|32k|$BIG_CNN_COSINE_EPOCHS|2.5:1|--arch cnn --channels 16,32,64 --lr-schedule cosine --hidden|0|1|teacher-cnn"
   # The same pair for 20 epochs: distilled students fit soft targets more slowly (see the MLPs).
   "cnn16-32-64j1c20|32k|20|2.5:1|--arch cnn --channels 16,32,64 --lr-schedule cosine --hidden|0|1|teacher-cnn"
+  # Seed 1 of that pair: how much of the difference is seed noise.
+  "cnn16-32-64j1c20s1|32k|20|2.5:1|--arch cnn --channels 16,32,64 --lr-schedule cosine --hidden|1|1|teacher-cnn"
   # A better teacher: the two CNN teachers (seeds 0 and 1) as one ensemble (stage ens-tcnn2).
   "cnn16-32-64j1c|32k|$BIG_CNN_COSINE_EPOCHS|2.5:1|--arch cnn --channels 16,32,64 --lr-schedule cosine --hidden|0|1|ens-tcnn2"
 )
@@ -229,7 +236,8 @@ mcu() {
     [[ $teacher != ens-cnn3 ]] || ens_cnn3
     [[ $teacher != ens-tcnn2 ]] || ens_tcnn2
     # shellcheck disable=SC2086 # args is a list of flags
-    distill "$name-hard" "$MCU_TEACHER" 1 0 1 "$epochs" $args
+    [[ " $PARTS " != *" hard "* ]] || distill "$name-hard" "$MCU_TEACHER" 1 0 1 "$epochs" $args
+    [[ " $PARTS " == *" distilled "* ]] || continue
     for v in $grid; do
       t=${v%%:*} hw=${v#*:}
       # shellcheck disable=SC2086
@@ -307,6 +315,47 @@ verify_all() {
   done
 }
 
+# Calibration sweep: the int8 export of CALIB_RUNS with other activation calibrations, written
+# to $OUT/calibration/RUN-VARIANT (the run folder keeps its min/max export). The report of each
+# gives int8 errors on validation (where a calibration may be picked) and on test.
+CALIB_RUNS=${MINNOW_MNIST_CALIB_RUNS:-cnn16-32-64j1c20-T2.5-h1-from-teacher-cnn}
+CALIB_VARIANTS=(
+  "minmax|"
+  "p99.9|--percentile 99.9"
+  "p99.99|--percentile 99.99"
+  "p99.999|--percentile 99.999"
+  "c5000|--calibration-samples 5000"
+  "p99.99c5000|--percentile 99.99 --calibration-samples 5000"
+)
+calibration() {
+  local run v variant flags
+  for run in $CALIB_RUNS; do
+    for v in "${CALIB_VARIANTS[@]}"; do
+      IFS='|' read -r variant flags <<<"$v"
+      mkdir -p "$OUT/calibration/$run-$variant"
+      # shellcheck disable=SC2086 # flags is a list of flags
+      step "calibration-$run-$variant" "$OUT/calibration/$run-$variant/report.json" export \
+        "$OUT/$run" --out "$OUT/calibration/$run-$variant" --max-flash 32k --golden 10 $flags
+    done
+  done
+  python3 - "$OUT/calibration" <<'PY'
+import json, os, sys
+root = sys.argv[1]
+print("| export | calibration | val int8 err /5000 | test int8 err /10000 |")
+print("|---|---|---|---|")
+for name in sorted(os.listdir(root)):
+    try:
+        r = json.load(open(os.path.join(root, name, "report.json")))
+    except OSError:
+        continue
+    v, d = r.get("validation") or {}, r["data"]
+    cal = d["calibration"] + (f" {d['percentile']}" if d.get("percentile") else "")
+    val = round((1 - v["int8_accuracy"]) * v["samples"]) if v else "-"
+    test = round((1 - r["student_int8"]["accuracy"]) * d["test_samples"])
+    print(f"| `{name}` | {cal}, {d['calibration_samples']} samples | {val} | {test} |")
+PY
+}
+
 table() {
   python3 bench/mnist_table.py "$OUT" docs/results.md docs/results.svg
 }
@@ -317,6 +366,7 @@ for stage in $STAGES; do
     cnn-teacher) cnn_teacher ;;
     ens-cnn3) ens_cnn3 ;;
     ens-tcnn2) ens_tcnn2 ;;
+    calibration) calibration ;;
     hinton) hinton ;;
     mcu) mcu ;;
     export) export_all ;;

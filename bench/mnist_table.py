@@ -115,6 +115,9 @@ def runs(root):
             "verify_wall": text(os.path.join(root, "verify-" + name + ".wall")),
         }
         r["val_err"] = errors(r["val_acc"], 5000) if r["val_acc"] is not None else n_val
+        # Exports since 2026-11-28 also report the int8 student on the validation split.
+        v = report.get("validation") or {}
+        r["val_int8_err"] = errors(v.get("int8_accuracy"), v.get("samples") or 5000)
         out.append(r)
     return out
 
@@ -138,7 +141,7 @@ def pick_on_val(rs):
 
 
 def table(rs, picked):
-    head = ("| run | architecture | params | flash (blob B) | val err /5000 | float test err "
+    head = ("| run | architecture | params | flash (blob B) | val err /5000 (float, int8 where exported since 2026-11-28) | float test err "
             "/10000 | int8 test err /10000 | on-device err (vectors, mismatches) | teacher | teacher "
             "agreement, test: float / int8 / device | T | soft/hard | dropout/jitter | epochs | seed | s/epoch | wall s "
             "(train + export + verify) |")
@@ -151,9 +154,12 @@ def table(rs, picked):
         walls = [r["wall"], r["export_wall"], r["verify_wall"]]
         wall = " + ".join(w for w in walls if w) or "-"
         by = f"`{r['by']}` ({fmt(r['teacher_err'])} err)" if r["by"] else "-"
+        val = fmt(r["val_err"])
+        if r["val_int8_err"] is not None:
+            val += f" (int8 {r['val_int8_err']})"
         lines.append(
             f"| `{r['name']}`{mark} | {r['arch']} | {fmt(r['params'])} | {fmt(r['blob'])} | "
-            f"{fmt(r['val_err'])} | {fmt(r['float_err'])} | {fmt(r['int8_err'])} | {dev} | {by} | "
+            f"{val} | {fmt(r['float_err'])} | {fmt(r['int8_err'])} | {dev} | {by} | "
             f"{fmt(r['agree'], '{:.4f}')} / {fmt(r['agree_int8'], '{:.4f}')} / "
             f"{fmt(r['agree_dev'], '{:.3f}')} | {fmt(r['T'])} | {r['soft']:g}/{r['hard']:g} | "
             f"{fmt(r['dropout'])}/{fmt(r['jitter'])} | {fmt(r['epochs'])} | {fmt(r['seed'])} | "
