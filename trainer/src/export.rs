@@ -622,42 +622,36 @@ mod tests {
             assert_eq!(&logits[..], g.expected(i).expect("expected"), "vector {i}");
             assert_eq!(g.teacher_class(i).expect("teacher"), t);
         }
-        let labels = splits.test.labels.as_deref().expect("labels");
-        let mut x = vec![0_i8; 64];
-        let mut hits = 0;
-        for (i, &label) in labels.iter().enumerate() {
-            s.quantize_input(splits.test.sample(i), &mut x)
-                .expect("quantize");
-            hits += usize::from(
-                s.predict(&x, &mut scratch, &mut logits).expect("run") == usize::from(label),
-            );
-        }
-        let int8_acc = hits as f64 / labels.len() as f64;
+        // int8 accuracy of the written blob over a split, recomputed here sample by sample.
+        let mut int8_accuracy = |data: &Dataset| {
+            let labels = data.labels.as_deref().expect("labels");
+            let mut x = vec![0_i8; 64];
+            let mut hits = 0;
+            for (i, &label) in labels.iter().enumerate() {
+                s.quantize_input(data.sample(i), &mut x).expect("quantize");
+                hits += usize::from(
+                    s.predict(&x, &mut scratch, &mut logits).expect("run") == usize::from(label),
+                );
+            }
+            hits as f64 / labels.len() as f64
+        };
+        let int8_acc = int8_accuracy(&splits.test);
         let report = Report::load(&paths.report_json).expect("report");
         assert_eq!(report, art.report);
         assert_eq!(report.student_int8.accuracy, report::round_metric(int8_acc));
         // The validation section is the same int8 computation on the validation split.
         let val = report.validation.as_ref().expect("validation section");
-        let val_labels = splits.val.labels.as_deref().expect("labels");
-        let mut val_hits = 0;
-        for (i, &label) in val_labels.iter().enumerate() {
-            s.quantize_input(splits.val.sample(i), &mut x)
-                .expect("quantize");
-            val_hits += usize::from(
-                s.predict(&x, &mut scratch, &mut logits).expect("run") == usize::from(label),
-            );
-        }
-        assert_eq!(val.samples, val_labels.len());
+        assert_eq!(val.samples, splits.val.len());
         assert_eq!(
             val.int8_accuracy,
-            report::round_metric(val_hits as f64 / val_labels.len() as f64)
+            report::round_metric(int8_accuracy(&splits.val))
         );
         let float_acc = report.student_float.accuracy;
         eprintln!(
             "digits 64-32-10 MLP: float {:.2}% int8 {:.2}% ({} test samples), agreement {:.2}%, cosine {:.6}; blob {} B, weights {} B, RAM {} B, {} MACs",
             100.0 * float_acc,
             100.0 * int8_acc,
-            labels.len(),
+            splits.test.len(),
             100.0 * report.student_int8.float_agreement,
             report.student_int8.cosine,
             report.footprint.blob_bytes,
