@@ -62,12 +62,15 @@ impl OwnedParams {
     }
 }
 
-/// A [`Layer`] that owns its parameters.
+/// A [`Layer`] that owns its parameters. `P` is how they are held: packed bytes
+/// ([`OwnedParams`], the default, which [`OwnedLayer::borrow`] lends to the encoder and the
+/// kernels) or any typed form a builder works in (the trainer's quantizer keeps int8/f32/i32
+/// arrays and packs them with [`OwnedLayer::map_params`]).
 #[derive(Debug, Clone, PartialEq)]
-pub enum OwnedLayer {
+pub enum OwnedLayer<P = OwnedParams> {
     Dense {
         out_features: u16,
-        params: OwnedParams,
+        params: P,
     },
     Conv2d {
         out_channels: u16,
@@ -75,18 +78,84 @@ pub enum OwnedLayer {
         kernel_w: u8,
         stride: u8,
         padding: u8,
-        params: OwnedParams,
+        params: P,
     },
     DepthwiseConv2d {
         kernel_h: u8,
         kernel_w: u8,
         stride: u8,
         padding: u8,
-        params: OwnedParams,
+        params: P,
     },
     MaxPool2d(Pool2d),
     AvgPool2d(Pool2d),
     Flatten,
+}
+
+impl<P> OwnedLayer<P> {
+    /// The layer's parameters, if it has any.
+    pub fn params(&self) -> Option<&P> {
+        match self {
+            OwnedLayer::Dense { params, .. }
+            | OwnedLayer::Conv2d { params, .. }
+            | OwnedLayer::DepthwiseConv2d { params, .. } => Some(params),
+            OwnedLayer::MaxPool2d(_) | OwnedLayer::AvgPool2d(_) | OwnedLayer::Flatten => None,
+        }
+    }
+
+    /// The layer's parameters, if it has any, to edit (fuzzers corrupt them on purpose).
+    pub fn params_mut(&mut self) -> Option<&mut P> {
+        match self {
+            OwnedLayer::Dense { params, .. }
+            | OwnedLayer::Conv2d { params, .. }
+            | OwnedLayer::DepthwiseConv2d { params, .. } => Some(params),
+            OwnedLayer::MaxPool2d(_) | OwnedLayer::AvgPool2d(_) | OwnedLayer::Flatten => None,
+        }
+    }
+
+    /// The same layer with its parameters converted by `f` (e.g. typed arrays to packed bytes).
+    pub fn map_params<Q>(&self, f: impl FnOnce(&P) -> Q) -> OwnedLayer<Q> {
+        match *self {
+            OwnedLayer::Dense {
+                out_features,
+                ref params,
+            } => OwnedLayer::Dense {
+                out_features,
+                params: f(params),
+            },
+            OwnedLayer::Conv2d {
+                out_channels,
+                kernel_h,
+                kernel_w,
+                stride,
+                padding,
+                ref params,
+            } => OwnedLayer::Conv2d {
+                out_channels,
+                kernel_h,
+                kernel_w,
+                stride,
+                padding,
+                params: f(params),
+            },
+            OwnedLayer::DepthwiseConv2d {
+                kernel_h,
+                kernel_w,
+                stride,
+                padding,
+                ref params,
+            } => OwnedLayer::DepthwiseConv2d {
+                kernel_h,
+                kernel_w,
+                stride,
+                padding,
+                params: f(params),
+            },
+            OwnedLayer::MaxPool2d(p) => OwnedLayer::MaxPool2d(p),
+            OwnedLayer::AvgPool2d(p) => OwnedLayer::AvgPool2d(p),
+            OwnedLayer::Flatten => OwnedLayer::Flatten,
+        }
+    }
 }
 
 impl OwnedLayer {
@@ -132,26 +201,6 @@ impl OwnedLayer {
             OwnedLayer::Flatten => Layer::Flatten,
         }
     }
-
-    /// The layer's parameters, if it has any.
-    pub fn params(&self) -> Option<&OwnedParams> {
-        match self {
-            OwnedLayer::Dense { params, .. }
-            | OwnedLayer::Conv2d { params, .. }
-            | OwnedLayer::DepthwiseConv2d { params, .. } => Some(params),
-            OwnedLayer::MaxPool2d(_) | OwnedLayer::AvgPool2d(_) | OwnedLayer::Flatten => None,
-        }
-    }
-
-    /// The layer's parameters, if it has any, to edit (fuzzers corrupt them on purpose).
-    pub fn params_mut(&mut self) -> Option<&mut OwnedParams> {
-        match self {
-            OwnedLayer::Dense { params, .. }
-            | OwnedLayer::Conv2d { params, .. }
-            | OwnedLayer::DepthwiseConv2d { params, .. } => Some(params),
-            OwnedLayer::MaxPool2d(_) | OwnedLayer::AvgPool2d(_) | OwnedLayer::Flatten => None,
-        }
-    }
 }
 
 /// Encodes a student made of owned layers ([`encode_student_to_vec`] of their borrows).
@@ -183,7 +232,16 @@ mod tests {
             ),
         };
         assert_eq!(dense.params().map(|p| p.bias.len()), Some(8));
-        assert_eq!(OwnedLayer::Flatten.params(), None);
+        // map_params keeps the layer's shape fields and converts only the parameters
+        let sizes = dense.map_params(|p| p.weights.len());
+        assert_eq!(
+            sizes,
+            OwnedLayer::Dense {
+                out_features: 2,
+                params: 4
+            }
+        );
+        assert_eq!(OwnedLayer::<OwnedParams>::Flatten.params(), None);
         let meta = Meta {
             name: "owned",
             input_shape: crate::Shape::flat(2),

@@ -137,43 +137,9 @@ pub struct QuantizedParams {
     pub act_max: i8,
 }
 
-/// One quantized layer, owned. Mirrors [`minnow_core::Layer`].
-#[derive(Debug, Clone, PartialEq)]
-pub enum QuantizedLayer {
-    Dense {
-        out_features: u16,
-        params: QuantizedParams,
-    },
-    Conv2d {
-        out_channels: u16,
-        kernel_h: u8,
-        kernel_w: u8,
-        stride: u8,
-        padding: u8,
-        params: QuantizedParams,
-    },
-    DepthwiseConv2d {
-        kernel_h: u8,
-        kernel_w: u8,
-        stride: u8,
-        padding: u8,
-        params: QuantizedParams,
-    },
-    MaxPool2d(Pool2d),
-    AvgPool2d(Pool2d),
-    Flatten,
-}
-
-impl QuantizedLayer {
-    pub fn params(&self) -> Option<&QuantizedParams> {
-        match self {
-            QuantizedLayer::Dense { params, .. }
-            | QuantizedLayer::Conv2d { params, .. }
-            | QuantizedLayer::DepthwiseConv2d { params, .. } => Some(params),
-            _ => None,
-        }
-    }
-}
+/// One quantized layer, owned, with typed parameters: minnow-core's [`OwnedLayer`] (which
+/// mirrors [`minnow_core::Layer`]) over [`QuantizedParams`].
+pub type QuantizedLayer = OwnedLayer<QuantizedParams>;
 
 /// The calibrated range of one tensor (before and after widening to include 0).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -215,56 +181,14 @@ impl QuantizedParams {
     }
 }
 
-impl QuantizedLayer {
-    /// The layer with its arrays packed, ready to lend to the encoder.
-    fn owned(&self) -> OwnedLayer {
-        match *self {
-            QuantizedLayer::Dense {
-                out_features,
-                ref params,
-            } => OwnedLayer::Dense {
-                out_features,
-                params: params.owned(),
-            },
-            QuantizedLayer::Conv2d {
-                out_channels,
-                kernel_h,
-                kernel_w,
-                stride,
-                padding,
-                ref params,
-            } => OwnedLayer::Conv2d {
-                out_channels,
-                kernel_h,
-                kernel_w,
-                stride,
-                padding,
-                params: params.owned(),
-            },
-            QuantizedLayer::DepthwiseConv2d {
-                kernel_h,
-                kernel_w,
-                stride,
-                padding,
-                ref params,
-            } => OwnedLayer::DepthwiseConv2d {
-                kernel_h,
-                kernel_w,
-                stride,
-                padding,
-                params: params.owned(),
-            },
-            QuantizedLayer::MaxPool2d(p) => OwnedLayer::MaxPool2d(p),
-            QuantizedLayer::AvgPool2d(p) => OwnedLayer::AvgPool2d(p),
-            QuantizedLayer::Flatten => OwnedLayer::Flatten,
-        }
-    }
-}
-
 impl QuantizedStudent {
     /// Encodes the student blob (`student.minnow`) and checks that minnow-core decodes it.
     pub fn encode(&self) -> Result<Vec<u8>, QuantizeError> {
-        let layers: Vec<OwnedLayer> = self.layers.iter().map(QuantizedLayer::owned).collect();
+        let layers: Vec<OwnedLayer> = self
+            .layers
+            .iter()
+            .map(|l| l.map_params(QuantizedParams::owned))
+            .collect();
         let meta = Meta {
             name: &self.name,
             input_shape: self.input_shape,
