@@ -30,7 +30,9 @@
 #                        "teacher cnn-teacher hinton mcu export verify table"; ens-cnn3 runs
 #                        inside mcu, once the CNNs it is made of are trained; "calibration"
 #                        (not in the default list) sweeps the int8 calibration of
-#                        MINNOW_MNIST_CALIB_RUNS, see calibration() below)
+#                        MINNOW_MNIST_CALIB_RUNS, see calibration() below); "qat" (not in
+#                        the default list either) fine-tunes trained 32 KB students through
+#                        the int8 rounding and exports them, see qat() below
 #   MINNOW_MNIST_TEACHER_EPOCHS (20)  MINNOW_MNIST_HINTON_EPOCHS (10)  MINNOW_MNIST_MCU_EPOCHS (30)
 #   MINNOW_MNIST_CNN_EPOCHS (8)  MINNOW_MNIST_LONG_EPOCHS (150)  MINNOW_MNIST_GRID, MINNOW_MNIST_CNN_GRID (see MCU_STUDENTS)
 #   MINNOW_MNIST_ONLY    only the MCU students whose name is in this list (default: all)
@@ -356,6 +358,38 @@ for name in sorted(os.listdir(root)):
 PY
 }
 
+# Quantization-aware fine-tuning (`minnow distill --init-from RUN --qat`): a trained 32 KB
+# student continues for a few epochs through the int8 rounding of its weights and activations,
+# at a tenth of the learning rate (cosine), with its own objective and data settings, then is
+# exported with the 32 KB budget like the others. QAT_RUNS: NAME|BASE RUN|TEACHER|T:HARD_WEIGHT
+# (TEACHER empty: hard labels)|EPOCHS|extra flags. Hard-label and distilled bases get the same
+# fine-tuning, so the pair stays comparable.
+QAT_LR=${MINNOW_MNIST_QAT_LR:-1e-4}
+QAT_RUNS=(
+  "cnn16-32-64j1c20q3-hard|cnn16-32-64j1c20-hard||1:1|3|"
+  "cnn16-32-64j1c20q3-T2.5-h1-from-teacher-cnn|cnn16-32-64j1c20-T2.5-h1-from-teacher-cnn|teacher-cnn|2.5:1|3|"
+)
+qat() {
+  local line name base teacher v epochs flags t hw kd preds tp
+  for line in "${QAT_RUNS[@]}"; do
+    IFS='|' read -r name base teacher v epochs flags <<<"$line"
+    wanted "$name" "${teacher:-$MCU_TEACHER}" || continue
+    t=${v%%:*} hw=${v#*:}
+    kd=(--temperature 1 --soft-weight 0)
+    [[ -z $teacher ]] || kd=(--teacher "$OUT/$teacher" --temperature "$t" --soft-weight 1)
+    # shellcheck disable=SC2086 # flags is a list of flags
+    step "$name" "$OUT/$name/summary.json" distill "${DATA[@]}" "${kd[@]}" --hard-weight "$hw" \
+      --jitter 1 --dropout 0 --epochs "$epochs" --lr-schedule cosine --batch-size 128 \
+      --learning-rate "$QAT_LR" --weight-decay 0 --seed $SEED --quiet \
+      --arch cnn --channels 16,32,64 --hidden --init-from "$OUT/$base" --qat --out "$OUT/$name" $flags
+    preds=$(teacher_preds "${teacher:-$MCU_TEACHER}")
+    tp=()
+    [[ -z $preds ]] || tp=(--teacher-predictions "$preds")
+    step "export-$name" "$OUT/$name/report.json" export "$OUT/$name" --max-flash 32k --golden 200 \
+      "${tp[@]}"
+  done
+}
+
 table() {
   python3 bench/mnist_table.py "$OUT" docs/results.md docs/results.svg
 }
@@ -367,6 +401,7 @@ for stage in $STAGES; do
     ens-cnn3) ens_cnn3 ;;
     ens-tcnn2) ens_tcnn2 ;;
     calibration) calibration ;;
+    qat) qat ;;
     hinton) hinton ;;
     mcu) mcu ;;
     export) export_all ;;

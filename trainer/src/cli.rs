@@ -51,7 +51,10 @@ Examples:
   # teacher logits computed once and cached (reused when the file exists)
   minnow distill --teacher runs/teacher --teacher-logits runs/teacher/logits.npy --out runs/s
   # logit matching (the high-temperature limit)
-  minnow distill --teacher runs/teacher --mode logit-matching --out runs/lm";
+  minnow distill --teacher runs/teacher --mode logit-matching --out runs/lm
+  # quantization-aware fine-tuning of a trained student: 3 epochs through int8 rounding
+  minnow distill --teacher runs/teacher --init-from runs/student --qat --epochs 3 \\
+      --learning-rate 1e-4 --out runs/student-qat";
 
 const RESUME_EXAMPLES: &str = "\
 Examples:
@@ -335,6 +338,25 @@ pub struct DistillOnly {
     #[arg(long, value_name = "C,...", value_delimiter = ',')]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub missing_classes: Option<Vec<u8>>,
+    /// Start from this run folder's trained weights (same architecture flags) instead of a
+    /// fresh init.
+    #[arg(long, value_name = "DIR")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub init_from: Option<PathBuf>,
+    /// Quantization-aware training: train through the int8 rounding of weights and
+    /// activations (with --init-from: fine-tune a trained student for int8).
+    #[arg(long)]
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub qat: bool,
+    /// QAT's activation calibration percentile (as export's --percentile; min/max if unset).
+    #[arg(long, value_name = "PERCENT")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub qat_percentile: Option<f64>,
+    /// QAT calibrates on at most this many training samples (as export's
+    /// --calibration-samples).
+    #[arg(long, value_name = "N")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub qat_calibration_samples: Option<usize>,
 }
 
 #[derive(Debug, Clone, Args)]

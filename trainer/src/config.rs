@@ -243,6 +243,20 @@ pub struct DistillConfig {
     pub missing_class_bias: Option<f32>,
     /// The classes `missing_class_bias` applies to (default: those absent from the labels).
     pub missing_classes: Vec<u8>,
+    /// Start from the trained weights of this run folder (a student's `student.bpk`, or a
+    /// teacher's) and its input normalisation instead of a fresh init; the architecture
+    /// settings must describe the same network. With `qat`: fine-tune a trained student for
+    /// int8.
+    pub init_from: Option<PathBuf>,
+    /// Quantization-aware training ([`crate::qat`]): the forward pass rounds weights and
+    /// activations to the exporter's int8 grids, gradients pass straight through.
+    pub qat: bool,
+    /// QAT's activation calibration: a two-sided percentile (as `minnow export --percentile`);
+    /// min/max when unset. Export with the same setting.
+    pub qat_percentile: Option<f64>,
+    /// QAT's activation calibration: at most this many training samples (as `minnow export
+    /// --calibration-samples`).
+    pub qat_calibration_samples: usize,
     pub arch: Arch,
     pub hidden: Vec<usize>,
     pub channels: Vec<usize>,
@@ -278,6 +292,10 @@ impl Default for DistillConfig {
             omit_classes: Vec::new(),
             missing_class_bias: None,
             missing_classes: Vec::new(),
+            init_from: None,
+            qat: false,
+            qat_percentile: None,
+            qat_calibration_samples: 1000,
             arch: Arch::Mlp,
             hidden: vec![32],
             channels: vec![8, 16],
@@ -383,7 +401,7 @@ fn anchor_paths(table: &mut toml::Table, base: &Path) {
             }
         }
     };
-    for key in ["out", "teacher_logits"] {
+    for key in ["out", "teacher_logits", "init_from"] {
         if let Some(v) = table.get_mut(key) {
             fix(v);
         }

@@ -312,7 +312,8 @@ pub struct ExportArgs {
     /// RAM budget for scratch + input + logits, e.g. 8K, 16384.
     #[arg(long, value_name = "SIZE", value_parser = budget::parse_size_arg)]
     pub max_ram: Option<u64>,
-    /// Calibrate activation ranges on a two-sided percentile (e.g. 99.99) instead of min/max.
+    /// Calibrate activation ranges on a two-sided percentile (e.g. 99.99) instead of min/max
+    /// (default: as a quantization-aware run trained, see `minnow distill --qat`).
     #[arg(long, value_name = "PERCENT")]
     pub percentile: Option<f64>,
     /// Calibrate on at most this many training samples.
@@ -335,6 +336,9 @@ pub struct RunData {
     /// Empty when the run has no validation split.
     pub val: Dataset,
     pub test: Dataset,
+    /// The activation calibration a quantization-aware run trained under (`qat = true`: its
+    /// `qat_percentile`, min/max when unset); `None` for other runs.
+    pub trained_calibration: Option<Calibration>,
 }
 
 /// The data of a run folder, from the data and split settings of its `config.toml` (a
@@ -360,10 +364,22 @@ pub fn run_data(config_toml: &Path) -> Result<RunData, ExportError> {
         .map_err(|e: toml::de::Error| cfg_err(e.to_string()))?;
     // The same loading and split as training (MNIST: the test split is the official t10k set).
     let p = crate::train::prepare(&dc).map_err(|e| cfg_err(e.to_string()))?;
+    let trained_calibration = match table.get("qat") {
+        Some(toml::Value::Boolean(true)) => Some(match table.get("qat_percentile") {
+            None => Calibration::MinMax,
+            Some(v) => Calibration::Percentile(
+                v.as_float()
+                    .or_else(|| v.as_integer().map(|i| i as f64))
+                    .ok_or_else(|| cfg_err(format!("qat_percentile = {v} is not a number")))?,
+            ),
+        }),
+        _ => None,
+    };
     Ok(RunData {
         train: p.train,
         val: p.val,
         test: p.test,
+        trained_calibration,
     })
 }
 
@@ -386,6 +402,7 @@ pub fn run_export(args: &ExportArgs) -> Result<(Artifacts, ExportPaths), ExportE
         train: calibration,
         val,
         test,
+        trained_calibration,
     } = run_data(&args.run_dir.join("config.toml"))?;
     let teacher: Option<Vec<u8>> = match (&args.teacher_predictions, &args.teacher) {
         (Some(p), _) => Some(serde_json::from_slice(&read(p)?).map_err(|e| {
@@ -402,9 +419,12 @@ pub fn run_export(args: &ExportArgs) -> Result<(Artifacts, ExportPaths), ExportE
     };
     let opts = ExportOptions {
         quantize: QuantizeOptions {
+            // A quantization-aware run trained on its grids: calibrate the same way unless told.
             calibration: args
                 .percentile
-                .map_or(Calibration::MinMax, Calibration::Percentile),
+                .map(Calibration::Percentile)
+                .or(trained_calibration)
+                .unwrap_or(Calibration::MinMax),
             max_calibration_samples: args.calibration_samples,
         },
         golden_count: args.golden,
@@ -685,7 +705,9 @@ mod tests {
         let dir = tempfile::tempdir().expect("run dir");
         let config = "val_fraction = 0.1\ntest_fraction = 0.2\nsplit_seed = 7\nepochs = 3\n\n[data]\nkind = \"digits\"\n";
         std::fs::write(dir.path().join("config.toml"), config).expect("config");
-        let RunData { train, val, test } = run_data(&dir.path().join("config.toml")).expect("data");
+        let RunData {
+            train, val, test, ..
+        } = run_data(&dir.path().join("config.toml")).expect("data");
         assert_eq!((train.len(), val.len(), test.len()), (1258, 180, 359));
         let norm = Normalization::fit(&train).expect("norm");
         let student = train_digits_mlp(&train, norm, 3);
@@ -723,6 +745,33 @@ mod tests {
         assert_eq!(art.report.footprint.golden_vectors, 50);
         assert!(art.report.teacher.accuracy.is_some());
         assert_eq!(art.report.validation.as_ref().map(|v| v.samples), Some(180));
+
+        // A quantization-aware run is calibrated as it trained unless --percentile says
+        // otherwise; a plain run (above) has no trained calibration.
+        let config_of = |extra: &str| {
+            std::fs::write(dir.path().join("config.toml"), format!("{extra}{config}"))
+                .expect("config")
+        };
+        assert_eq!(
+            run_data(&dir.path().join("config.toml"))
+                .expect("data")
+                .trained_calibration,
+            None
+        );
+        config_of("qat = true\nqat_percentile = 99.9\n");
+        args.percentile = None;
+        let (art, _) = run_export(&args).expect("export as trained");
+        assert_eq!(art.report.data.percentile, Some(99.9));
+        args.percentile = Some(99.99);
+        let (art, _) = run_export(&args).expect("export as told");
+        assert_eq!(art.report.data.percentile, Some(99.99));
+        config_of("qat = true\n");
+        args.percentile = None;
+        let (art, _) = run_export(&args).expect("export min/max");
+        assert_eq!(art.report.data.calibration, "min_max");
+        config_of("qat = true\nqat_percentile = \"high\"\n");
+        let e = run_export(&args).expect_err("not a number");
+        assert!(e.to_string().contains("qat_percentile"), "{e}");
     }
 
     #[test]

@@ -21,6 +21,7 @@ pub mod metrics;
 pub mod model;
 pub mod pipeline;
 pub mod plot;
+pub mod qat;
 pub mod quantize;
 pub mod report;
 pub mod train;

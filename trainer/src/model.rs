@@ -15,10 +15,12 @@ use burn::module::{Module, Param, ParamId};
 use burn::tensor::module::{avg_pool2d, conv2d, linear, max_pool2d};
 use burn::tensor::ops::{AvgPoolOptions, ConvOptions, MaxPoolOptions};
 use burn::tensor::{Device, Tensor, TensorData};
+use minnow_core::Activation;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::float_model::{Act, FloatLayer, FloatStudent};
+use crate::qat::{FakeQuant, fake_quantize, fake_quantize_conv, fake_quantize_dense};
 
 /// SplitMix64: small, fast, and fully determined by its seed.
 #[derive(Debug, Clone)]
@@ -496,11 +498,23 @@ impl Model {
     /// Logits `[batch, classes]` for a batch of normalised NHWC inputs `[batch, h, w, c]`.
     /// `dropout`: the RNG for dropout masks while training; `None` at inference.
     pub fn forward(&self, x: Tensor<4>, dropout: Option<&mut Rng>) -> Tensor<2> {
-        forward_net(&self.spec, &self.net, x, dropout)
+        forward_net(&self.spec, &self.net, x, dropout, None)
     }
 
     /// Logits for raw rows of normalised NHWC features (`n * h * w * c` values), in batches.
     pub fn predict(&self, features: &[f32], device: &Device, batch: usize) -> Vec<f32> {
+        self.predict_on_grid(features, device, batch, None)
+    }
+
+    /// [`Model::predict`], computed on the int8 grids of `quant` when given (what the exported
+    /// student would compute, up to rounding ties and the int32 bias).
+    pub fn predict_on_grid(
+        &self,
+        features: &[f32],
+        device: &Device,
+        batch: usize,
+        quant: Option<&FakeQuant>,
+    ) -> Vec<f32> {
         let net = self.net.valid();
         let device = device.clone().without_autodiff();
         let device = &device;
@@ -517,7 +531,7 @@ impl Model {
                 ),
                 device,
             );
-            let y = forward_net(&self.spec, &net, x, None);
+            let y = forward_net(&self.spec, &net, x, None, quant);
             out.extend(y.into_data().try_into_vec::<f32>().unwrap_or_default());
         }
         out
@@ -745,23 +759,55 @@ impl Model {
     }
 }
 
-/// [`Model::forward`] on explicit parts (the optimizer steps `Net` alone).
+/// `y` rounded to the int8 grid `g` when quantization-aware, else `y`.
+fn on_grid<const D: usize>(y: Tensor<D>, g: Option<Activation>) -> Tensor<D> {
+    match g {
+        Some(g) => fake_quantize(y, g),
+        None => y,
+    }
+}
+
+/// [`Model::forward`] on explicit parts (the optimizer steps `Net` alone). With `quant`, the
+/// pass is quantization-aware: weights and activations are rounded to the int8 grids the
+/// exported student computes on ([`crate::qat`]).
 pub fn forward_net(
     spec: &NetSpec,
     net: &Net,
     x: Tensor<4>,
     mut dropout: Option<&mut Rng>,
+    quant: Option<&FakeQuant>,
 ) -> Tensor<2> {
-    let mut a = Activ::S(x.permute([0, 3, 1, 2]));
+    let x = x.permute([0, 3, 1, 2]);
+    // The grid the current activation lies on (pooling and flatten keep their input's).
+    let mut grid = quant.map(|q| q.input);
+    let mut a = Activ::S(on_grid(x, grid));
+    // The index of the exported layer the current spec layer becomes (dropout and a flatten
+    // of a flat tensor are not exported).
+    let mut exported = 0usize;
+    // The grid of a weight layer's output (its activation applied first).
+    let output_grid = |exported: usize| quant.and_then(|q| q.outputs.get(exported).copied());
+    let dense_weight = |w: Tensor<2>| match quant {
+        Some(_) => fake_quantize_dense(w),
+        None => w,
+    };
+    let conv_weight = |w: Tensor<4>| match quant {
+        Some(_) => fake_quantize_conv(w),
+        None => w,
+    };
     for (l, p) in spec.layers.iter().zip(&net.layers) {
         a = match (*l, a) {
             (LayerSpec::Dense { act, .. }, Activ::F(x)) => {
-                let w = p.w2.as_ref().map(|w| w.val());
+                let w = p.w2.as_ref().map(|w| dense_weight(w.val()));
                 let b = p.bias.as_ref().map(|b| b.val());
-                match w {
-                    Some(w) => Activ::F(apply_act(linear(x, w, b), act)),
-                    None => Activ::F(x),
-                }
+                let y = match w {
+                    Some(w) => {
+                        grid = output_grid(exported);
+                        on_grid(apply_act(linear(x, w, b), act), grid)
+                    }
+                    None => x,
+                };
+                exported += 1;
+                Activ::F(y)
             }
             (
                 LayerSpec::Conv {
@@ -772,17 +818,22 @@ pub fn forward_net(
                 },
                 Activ::S(x),
             ) => {
-                let w = p.w4.as_ref().map(|w| w.val());
+                let w = p.w4.as_ref().map(|w| conv_weight(w.val()));
                 let b = p.bias.as_ref().map(|b| b.val());
-                match w {
+                let y = match w {
                     // As one matrix multiply: 3-12x faster than conv2d on burn-ndarray, same
                     // values (crate::im2col).
-                    Some(w) => Activ::S(apply_act(
-                        crate::im2col::conv2d_im2col(x, w, b, stride, padding),
-                        act,
-                    )),
-                    None => Activ::S(x),
-                }
+                    Some(w) => {
+                        grid = output_grid(exported);
+                        on_grid(
+                            apply_act(crate::im2col::conv2d_im2col(x, w, b, stride, padding), act),
+                            grid,
+                        )
+                    }
+                    None => x,
+                };
+                exported += 1;
+                Activ::S(y)
             }
             (
                 LayerSpec::Depthwise {
@@ -794,30 +845,53 @@ pub fn forward_net(
                 Activ::S(x),
             ) => {
                 let groups = x.dims()[1];
-                let w = p.w4.as_ref().map(|w| w.val());
+                let w = p.w4.as_ref().map(|w| conv_weight(w.val()));
                 let b = p.bias.as_ref().map(|b| b.val());
-                match w {
-                    Some(w) => Activ::S(apply_act(
-                        conv2d(
-                            x,
-                            w,
-                            b,
-                            ConvOptions::new([stride, stride], [padding, padding], [1, 1], groups),
-                        ),
-                        act,
-                    )),
-                    None => Activ::S(x),
-                }
+                let y = match w {
+                    Some(w) => {
+                        grid = output_grid(exported);
+                        on_grid(
+                            apply_act(
+                                conv2d(
+                                    x,
+                                    w,
+                                    b,
+                                    ConvOptions::new(
+                                        [stride, stride],
+                                        [padding, padding],
+                                        [1, 1],
+                                        groups,
+                                    ),
+                                ),
+                                act,
+                            ),
+                            grid,
+                        )
+                    }
+                    None => x,
+                };
+                exported += 1;
+                Activ::S(y)
             }
-            (LayerSpec::MaxPool { kernel, stride }, Activ::S(x)) => Activ::S(max_pool2d(
-                x,
-                MaxPoolOptions::new([kernel, kernel]).with_stride([stride, stride]),
-            )),
-            (LayerSpec::AvgPool { kernel, stride }, Activ::S(x)) => Activ::S(avg_pool2d(
-                x,
-                AvgPoolOptions::new([kernel, kernel]).with_stride([stride, stride]),
-            )),
+            (LayerSpec::MaxPool { kernel, stride }, Activ::S(x)) => {
+                exported += 1;
+                // The max of values on a grid is on the grid.
+                Activ::S(max_pool2d(
+                    x,
+                    MaxPoolOptions::new([kernel, kernel]).with_stride([stride, stride]),
+                ))
+            }
+            (LayerSpec::AvgPool { kernel, stride }, Activ::S(x)) => {
+                exported += 1;
+                let y = avg_pool2d(
+                    x,
+                    AvgPoolOptions::new([kernel, kernel]).with_stride([stride, stride]),
+                );
+                // The int8 kernel rounds the mean back to its input's grid.
+                Activ::S(on_grid(y, grid))
+            }
             (LayerSpec::Flatten, Activ::S(x)) => {
+                exported += 1;
                 let [b, c, h, w] = x.dims();
                 Activ::F(x.reshape([b, c * h * w]))
             }

@@ -311,6 +311,7 @@ pub fn run(cfg: &RunConfig) -> Result<RunOutcome> {
         train: calibration,
         val,
         test,
+        ..
     } = export::run_data(&cfg.student.out.join("config.toml"))
         .map_err(|e| Error::artifact(&cfg.student.out, e.to_string()))?;
     let teacher = teacher_predictions(&cfg.teacher.out, &test, cfg.teacher.device)?;

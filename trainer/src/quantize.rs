@@ -571,8 +571,9 @@ fn to_u8(layer: usize, kind: &'static str, what: &str, v: usize) -> Result<u8, Q
     })
 }
 
-/// Calibrated ranges of the input and every layer output: `(min, max)` per tensor.
-fn calibrate(
+/// Calibrated ranges of the input and every layer output: `(min, max)` per tensor, and the
+/// number of samples used.
+pub(crate) fn calibrate(
     student: &FloatStudent,
     calibration: &Dataset,
     opts: &QuantizeOptions,
@@ -918,7 +919,7 @@ pub(crate) mod tests {
         }
     }
 
-    fn run_int8(blob: &[u8], raw: &[f32]) -> Vec<f32> {
+    pub(crate) fn run_int8(blob: &[u8], raw: &[f32]) -> Vec<f32> {
         let s = Student::decode(blob).expect("decodes");
         let mut x = vec![0_i8; s.input_len()];
         s.quantize_input(raw, &mut x).expect("input");

@@ -39,6 +39,8 @@ use crate::float_model::FloatStudent;
 use crate::loss::{self, DistillMode};
 use crate::metrics::{self, EpochMetrics, Evaluation};
 use crate::model::{Model, NetSpec, Rng, forward_net};
+use crate::qat::FakeQuant;
+use crate::quantize::{Calibration, QuantizeOptions};
 
 /// Batch size for inference (teacher logits, evaluation).
 const EVAL_BATCH: usize = 256;
@@ -484,6 +486,17 @@ struct Job<'a> {
     val_teacher: Option<Vec<Vec<f32>>>,
     objective: Objective,
     resume: bool,
+    /// Start from these weights (a [`Model::record_bytes`] of `spec`) instead of a fresh init.
+    init: Option<Vec<u8>>,
+    /// Quantization-aware training ([`crate::qat`]).
+    qat: Option<Qat<'a>>,
+}
+
+/// How quantization-aware training takes its activation ranges: the exporter's calibration,
+/// on the data the exporter calibrates on.
+struct Qat<'a> {
+    calibration: &'a Dataset,
+    options: QuantizeOptions,
 }
 
 fn progress(quiet: bool, len: u64, prefix: String) -> ProgressBar {
@@ -547,7 +560,10 @@ fn run_loop(job: Job<'_>) -> Result<(Model, Vec<EpochMetrics>, f64)> {
     let n = job.train.len();
     let obj = job.objective;
 
-    let mut model = Model::init(job.spec.clone(), lc.seed, &ad)?;
+    let mut model = match &job.init {
+        Some(bytes) => Model::from_record_bytes(job.spec.clone(), bytes, &ad)?,
+        None => Model::init(job.spec.clone(), lc.seed, &ad)?,
+    };
     let adam = AdamConfig::new().with_weight_decay(
         (lc.weight_decay > 0.0).then(|| WeightDecayConfig::new(lc.weight_decay)),
     );
@@ -613,6 +629,22 @@ fn run_loop(job: Job<'_>) -> Result<(Model, Vec<EpochMetrics>, f64)> {
         );
         let (mut loss_sum, mut soft_sum, mut hard_sum) = (0.0f64, 0.0f64, 0.0f64);
         let (mut correct, mut agree, mut seen) = (0usize, 0usize, 0usize);
+        // This epoch's int8 grids, calibrated on the weights it starts from.
+        let quant = match &job.qat {
+            Some(q) => {
+                let current = Model {
+                    spec: model.spec.clone(),
+                    net: model.net.clone().valid(),
+                };
+                Some(FakeQuant::calibrate(
+                    &current,
+                    &job.norm,
+                    q.calibration,
+                    &q.options,
+                )?)
+            }
+            None => None,
+        };
         let mut net = model.net;
         for (batch, idx) in order.chunks(lc.batch_size).enumerate() {
             let b = idx.len();
@@ -629,6 +661,7 @@ fn run_loop(job: Job<'_>) -> Result<(Model, Vec<EpochMetrics>, f64)> {
                 &net,
                 x,
                 if has_dropout { Some(&mut rng) } else { None },
+                quant.as_ref(),
             );
 
             // Teacher logits for this batch, per member.
@@ -747,7 +780,9 @@ fn run_loop(job: Job<'_>) -> Result<(Model, Vec<EpochMetrics>, f64)> {
         };
 
         // Validation.
-        let val_logits = model.predict(&val_x, &base, EVAL_BATCH);
+        // Under quantization-aware training, on the int8 grids: the validation numbers then
+        // estimate the exported student's.
+        let val_logits = model.predict_on_grid(&val_x, &base, EVAL_BATCH, quant.as_ref());
         let val_labels = job.val.labels.as_deref();
         let m = EpochMetrics {
             epoch: epoch + 1,
@@ -916,6 +951,8 @@ fn train_teacher_impl(cfg: &TeacherConfig, resume: bool) -> Result<TeacherArtifa
                 mode: DistillMode::Soft,
             },
             resume,
+            init: None,
+            qat: None,
         })?;
         let base = device(cfg.device)?;
         let test_logits = model.predict(&normalized(&norm, &p.test.features), &base, EVAL_BATCH);
@@ -980,6 +1017,7 @@ fn distill_impl(cfg: &DistillConfig, resume: bool) -> Result<StudentArtifacts> {
     cfg.data = config::absolute_data(&cfg.data);
     cfg.teacher = cfg.teacher.iter().map(|p| config::absolute(p)).collect();
     cfg.teacher_logits = cfg.teacher_logits.as_deref().map(config::absolute);
+    cfg.init_from = cfg.init_from.as_deref().map(config::absolute);
     let lc = cfg.loop_config();
     check_common(&cfg.out, &lc)?;
     if !(cfg.temperature.is_finite() && cfg.temperature > 0.0) {
@@ -1020,15 +1058,60 @@ fn distill_impl(cfg: &DistillConfig, resume: bool) -> Result<StudentArtifacts> {
         ));
     }
 
+    let qat_options = QuantizeOptions {
+        calibration: cfg
+            .qat_percentile
+            .map_or(Calibration::MinMax, Calibration::Percentile),
+        max_calibration_samples: cfg.qat_calibration_samples,
+    };
+    if cfg.qat {
+        if let Some(q) = cfg.qat_percentile
+            && !(q > 50.0 && q <= 100.0)
+        {
+            return Err(Error::Config(format!(
+                "qat_percentile {q} must be in (50, 100]"
+            )));
+        }
+        if cfg.qat_calibration_samples == 0 {
+            return Err(Error::Config(
+                "qat_calibration_samples must be at least 1".into(),
+            ));
+        }
+    }
+
     let dc = cfg.data_config();
     let p = prepare(&dc)?;
     // The transfer set: the training split, less omitted classes, without labels if asked.
     let (transfer, absent) = transfer_from(&p.train, &cfg)?;
-    let norm = Normalization::fit(&transfer)?;
+    let mut norm = Normalization::fit(&transfer)?;
     let spec = NetSpec::build(&cfg.arch_params(), transfer.shape, transfer.classes)?;
-    write_run_files(&cfg.out, "student", &cfg)?;
-
     let base = device(cfg.device)?;
+    // A trained start: its weights, and the input normalisation they were trained with.
+    let init = match &cfg.init_from {
+        Some(dir) => {
+            let role = teaching_role(dir).ok_or_else(|| {
+                Error::artifact(
+                    dir,
+                    "init_from: not a run folder with a trained model (student.toml + student.bpk, or teacher.toml)",
+                )
+            })?;
+            let (model, file) = load_model(dir, role, &base)?;
+            if file.spec != spec {
+                return Err(Error::artifact(
+                    dir,
+                    format!(
+                        "init_from: its network {} differs from the one this run's architecture settings describe ({}); give the same --arch, --hidden, --channels, --dropout and --relu6",
+                        describe(&file.spec),
+                        describe(&spec)
+                    ),
+                ));
+            }
+            norm = file.normalization;
+            Some(model.record_bytes()?)
+        }
+        None => None,
+    };
+    write_run_files(&cfg.out, "student", &cfg)?;
     let teachers = if cfg.teacher.is_empty() {
         Vec::new()
     } else {
@@ -1152,6 +1235,15 @@ fn distill_impl(cfg: &DistillConfig, resume: bool) -> Result<StudentArtifacts> {
     } else {
         "student (hard labels)".to_owned()
     };
+    let title = if cfg.qat {
+        format!("{title}, quantization-aware")
+    } else {
+        title
+    };
+    let qat = cfg.qat.then_some(Qat {
+        calibration: &p.train,
+        options: qat_options,
+    });
 
     let (mut model, history, spe) = run_loop(Job {
         role: "student",
@@ -1171,6 +1263,8 @@ fn distill_impl(cfg: &DistillConfig, resume: bool) -> Result<StudentArtifacts> {
             mode: cfg.mode,
         },
         resume,
+        init,
+        qat,
     })?;
 
     let test_x = normalized(&norm, &p.test.features);
@@ -1278,6 +1372,16 @@ fn distill_impl(cfg: &DistillConfig, resume: bool) -> Result<StudentArtifacts> {
         bias_raised,
         teacher_test,
     })
+}
+
+/// A network in a line, for error messages: its parameters and layers.
+fn describe(spec: &NetSpec) -> String {
+    format!(
+        "of {} parameters, {:?} -> {:?}",
+        spec.parameter_count(),
+        spec.input_shape,
+        spec.layers
+    )
 }
 
 /// Continues a killed run from its folder's `config.toml` and `checkpoint.bin`. `quiet`
@@ -1646,6 +1750,80 @@ mod tests {
         })
         .expect_err("jitter + cache");
         assert!(e.to_string().contains("live"), "{e}");
+    }
+
+    /// `init_from` starts from a trained student's weights and normalisation (a run with a
+    /// vanishing learning rate ends where it started); another architecture is refused by
+    /// name; and under `qat` the per-epoch validation accuracy is the int8 student's: the
+    /// first epoch, starting from the base weights and barely moving them, reports exactly the
+    /// accuracy of the base student's int8 export run by minnow-core's kernels.
+    #[test]
+    fn init_from_and_quantization_aware_validation() {
+        let d = tmp();
+        let base_dir = d.path().join("base");
+        let base = distill(&DistillConfig {
+            epochs: 15,
+            ..student_cfg(&base_dir)
+        })
+        .expect("base student");
+        let still = DistillConfig {
+            init_from: Some(base_dir.clone()),
+            epochs: 1,
+            learning_rate: 1e-12,
+            ..student_cfg(&d.path().join("still"))
+        };
+        let same = distill(&still).expect("continues");
+        assert_eq!(same.trained.normalization, base.trained.normalization);
+        let weights = |s: &FloatStudent| -> Vec<f32> {
+            s.layers
+                .iter()
+                .flat_map(|l| match l {
+                    crate::float_model::FloatLayer::Dense { weight, bias, .. } => {
+                        weight.iter().chain(bias).copied().collect()
+                    }
+                    _ => Vec::new(),
+                })
+                .collect()
+        };
+        let (a, b) = (weights(&base.student), weights(&same.student));
+        assert_eq!(a.len(), b.len());
+        assert!(a.iter().zip(&b).all(|(x, y)| (x - y).abs() < 1e-6));
+
+        let e = distill(&DistillConfig {
+            hidden: vec![16],
+            out: d.path().join("other"),
+            ..still.clone()
+        })
+        .expect_err("another architecture");
+        let msg = e.to_string();
+        assert!(
+            msg.contains("init_from") && msg.contains(&*base_dir.to_string_lossy()),
+            "{msg}"
+        );
+
+        let qat = distill(&DistillConfig {
+            qat: true,
+            out: d.path().join("qat"),
+            ..still
+        })
+        .expect("quantization-aware run");
+        let p = prepare(&student_cfg(&base_dir).data_config()).expect("data");
+        let blob = crate::quantize::quantize_student(&base.student, &p.train, &Default::default())
+            .and_then(|q| q.encode())
+            .expect("int8 base");
+        let labels = p.val.labels.as_deref().expect("labels");
+        let hits = (0..p.val.len())
+            .filter(|&i| {
+                let logits = crate::quantize::tests::run_int8(&blob, p.val.sample(i));
+                metrics::accuracy(&logits, logits.len(), &labels[i..=i]) == 1.0
+            })
+            .count();
+        let int8 = hits as f64 / labels.len() as f64;
+        let reported = qat.trained.history[0].val_accuracy.expect("val accuracy");
+        assert_eq!(reported, int8, "QAT validation vs the int8 kernels");
+        // The float network's own validation accuracy differs (96.7 % vs 96.1 % when
+        // written), so the check above tells the grids apart from no grids.
+        assert_ne!(same.trained.history[0].val_accuracy, Some(int8));
     }
 
     /// A student run teaches like a teacher run (born-again networks; ensembles of students):
