@@ -104,6 +104,9 @@ def runs(root):
             "dropout": cfg.get("dropout"),
             "jitter": cfg.get("jitter"),
             "epochs": summary.get("epochs"),
+            # Quantization-aware fine-tuning of another run (minnow distill --init-from --qat).
+            "qat_from": os.path.basename(os.path.normpath(cfg["init_from"]))
+            if cfg.get("qat") and cfg.get("init_from") else None,
             "seed": cfg.get("seed"),
             "spe": summary.get("seconds_per_epoch"),
             "wall": text(os.path.join(root, name + ".wall")),
@@ -141,7 +144,7 @@ def pick_on_val(rs):
 
 
 def table(rs, picked):
-    head = ("| run | architecture | params | flash (blob B) | val err /5000 (float, int8 where exported since 2026-11-28) | float test err "
+    head = ("| run | architecture | params | flash (blob B) | val err /5000 (float, int8 where exported since 2026-11-28; QAT runs: float = on the int8 grids) | float test err "
             "/10000 | int8 test err /10000 | on-device err (vectors, mismatches) | teacher | teacher "
             "agreement, test: float / int8 / device | T | soft/hard | dropout/jitter | epochs | seed | s/epoch | wall s "
             "(train + export + verify) |")
@@ -154,6 +157,9 @@ def table(rs, picked):
         walls = [r["wall"], r["export_wall"], r["verify_wall"]]
         wall = " + ".join(w for w in walls if w) or "-"
         by = f"`{r['by']}` ({fmt(r['teacher_err'])} err)" if r["by"] else "-"
+        epochs = fmt(r["epochs"])
+        if r["qat_from"]:
+            epochs += f" QAT after `{r['qat_from']}`"
         val = fmt(r["val_err"])
         if r["val_int8_err"] is not None:
             val += f" (int8 {r['val_int8_err']})"
@@ -162,7 +168,7 @@ def table(rs, picked):
             f"{val} | {fmt(r['float_err'])} | {fmt(r['int8_err'])} | {dev} | {by} | "
             f"{fmt(r['agree'], '{:.4f}')} / {fmt(r['agree_int8'], '{:.4f}')} / "
             f"{fmt(r['agree_dev'], '{:.3f}')} | {fmt(r['T'])} | {r['soft']:g}/{r['hard']:g} | "
-            f"{fmt(r['dropout'])}/{fmt(r['jitter'])} | {fmt(r['epochs'])} | {fmt(r['seed'])} | "
+            f"{fmt(r['dropout'])}/{fmt(r['jitter'])} | {epochs} | {fmt(r['seed'])} | "
             f"{fmt(r['spe'], '{:.1f}')} | {wall} |"
         )
     # Hard labels vs distilled, per family: the distilled run picked on validation (or the only
