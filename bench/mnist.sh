@@ -362,8 +362,9 @@ PY
 # student continues for a few epochs through the int8 rounding of its weights and activations,
 # at a tenth of the learning rate (cosine), with its own objective and data settings, then is
 # exported with the 32 KB budget like the others. QAT_RUNS: NAME|BASE RUN|TEACHER|T:HARD_WEIGHT
-# (TEACHER empty: hard labels)|EPOCHS|SEED, teacher, objective and seed those of the base run.
-# Hard-label and distilled bases get the same fine-tuning, so each pair stays comparable.
+# (TEACHER empty: hard labels)|EPOCHS|SEED[|LEARNING RATE], teacher, objective and seed those of
+# the base run. Hard-label and distilled bases get the same fine-tuning, so each pair stays
+# comparable.
 QAT_LR=${MINNOW_MNIST_QAT_LR:-1e-4}
 QAT_RUNS=(
   "cnn16-32-64j1c20q3-hard|cnn16-32-64j1c20-hard||1:1|3|0"
@@ -372,18 +373,21 @@ QAT_RUNS=(
   "cnn16-32-64j1c20s1q3-T2.5-h1-from-teacher-cnn|cnn16-32-64j1c20s1-T2.5-h1-from-teacher-cnn|teacher-cnn|2.5:1|3|1"
   "cnn16-32-64j1cq3-hard|cnn16-32-64j1c-hard||1:1|3|0"
   "cnn16-32-64j1cq3-T2.5-h1-from-ens-tcnn2|cnn16-32-64j1c-T2.5-h1-from-ens-tcnn2|ens-tcnn2|2.5:1|3|0"
+  # Longer and at 3x the rate: QAT as a continuation of training, not only a correction.
+  "cnn16-32-64j1c20q6r3-hard|cnn16-32-64j1c20-hard||1:1|6|0|3e-4"
+  "cnn16-32-64j1c20q6r3-T2.5-h1-from-teacher-cnn|cnn16-32-64j1c20-T2.5-h1-from-teacher-cnn|teacher-cnn|2.5:1|6|0|3e-4"
 )
 qat() {
-  local line name base teacher v epochs seed t hw kd preds tp
+  local line name base teacher v epochs seed lr t hw kd preds tp
   for line in "${QAT_RUNS[@]}"; do
-    IFS='|' read -r name base teacher v epochs seed <<<"$line"
+    IFS='|' read -r name base teacher v epochs seed lr <<<"$line"
     wanted "$name" "${teacher:-$MCU_TEACHER}" || continue
     t=${v%%:*} hw=${v#*:}
     kd=(--temperature 1 --soft-weight 0)
     [[ -z $teacher ]] || kd=(--teacher "$OUT/$teacher" --temperature "$t" --soft-weight 1)
     step "$name" "$OUT/$name/summary.json" distill "${DATA[@]}" "${kd[@]}" --hard-weight "$hw" \
       --jitter 1 --dropout 0 --epochs "$epochs" --lr-schedule cosine --batch-size 128 \
-      --learning-rate "$QAT_LR" --weight-decay 0 --seed "$seed" --quiet \
+      --learning-rate "${lr:-$QAT_LR}" --weight-decay 0 --seed "$seed" --quiet \
       --arch cnn --channels 16,32,64 --hidden --init-from "$OUT/$base" --qat --out "$OUT/$name"
     preds=$(teacher_preds "${teacher:-$MCU_TEACHER}")
     tp=()

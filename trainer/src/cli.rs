@@ -545,6 +545,50 @@ mod tests {
         Ok(())
     }
 
+    /// The QAT flags reach the config and its saved `config.toml` (which resume and export
+    /// read back); a config file's relative `init_from` is taken from the file's folder.
+    #[test]
+    fn quantization_aware_flags() -> Result<()> {
+        let Command::Distill(a) = parse(&[
+            "distill",
+            "--init-from",
+            "runs/base",
+            "--qat",
+            "--qat-percentile",
+            "99.9",
+            "--qat-calibration-samples",
+            "500",
+        ])
+        .command
+        else {
+            panic!("not distill")
+        };
+        let c = distill_config(&a)?;
+        assert_eq!(
+            c.init_from.as_deref(),
+            Some(std::path::Path::new("runs/base"))
+        );
+        assert!(c.qat);
+        assert_eq!(c.qat_percentile, Some(99.9));
+        assert_eq!(c.qat_calibration_samples, 500);
+        let back: config::DistillConfig =
+            toml::from_str(&config::to_toml(&c)?).map_err(|e| Error::Config(e.to_string()))?;
+        assert_eq!(back, c);
+        let plain = distill_config(&match parse(&["distill"]).command {
+            Command::Distill(a) => a,
+            _ => panic!("not distill"),
+        })?;
+        assert!(!plain.qat && plain.init_from.is_none());
+
+        let dir = tempfile::tempdir().map_err(|e| Error::io("tmp", e))?;
+        let file = dir.path().join("q.toml");
+        std::fs::write(&file, "init_from = \"base\"\nqat = true\n")
+            .map_err(|e| Error::io(&file, e))?;
+        let c: config::DistillConfig = config::resolve(Some(&file), toml::Table::new())?;
+        assert_eq!(c.init_from, Some(dir.path().join("base")));
+        Ok(())
+    }
+
     #[test]
     fn flags_override_config_file() -> Result<()> {
         let dir = tempfile::tempdir().map_err(|e| Error::io("tmp", e))?;

@@ -1753,8 +1753,8 @@ mod tests {
     }
 
     /// `init_from` starts from a trained student's weights and normalisation (a run with a
-    /// vanishing learning rate ends where it started); another architecture is refused by
-    /// name; and under `qat` the per-epoch validation accuracy is the int8 student's: the
+    /// vanishing learning rate ends where it started); another architecture, or a folder
+    /// without a model, is refused by name; and under `qat` the per-epoch validation accuracy is the int8 student's: the
     /// first epoch, starting from the base weights and barely moving them, reports exactly the
     /// accuracy of the base student's int8 export run by minnow-core's kernels.
     #[test]
@@ -1800,6 +1800,13 @@ mod tests {
             msg.contains("init_from") && msg.contains(&*base_dir.to_string_lossy()),
             "{msg}"
         );
+        let e = distill(&DistillConfig {
+            init_from: Some(d.path().to_owned()),
+            out: d.path().join("nothing"),
+            ..still.clone()
+        })
+        .expect_err("not a run folder");
+        assert!(e.to_string().contains("init_from: not a run folder"), "{e}");
 
         let qat = distill(&DistillConfig {
             qat: true,
