@@ -13,7 +13,8 @@
 # beside 1-3 other runs): the three 32 KB CNNs 1,537-1,666 s each; the CNN teacher 1,504 s (8
 # epochs); the 32 KB CNN distilled from it live 3,610 s (20 epochs) or from ens-cnn3 2,177 s
 # (12); the 784-19/40-10 MLPs from its cached logits 30-120 s (30 epochs) and 60-615 s (150);
-# the 16 KB CNN 190-350 s, jittered with the teacher live 874 s.
+# the 16 KB CNN 190-350 s, jittered with the teacher live 874 s. Stage qat (fifth session,
+# beside one other run): 3 QAT epochs 355-1,032 s per run, 6 epochs 484-979 s, exports ~30 s.
 #
 # Every step is skipped when its output exists, so a killed run continues where it stopped;
 # delete a run folder to redo it. Each step leaves STEP.cmd (the exact command), STEP.wall
@@ -376,6 +377,9 @@ QAT_RUNS=(
   # Longer and at 3x the rate: QAT as a continuation of training, not only a correction.
   "cnn16-32-64j1c20q6r3-hard|cnn16-32-64j1c20-hard||1:1|6|0|3e-4"
   "cnn16-32-64j1c20q6r3-T2.5-h1-from-teacher-cnn|cnn16-32-64j1c20-T2.5-h1-from-teacher-cnn|teacher-cnn|2.5:1|6|0|3e-4"
+  # Seed 1 of that pair: does the recipe repeat?
+  "cnn16-32-64j1c20s1q6r3-hard|cnn16-32-64j1c20s1-hard||1:1|6|1|3e-4"
+  "cnn16-32-64j1c20s1q6r3-T2.5-h1-from-teacher-cnn|cnn16-32-64j1c20s1-T2.5-h1-from-teacher-cnn|teacher-cnn|2.5:1|6|1|3e-4"
 )
 qat() {
   local line name base teacher v epochs seed lr t hw kd preds tp
