@@ -363,8 +363,8 @@ PY
 # student continues for a few epochs through the int8 rounding of its weights and activations,
 # at a tenth of the learning rate (cosine), with its own objective and data settings, then is
 # exported with the 32 KB budget like the others. QAT_RUNS: NAME|BASE RUN|TEACHER|T:HARD_WEIGHT
-# (TEACHER empty: hard labels)|EPOCHS|SEED[|LEARNING RATE], teacher, objective and seed those of
-# the base run. Hard-label and distilled bases get the same fine-tuning, so each pair stays
+# (TEACHER empty: hard labels)|EPOCHS|SEED[|LEARNING RATE[|float: the same continuation without
+# --qat, as a control]], teacher, objective and seed those of the base run. Hard-label and distilled bases get the same fine-tuning, so each pair stays
 # comparable.
 QAT_LR=${MINNOW_MNIST_QAT_LR:-1e-4}
 QAT_RUNS=(
@@ -377,14 +377,18 @@ QAT_RUNS=(
   # Longer and at 3x the rate: QAT as a continuation of training, not only a correction.
   "cnn16-32-64j1c20q6r3-hard|cnn16-32-64j1c20-hard||1:1|6|0|3e-4"
   "cnn16-32-64j1c20q6r3-T2.5-h1-from-teacher-cnn|cnn16-32-64j1c20-T2.5-h1-from-teacher-cnn|teacher-cnn|2.5:1|6|0|3e-4"
+  # The control: the same 6 epochs without --qat (float fine-tuning), distilled seed 0.
+  "cnn16-32-64j1c20f6r3-T2.5-h1-from-teacher-cnn|cnn16-32-64j1c20-T2.5-h1-from-teacher-cnn|teacher-cnn|2.5:1|6|0|3e-4|float"
   # Seed 1 of that pair: does the recipe repeat?
   "cnn16-32-64j1c20s1q6r3-hard|cnn16-32-64j1c20s1-hard||1:1|6|1|3e-4"
   "cnn16-32-64j1c20s1q6r3-T2.5-h1-from-teacher-cnn|cnn16-32-64j1c20s1-T2.5-h1-from-teacher-cnn|teacher-cnn|2.5:1|6|1|3e-4"
 )
 qat() {
-  local line name base teacher v epochs seed lr t hw kd preds tp
+  local line name base teacher v epochs seed lr mode t hw kd preds tp qat
   for line in "${QAT_RUNS[@]}"; do
-    IFS='|' read -r name base teacher v epochs seed lr <<<"$line"
+    IFS='|' read -r name base teacher v epochs seed lr mode <<<"$line"
+    qat=(--qat)
+    [[ $mode != float ]] || qat=()
     wanted "$name" "${teacher:-$MCU_TEACHER}" || continue
     t=${v%%:*} hw=${v#*:}
     kd=(--temperature 1 --soft-weight 0)
@@ -392,7 +396,7 @@ qat() {
     step "$name" "$OUT/$name/summary.json" distill "${DATA[@]}" "${kd[@]}" --hard-weight "$hw" \
       --jitter 1 --dropout 0 --epochs "$epochs" --lr-schedule cosine --batch-size 128 \
       --learning-rate "${lr:-$QAT_LR}" --weight-decay 0 --seed "$seed" --quiet \
-      --arch cnn --channels 16,32,64 --hidden --init-from "$OUT/$base" --qat --out "$OUT/$name"
+      --arch cnn --channels 16,32,64 --hidden --init-from "$OUT/$base" "${qat[@]}" --out "$OUT/$name"
     preds=$(teacher_preds "${teacher:-$MCU_TEACHER}")
     tp=()
     [[ -z $preds ]] || tp=(--teacher-predictions "$preds")

@@ -104,9 +104,10 @@ def runs(root):
             "dropout": cfg.get("dropout"),
             "jitter": cfg.get("jitter"),
             "epochs": summary.get("epochs"),
-            # Quantization-aware fine-tuning of another run (minnow distill --init-from --qat).
-            "qat_from": os.path.basename(os.path.normpath(cfg["init_from"]))
-            if cfg.get("qat") and cfg.get("init_from") else None,
+            # Fine-tuning of another run (minnow distill --init-from, quantization-aware with --qat).
+            "init_from": os.path.basename(os.path.normpath(cfg["init_from"]))
+            if cfg.get("init_from") else None,
+            "qat": bool(cfg.get("qat")),
             "seed": cfg.get("seed"),
             "spe": summary.get("seconds_per_epoch"),
             "wall": text(os.path.join(root, name + ".wall")),
@@ -158,8 +159,8 @@ def table(rs, picked):
         wall = " + ".join(w for w in walls if w) or "-"
         by = f"`{r['by']}` ({fmt(r['teacher_err'])} err)" if r["by"] else "-"
         epochs = fmt(r["epochs"])
-        if r["qat_from"]:
-            epochs += f" QAT after `{r['qat_from']}`"
+        if r["init_from"]:
+            epochs += f"{' QAT' if r['qat'] else ''} after `{r['init_from']}`"
         val = fmt(r["val_err"])
         if r["val_int8_err"] is not None:
             val += f" (int8 {r['val_int8_err']})"
