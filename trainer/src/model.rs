@@ -778,13 +778,12 @@ pub fn forward_net(
     quant: Option<&FakeQuant>,
 ) -> Tensor<2> {
     let x = x.permute([0, 3, 1, 2]);
-    // The grid the current activation lies on (pooling and flatten keep their input's).
-    let mut grid = quant.map(|q| q.input);
-    let mut a = Activ::S(on_grid(x, grid));
+    let mut a = Activ::S(on_grid(x, quant.map(|q| q.input)));
     // The index of the exported layer the current spec layer becomes (dropout and a flatten
     // of a flat tensor are not exported).
     let mut exported = 0usize;
-    // The grid of a weight layer's output (its activation applied first).
+    // The grid of an exported layer's output (after its activation; a pooling layer's is its
+    // input's, see `FakeQuant::outputs`).
     let output_grid = |exported: usize| quant.and_then(|q| q.outputs.get(exported).copied());
     let dense_weight = |w: Tensor<2>| match quant {
         Some(_) => fake_quantize_dense(w),
@@ -800,10 +799,7 @@ pub fn forward_net(
                 let w = p.w2.as_ref().map(|w| dense_weight(w.val()));
                 let b = p.bias.as_ref().map(|b| b.val());
                 let y = match w {
-                    Some(w) => {
-                        grid = output_grid(exported);
-                        on_grid(apply_act(linear(x, w, b), act), grid)
-                    }
+                    Some(w) => on_grid(apply_act(linear(x, w, b), act), output_grid(exported)),
                     None => x,
                 };
                 exported += 1;
@@ -823,13 +819,10 @@ pub fn forward_net(
                 let y = match w {
                     // As one matrix multiply: 3-12x faster than conv2d on burn-ndarray, same
                     // values (crate::im2col).
-                    Some(w) => {
-                        grid = output_grid(exported);
-                        on_grid(
-                            apply_act(crate::im2col::conv2d_im2col(x, w, b, stride, padding), act),
-                            grid,
-                        )
-                    }
+                    Some(w) => on_grid(
+                        apply_act(crate::im2col::conv2d_im2col(x, w, b, stride, padding), act),
+                        output_grid(exported),
+                    ),
                     None => x,
                 };
                 exported += 1;
@@ -848,26 +841,23 @@ pub fn forward_net(
                 let w = p.w4.as_ref().map(|w| conv_weight(w.val()));
                 let b = p.bias.as_ref().map(|b| b.val());
                 let y = match w {
-                    Some(w) => {
-                        grid = output_grid(exported);
-                        on_grid(
-                            apply_act(
-                                conv2d(
-                                    x,
-                                    w,
-                                    b,
-                                    ConvOptions::new(
-                                        [stride, stride],
-                                        [padding, padding],
-                                        [1, 1],
-                                        groups,
-                                    ),
+                    Some(w) => on_grid(
+                        apply_act(
+                            conv2d(
+                                x,
+                                w,
+                                b,
+                                ConvOptions::new(
+                                    [stride, stride],
+                                    [padding, padding],
+                                    [1, 1],
+                                    groups,
                                 ),
-                                act,
                             ),
-                            grid,
-                        )
-                    }
+                            act,
+                        ),
+                        output_grid(exported),
+                    ),
                     None => x,
                 };
                 exported += 1;
@@ -882,13 +872,14 @@ pub fn forward_net(
                 ))
             }
             (LayerSpec::AvgPool { kernel, stride }, Activ::S(x)) => {
-                exported += 1;
                 let y = avg_pool2d(
                     x,
                     AvgPoolOptions::new([kernel, kernel]).with_stride([stride, stride]),
                 );
                 // The int8 kernel rounds the mean back to its input's grid.
-                Activ::S(on_grid(y, grid))
+                let y = on_grid(y, output_grid(exported));
+                exported += 1;
+                Activ::S(y)
             }
             (LayerSpec::Flatten, Activ::S(x)) => {
                 exported += 1;

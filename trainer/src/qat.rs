@@ -6,9 +6,9 @@
 //! * Weights: symmetric per output channel, `scale = max|w| / 127`, values in `[-127, 127]`, as
 //!   the exporter quantizes them; the scale follows the weights on every step.
 //! * Activations: the network input and every weight layer's output are rounded to the affine
-//!   int8 grid of their calibrated range ([`activation_for_range`]); average pooling re-rounds
-//!   to its input's grid (the int8 kernel keeps its input's quantization); max pooling and
-//!   flatten need nothing. Ranges are taken with the exporter's own calibration
+//!   int8 grid of their calibrated range (`quantize::activation_grids`, as the exporter);
+//!   average pooling re-rounds to its input's grid (the int8 kernel keeps its input's
+//!   quantization); max pooling and flatten need nothing. Ranges are taken with the exporter's own calibration
 //!   ([`FakeQuant::calibrate`]) and re-taken at the start of every epoch, so they follow the
 //!   weights as they move and the export at the end calibrates to (almost) the ranges the last
 //!   epoch trained under.
@@ -24,9 +24,8 @@ use minnow_core::Activation;
 
 use crate::data::{Dataset, Normalization};
 use crate::error::{Error, Result};
-use crate::float_model::FloatLayer;
 use crate::model::Model;
-use crate::quantize::{QuantizeOptions, activation_for_range, calibrate};
+use crate::quantize::{QuantizeOptions, activation_grids, calibrate};
 
 /// The int8 grids of a network's activations during quantization-aware training.
 #[derive(Debug, Clone, PartialEq)]
@@ -53,30 +52,14 @@ impl FakeQuant {
         let student = model.to_float_student("qat", norm.mean, norm.std, 1.0)?;
         let (ranges, _) = calibrate(&student, data, opts)
             .map_err(|e| Error::Config(format!("quantization-aware training: {e}")))?;
-        let input = ranges
-            .first()
-            .map(|&(lo, hi)| activation_for_range(lo, hi))
+        let mut grids = activation_grids(&student, &ranges).into_iter();
+        let input = grids
+            .next()
             .ok_or_else(|| Error::Config("quantization-aware training: no input range".into()))?;
-        // A weight layer requantizes to its own calibrated range; pooling and flatten keep
-        // their input's grid (as the exporter does).
-        let mut grid = input;
-        let outputs = student
-            .layers
-            .iter()
-            .zip(&ranges[1..])
-            .map(|(layer, &(lo, hi))| {
-                if matches!(
-                    layer,
-                    FloatLayer::Dense { .. }
-                        | FloatLayer::Conv2d { .. }
-                        | FloatLayer::DepthwiseConv2d { .. }
-                ) {
-                    grid = activation_for_range(lo, hi);
-                }
-                grid
-            })
-            .collect();
-        Ok(FakeQuant { input, outputs })
+        Ok(FakeQuant {
+            input,
+            outputs: grids.collect(),
+        })
     }
 }
 
@@ -123,6 +106,7 @@ pub fn fake_quantize_conv(w: Tensor<4>) -> Tensor<4> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::quantize::activation_for_range;
     use burn::tensor::TensorData;
     use minnow_core::quant::{dequantize, quantize};
 

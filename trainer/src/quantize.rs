@@ -43,6 +43,18 @@ pub struct QuantizeOptions {
     pub max_calibration_samples: usize,
 }
 
+impl QuantizeOptions {
+    /// Refuses a percentile outside `(50, 100]`.
+    pub fn check(&self) -> Result<(), QuantizeError> {
+        match self.calibration {
+            Calibration::Percentile(q) if !(q > 50.0 && q <= 100.0) => {
+                Err(QuantizeError::InvalidPercentile(q))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
 impl Default for QuantizeOptions {
     fn default() -> Self {
         QuantizeOptions {
@@ -617,6 +629,26 @@ pub(crate) fn calibrate(
     ))
 }
 
+/// The int8 grid of the input (index 0) and of every layer's output (index `i + 1`) for the
+/// calibrated `ranges` of [`calibrate`]: a weight layer requantizes to its own range, pooling
+/// and flatten keep their input's quantization.
+pub(crate) fn activation_grids(student: &FloatStudent, ranges: &[(f32, f32)]) -> Vec<Activation> {
+    let mut grids: Vec<Activation> = Vec::with_capacity(ranges.len());
+    for (i, &(lo, hi)) in ranges.iter().enumerate() {
+        let layer = i.checked_sub(1).and_then(|l| student.layers.get(l));
+        let keeps_input = matches!(
+            layer,
+            Some(FloatLayer::MaxPool2d { .. } | FloatLayer::AvgPool2d { .. } | FloatLayer::Flatten)
+        );
+        let grid = match grids.last() {
+            Some(&input) if keeps_input => input,
+            _ => activation_for_range(lo, hi),
+        };
+        grids.push(grid);
+    }
+    grids
+}
+
 /// Quantizes `student` to int8, calibrating activations on (the first
 /// `opts.max_calibration_samples` samples of) `calibration`, whose features are raw
 /// (normalised here with the student's stored normalisation).
@@ -625,27 +657,26 @@ pub fn quantize_student(
     calibration: &Dataset,
     opts: &QuantizeOptions,
 ) -> Result<QuantizedStudent, QuantizeError> {
-    if let Calibration::Percentile(q) = opts.calibration
-        && !(q > 50.0 && q <= 100.0)
-    {
-        return Err(QuantizeError::InvalidPercentile(q));
-    }
+    opts.check()?;
     check_student(student, calibration.shape, calibration.classes)?;
     let (raw_ranges, samples) = calibrate(student, calibration, opts)?;
+    let grids = activation_grids(student, &raw_ranges);
 
-    let input_act = activation_for_range(raw_ranges[0].0, raw_ranges[0].1);
-    let mut ranges = vec![CalibratedRange {
-        min: raw_ranges[0].0,
-        max: raw_ranges[0].1,
-        activation: input_act,
-    }];
-    let mut act_in = input_act;
+    let input_act = grids[0];
+    let ranges = raw_ranges
+        .iter()
+        .zip(&grids)
+        .map(|(&(min, max), &activation)| CalibratedRange {
+            min,
+            max,
+            activation,
+        })
+        .collect();
     let mut shape = student.input_shape;
     let mut layers = Vec::with_capacity(student.layers.len());
     for (i, layer) in student.layers.iter().enumerate() {
         let kind = layer_kind(layer);
-        let (lo, hi) = raw_ranges[i + 1];
-        let out_act = activation_for_range(lo, hi);
+        let (act_in, out_act) = (grids[i], grids[i + 1]);
         let q = match layer {
             FloatLayer::Dense {
                 in_features,
@@ -760,15 +791,7 @@ pub fn quantize_student(
             }),
             FloatLayer::Flatten => QuantizedLayer::Flatten,
         };
-        // Pooling and flatten keep their input's quantization.
-        let act_out = q.params().map_or(act_in, |p| p.output);
-        ranges.push(CalibratedRange {
-            min: lo,
-            max: hi,
-            activation: act_out,
-        });
         layers.push(q);
-        act_in = act_out;
         shape = layer.output_shape(shape);
     }
     let _ = shape;

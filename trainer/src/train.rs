@@ -1065,13 +1065,9 @@ fn distill_impl(cfg: &DistillConfig, resume: bool) -> Result<StudentArtifacts> {
         max_calibration_samples: cfg.qat_calibration_samples,
     };
     if cfg.qat {
-        if let Some(q) = cfg.qat_percentile
-            && !(q > 50.0 && q <= 100.0)
-        {
-            return Err(Error::Config(format!(
-                "qat_percentile {q} must be in (50, 100]"
-            )));
-        }
+        qat_options
+            .check()
+            .map_err(|e| Error::Config(format!("qat_percentile: {e}")))?;
         if cfg.qat_calibration_samples == 0 {
             return Err(Error::Config(
                 "qat_calibration_samples must be at least 1".into(),
