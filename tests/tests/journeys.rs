@@ -14,8 +14,8 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use minnow::config::TeacherConfig;
-use minnow::pipeline::{self, RunConfig};
+use minnow::TeacherConfig;
+use minnow::run::{self, RunConfig};
 use serde_json::Value;
 
 use minnow_tests::{qemu_available as qemu_available_for, repo};
@@ -26,7 +26,7 @@ fn qemu_available() -> bool {
 
 fn quick_run_config(out: &Path, core: &str) -> RunConfig {
     // Resolved exactly as the CLI resolves `minnow run --out OUT --core CORE --quiet`.
-    let args = minnow::pipeline::RunArgs {
+    let args = minnow::cli::run::RunArgs {
         out: Some(out.to_owned()),
         core: Some(core.to_owned()),
         quiet: true,
@@ -82,9 +82,9 @@ fn default_run_end_to_end() {
     let device = qemu_available();
     let cfg = quick_run_config(dir.path(), if device { "m4" } else { "none" });
     let started = Instant::now();
-    let outcome = pipeline::run(&cfg).expect("minnow run succeeds on digits");
+    let outcome = run::run(&cfg).expect("minnow run succeeds on digits");
     eprintln!("default run took {:.1}s", started.elapsed().as_secs_f64());
-    let table = pipeline::summary_table(&outcome);
+    let table = run::summary::summary_table(&outcome);
     eprintln!("{table}");
 
     for f in [
@@ -221,13 +221,14 @@ fn child_trains_until_killed() {
 }
 
 fn resume_config(out: &Path) -> TeacherConfig {
-    TeacherConfig {
+    let mut c = TeacherConfig {
         out: out.to_owned(),
-        epochs: 150,
-        hidden: vec![64],
-        quiet: true,
         ..TeacherConfig::default()
-    }
+    };
+    c.train.epochs = 150;
+    c.net.hidden = vec![64];
+    c.train.quiet = true;
+    c
 }
 
 #[test]
@@ -313,17 +314,17 @@ fn corrupt_inputs_fail_cleanly_at_each_stage() {
     let csv = t.join("bad.csv");
     std::fs::write(&csv, "1,2,3,0\n4,5,6,1\n7,8,2\n").expect("write");
     let out = t.join("from-bad-csv");
-    let cfg = TeacherConfig {
+    let mut cfg = TeacherConfig {
         out: out.clone(),
-        data: minnow::data::DataSpec::Csv {
-            path: csv.clone(),
-            has_labels: true,
-            shape: None,
-            classes: None,
-        },
-        quiet: true,
         ..TeacherConfig::default()
     };
+    cfg.data.source = minnow::data::DataSpec::Csv {
+        path: csv.clone(),
+        has_labels: true,
+        shape: None,
+        classes: None,
+    };
+    cfg.train.quiet = true;
     let err = minnow::train_teacher(&cfg)
         .expect_err("ragged CSV is refused")
         .to_string();
@@ -344,10 +345,10 @@ fn corrupt_inputs_fail_cleanly_at_each_stage() {
     let run = t.join("run");
     let cfg = quick_run_config(&run, "none");
     let mut teacher_cfg = cfg.teacher.clone();
-    teacher_cfg.epochs = 3;
+    teacher_cfg.train.epochs = 3;
     minnow::train_teacher(&teacher_cfg).expect("teacher");
     let mut student_cfg = cfg.student.clone();
-    student_cfg.epochs = 3;
+    student_cfg.train.epochs = 3;
     minnow::distill(&student_cfg).expect("student");
 
     // 2. Teacher record truncated: distillation refuses it by name and writes no student.
@@ -424,13 +425,15 @@ fn corrupt_inputs_fail_cleanly_at_each_stage() {
     std::fs::write(&blob_path, &blob).expect("write");
     if qemu_available() {
         let report_before = std::fs::read(student_dir.join("report.json")).expect("report");
-        let err = minnow::verify::run(&minnow::verify::VerifyArgs {
+        let err = minnow::device::verify::verify(&minnow::device::verify::VerifyConfig {
             run_dir: student_dir.clone(),
-            core: "m4".into(),
+            device: minnow::device::verify::DeviceConfig {
+                core: "m4".into(),
+                timeout: 120,
+            },
             probe: None,
             firmware_dir: None,
             debug: false,
-            timeout: 120,
         })
         .expect_err("a corrupted blob fails on the device")
         .to_string();

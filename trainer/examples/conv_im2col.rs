@@ -7,11 +7,11 @@ use std::time::Instant;
 use burn::tensor::module::conv2d;
 use burn::tensor::ops::ConvOptions;
 use burn::tensor::{Tensor, TensorData};
-use minnow::im2col::conv2d_im2col;
-use minnow::model::Rng;
+use minnow::net::im2col::conv2d_im2col;
+use minnow::net::rng::Rng;
 
 fn main() {
-    let dev = minnow::train::device(Default::default())
+    let dev = minnow::net::backend::device(Default::default())
         .expect("cpu device")
         .autodiff();
     let mut rng = Rng::new(1);

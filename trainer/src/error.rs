@@ -1,44 +1,109 @@
 //! The trainer's error type. Every message names the file involved (when there is one) and the
-//! problem; `main` prints it as `error: <message>` and exits with status 1 (2 for usage errors).
+//! problem; the stages' own error types are kept whole as sources. `main` prints the message as
+//! `error: <message>` and exits with status 1 (2 for usage errors).
 
 use std::path::{Path, PathBuf};
 
+use crate::config::{ConfigError, SettingsError};
 use crate::data::DataError;
+use crate::files::IoError;
+use crate::int8::calibrate::CalibrationError;
+use crate::int8::export::ExportError;
+use crate::int8::report::ReportError;
+use crate::train::cache::CacheError;
+
+/// A source error of any type.
+pub type BoxedError = Box<dyn std::error::Error + Send + Sync>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error(transparent)]
-    Data(#[from] DataError),
+    Io(#[from] IoError),
 
     #[error(transparent)]
-    Cache(#[from] crate::cache::CacheError),
+    Data(#[from] DataError),
 
-    #[error("{}: {source}", path.display())]
-    Io {
-        path: PathBuf,
+    /// A settings file or the flags could not be read.
+    #[error(transparent)]
+    Settings(#[from] ConfigError),
+
+    #[error(transparent)]
+    Cache(#[from] CacheError),
+
+    #[error(transparent)]
+    Report(#[from] ReportError),
+
+    /// An export of a run folder failed (nothing was written).
+    #[error("{}: {source}", run.display())]
+    Export {
+        run: PathBuf,
         #[source]
-        source: std::io::Error,
+        source: ExportError,
     },
 
-    /// A bad setting (from a flag or a config file).
+    /// A bad value of a setting (from a flag or a settings file).
     #[error("{0}")]
     Config(String),
-
-    /// A config file that does not parse.
-    #[error("{}: {message}", path.display())]
-    ConfigFile { path: PathBuf, message: String },
-
-    /// A saved model, checkpoint or record that cannot be read or does not fit.
-    #[error("{}: {message}", path.display())]
-    Artifact { path: PathBuf, message: String },
-
-    /// A burn record (de)serialisation failure without a file.
-    #[error("model record: {0}")]
-    Record(String),
 
     /// The command line is wrong (exit status 2).
     #[error("{0}")]
     Usage(String),
+
+    /// A file in a run folder (model, checkpoint, record, JSON) that cannot be read as what it
+    /// should be.
+    #[error("{}: {what}: {source}", path.display())]
+    Unreadable {
+        path: PathBuf,
+        what: &'static str,
+        #[source]
+        source: BoxedError,
+    },
+
+    /// A run folder's file that was read but does not fit (a checkpoint of another network,
+    /// a teacher folder without a model, ...).
+    #[error("{}: {problem}", path.display())]
+    Artifact { path: PathBuf, problem: String },
+
+    /// A line of a JSON-lines file that does not parse.
+    #[error("{}: line {line}: {source}", path.display())]
+    JsonLine {
+        path: PathBuf,
+        line: usize,
+        #[source]
+        source: serde_json::Error,
+    },
+
+    /// Values that cannot be written as JSON.
+    #[error("cannot write JSON: {0}")]
+    Json(#[from] serde_json::Error),
+
+    /// A burn record (weights or optimizer state) that cannot be encoded or loaded.
+    #[error("model record: {0}")]
+    Record(#[from] burn::store::RecordError),
+
+    /// Tensor values that cannot be read back from burn.
+    #[error("tensor data: {0}")]
+    TensorData(#[from] burn::tensor::DataError),
+
+    /// The training curves could not be drawn.
+    #[error("{}: cannot draw the training curves: {source}", path.display())]
+    Plot {
+        path: PathBuf,
+        #[source]
+        source: BoxedError,
+    },
+
+    /// Quantization-aware training could not calibrate its int8 grids.
+    #[error("quantization-aware training: {0}")]
+    QatCalibration(#[from] CalibrationError),
+
+    /// Teacher logits that minnow-core refuses (an ensemble's average, a prediction).
+    #[error("teacher logits of sample {sample}: {source}")]
+    TeacherLogits {
+        sample: usize,
+        #[source]
+        source: minnow_core::Error,
+    },
 
     /// Training diverged or produced non-finite numbers.
     #[error("training diverged: {0}")]
@@ -47,18 +112,29 @@ pub enum Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+impl From<SettingsError> for Error {
+    fn from(e: SettingsError) -> Self {
+        Error::Settings(ConfigError::Flags(e))
+    }
+}
+
 impl Error {
-    pub fn io(path: impl AsRef<Path>, source: std::io::Error) -> Self {
-        Error::Io {
+    pub fn artifact(path: impl AsRef<Path>, problem: impl Into<String>) -> Self {
+        Error::Artifact {
             path: path.as_ref().to_owned(),
-            source,
+            problem: problem.into(),
         }
     }
 
-    pub fn artifact(path: impl AsRef<Path>, message: impl std::fmt::Display) -> Self {
-        Error::Artifact {
+    pub fn unreadable(
+        path: impl AsRef<Path>,
+        what: &'static str,
+        source: impl Into<BoxedError>,
+    ) -> Self {
+        Error::Unreadable {
             path: path.as_ref().to_owned(),
-            message: message.to_string(),
+            what,
+            source: source.into(),
         }
     }
 
@@ -69,36 +145,4 @@ impl Error {
             _ => 1,
         }
     }
-}
-
-/// Writes `bytes` to `path` atomically: a temporary file in the same directory, flushed, then
-/// renamed over `path`.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    use std::io::Write;
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| Error::io(dir, e))?;
-    tmp.write_all(bytes).map_err(|e| Error::io(tmp.path(), e))?;
-    tmp.as_file()
-        .sync_all()
-        .map_err(|e| Error::io(tmp.path(), e))?;
-    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
-    Ok(())
-}
-
-/// `std::fs::read` with the path in the error.
-pub fn read(path: &Path) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|e| Error::io(path, e))
-}
-
-/// `std::fs::read_to_string` with the path in the error.
-pub fn read_to_string(path: &Path) -> Result<String> {
-    std::fs::read_to_string(path).map_err(|e| Error::io(path, e))
-}
-
-/// `std::fs::create_dir_all` with the path in the error.
-pub fn create_dir_all(path: &Path) -> Result<()> {
-    std::fs::create_dir_all(path).map_err(|e| Error::io(path, e))
 }

@@ -1,35 +1,32 @@
-//! minnow's trainer as a library: train teachers, distil them into small students and hand the
-//! students (as [`float_model::FloatStudent`]) to quantization.
+//! minnow's trainer as a library. The stages, in the order data flows through them:
 //!
-//! Entry points: [`train_teacher`], [`distill`] and [`resume`] (from [`train`]), which the
-//! `minnow` binary's subcommands and the end-to-end tests call in-process; [`cli::run`] is the
-//! whole command line.
+//! * [`data`]: load a dataset (built-in digits, MNIST/IDX, CSV, NPY) and split it;
+//! * [`net`]: networks — what they are ([`net::spec`]), their burn parameters and forward pass,
+//!   and the float student ([`net::float`]) that training hands to quantization;
+//! * [`train`]: teachers on hard labels, students by distillation, resume;
+//! * [`int8`]: calibrate, quantize, evaluate through minnow-core, check budgets, export;
+//! * [`device`]: run the exported student on a Cortex-M and record what it computed;
+//! * [`run`]: `minnow run`, the whole chain, and the export step of a run folder.
+//!
+//! [`cli`] turns the command line into each stage's settings; [`config`] reads and writes them
+//! as TOML. `docs/architecture.md` draws the picture.
 
-pub mod adopt;
-pub mod budget;
-pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod data;
+pub mod device;
 pub mod error;
-pub mod evaluate;
-pub mod export;
-pub mod float_model;
-pub mod im2col;
-pub mod loss;
-pub mod metrics;
-pub mod model;
-pub mod pipeline;
-pub mod plot;
-pub mod qat;
-pub mod quantize;
-pub mod report;
+pub mod files;
+pub mod fingerprint;
+pub mod int8;
+pub mod net;
+pub mod percent;
+pub mod run;
 pub mod train;
-pub mod verify;
 
-pub use config::{DistillConfig, TeacherConfig};
 pub use error::{Error, Result};
-pub use train::{
-    Resumed, StudentArtifacts, TeacherArtifacts, distill, resume, teacher_fingerprint,
-    train_teacher,
-};
+pub use train::config::{DistillConfig, TeacherConfig};
+pub use train::distill::{StudentArtifacts, distill};
+pub use train::resume::{Resumed, resume};
+pub use train::teacher::{TeacherArtifacts, train_teacher};
+pub use train::teachers::teacher_fingerprint;

@@ -717,7 +717,7 @@ mod tests {
         println!("MNIST train fingerprint {fp} in {:.2?}", t.elapsed());
         let t = std::time::Instant::now();
         let s = super::super::split(&train, 0.1, 0.0, 1)?;
-        let norm = super::super::Normalization::fit(&s.train)?;
+        let norm = super::super::Standardizer::fit(&s.train)?;
         println!("split + fit in {:.2?}: {norm:?}", t.elapsed());
         assert!(
             (30.0..36.0).contains(&norm.mean) && (75.0..82.0).contains(&norm.std),

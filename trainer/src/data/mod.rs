@@ -12,6 +12,7 @@ mod error;
 mod idx;
 mod norm;
 mod npy;
+mod prepare;
 mod split;
 
 use std::fmt;
@@ -21,11 +22,14 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::fingerprint;
+
 pub use csv::{CsvOptions, load_csv};
 pub use error::{DataError, Location};
 pub use idx::{MnistSplit, load_idx, load_idx_with_classes, load_mnist_dir};
-pub use norm::Normalization;
+pub use norm::Standardizer;
 pub use npy::{load_npy, load_npy_with_classes};
+pub use prepare::DataConfig;
 pub use split::{SplitIndices, Splits, split, split_indices};
 
 /// The UCI optdigits test part (1797 samples of 8×8 pixels, values 0..=16,
@@ -235,7 +239,7 @@ impl Dataset {
                 h.update(labels);
             }
         }
-        h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+        fingerprint::hex(&h.finalize())
     }
 }
 

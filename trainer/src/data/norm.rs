@@ -5,14 +5,15 @@ use serde::{Deserialize, Serialize};
 
 use super::{DataError, Dataset};
 
-/// One global mean/std, fitted on the training set only.
+/// One global mean/std, fitted on the training set only. The blob stores it as minnow-core's
+/// [`minnow_core::Normalization`], which the device applies.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct Normalization {
+pub struct Standardizer {
     pub mean: f32,
     pub std: f32,
 }
 
-impl Normalization {
+impl Standardizer {
     /// Mean and population standard deviation (divide by N) of every
     /// feature value of `train`, accumulated in `f64` in two passes.
     ///
@@ -54,9 +55,9 @@ impl Normalization {
         (x - self.mean) / self.std
     }
 
-    /// Every feature of `data`, normalised (same layout as `data.features`).
-    pub fn apply_all(&self, data: &Dataset) -> Vec<f32> {
-        data.features.iter().map(|&x| self.apply(x)).collect()
+    /// Every value of `raw` normalised (e.g. a dataset's features, same layout).
+    pub fn apply_all(&self, raw: &[f32]) -> Vec<f32> {
+        raw.iter().map(|&x| self.apply(x)).collect()
     }
 
     /// Normalises `xs` in place.
@@ -86,10 +87,10 @@ mod tests {
             [2, 2, 1],
             0,
         )?;
-        let n = Normalization::fit(&d)?;
+        let n = Standardizer::fit(&d)?;
         assert_eq!(n.mean, 4.5);
         assert!((n.std - 5.25f32.sqrt()).abs() < 1e-6, "{}", n.std);
-        let y = n.apply_all(&d);
+        let y = n.apply_all(&d.features);
         let mean: f32 = y.iter().sum::<f32>() / 8.0;
         let var: f32 = y.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / 8.0;
         assert!(
@@ -103,7 +104,7 @@ mod tests {
         assert_eq!(xs, [n.apply(4.5), n.apply(1.0)]);
 
         // Digits: pixel values 0..16, mean ~4.9, std ~6.0.
-        let n = Normalization::fit(&builtin_digits()?)?;
+        let n = Standardizer::fit(&builtin_digits()?)?;
         assert!(
             (4.0..6.0).contains(&n.mean) && (5.0..7.0).contains(&n.std),
             "{n:?}"
@@ -114,7 +115,7 @@ mod tests {
     #[test]
     fn zero_std_and_empty() -> Result<(), DataError> {
         let flat = Dataset::new("flat", vec![3.0; 12], Some(vec![0, 1, 0]), [2, 2, 1], 2)?;
-        let err = Normalization::fit(&flat).err().ok_or(DataError::Invalid {
+        let err = Standardizer::fit(&flat).err().ok_or(DataError::Invalid {
             name: "t".into(),
             reason: "accepted".into(),
         })?;
@@ -122,7 +123,7 @@ mod tests {
         assert!(err.to_string().contains("flat"), "{err}");
         let empty = flat.subset(&[]);
         assert!(matches!(
-            Normalization::fit(&empty),
+            Standardizer::fit(&empty),
             Err(DataError::Invalid { .. })
         ));
         Ok(())

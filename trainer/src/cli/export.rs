@@ -1,0 +1,75 @@
+//! The flags of `minnow export`.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use crate::int8::budget::parse_size;
+use crate::int8::export::ExportConfig;
+use crate::net::backend::DeviceChoice;
+use crate::run::export::TeacherPredictions;
+
+/// `minnow export RUN_DIR`: reads the run's `student.float.json` and `config.toml` (data and
+/// split), calibrates on the training split, evaluates on the test split, and writes the
+/// artefacts into the run folder (or `--out`).
+#[derive(Debug, Clone, Args)]
+pub struct ExportArgs {
+    /// Run folder of a distilled student (student.float.json, config.toml).
+    pub run_dir: PathBuf,
+    /// The float student (default: RUN_DIR/student.float.json).
+    #[arg(long, value_name = "FILE")]
+    pub student: Option<PathBuf>,
+    /// Where to write student.minnow, golden.mngv, report.json, report.md (default: RUN_DIR).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Most golden vectors to embed in the firmware (they take flash: input + classes + 2
+    /// bytes each) [default: 500].
+    #[arg(long, value_name = "N")]
+    pub golden: Option<usize>,
+    /// Flash budget for the student blob, e.g. 32k, 256K, 1M, 16384.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_flash: Option<u64>,
+    /// RAM budget for scratch + input + logits, e.g. 8K, 16384.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_ram: Option<u64>,
+    /// Calibrate activation ranges on a two-sided percentile (e.g. 99.99) instead of min/max
+    /// (default: as a quantization-aware run trained, see `minnow distill --qat`).
+    #[arg(long, value_name = "PERCENT")]
+    pub percentile: Option<f64>,
+    /// Calibrate on at most this many training samples [default: 1000].
+    #[arg(long, value_name = "N")]
+    pub calibration_samples: Option<usize>,
+    /// The teacher's predicted class of every test sample, as a JSON array (for the teacher
+    /// columns of the report and the golden vectors).
+    #[arg(long, value_name = "FILE", conflicts_with = "teacher")]
+    pub teacher_predictions: Option<PathBuf>,
+    /// A teacher (or ensemble) run folder: run it on the test split for the teacher columns.
+    #[arg(long, value_name = "DIR")]
+    pub teacher: Option<PathBuf>,
+}
+
+impl ExportArgs {
+    /// The export settings: the flags given, over the defaults.
+    pub fn config(&self) -> ExportConfig {
+        let d = ExportConfig::default();
+        ExportConfig {
+            golden: self.golden.unwrap_or(d.golden),
+            max_flash: self.max_flash,
+            max_ram: self.max_ram,
+            percentile: self.percentile,
+            calibration_samples: self.calibration_samples.unwrap_or(d.calibration_samples),
+        }
+    }
+
+    /// Where the teacher columns come from.
+    pub fn teacher(&self) -> TeacherPredictions {
+        match (&self.teacher_predictions, &self.teacher) {
+            (Some(file), _) => TeacherPredictions::File(file.clone()),
+            (None, Some(dir)) => TeacherPredictions::Teacher {
+                dir: dir.clone(),
+                device: DeviceChoice::default(),
+            },
+            (None, None) => TeacherPredictions::None,
+        }
+    }
+}

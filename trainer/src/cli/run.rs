@@ -1,0 +1,136 @@
+//! The flags of `minnow run`, resolved over its `--config` file and the defaults.
+
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+
+use crate::cli::data::DataArgs;
+use crate::config;
+use crate::error::Result;
+use crate::int8::budget::parse_size;
+use crate::run::RunConfig;
+
+const RUN_EXAMPLES: &str = "\
+Examples:
+  # the whole chain on the built-in digits set, verified on a Cortex-M4 in QEMU
+  minnow run
+  # your own data, a bigger student, verified on a Cortex-M0
+  minnow run --mnist ../shared/data/mnist --student-hidden 64 --core m0 --golden 20 --out runs/mnist
+  # settings from a file ([teacher], [student], [export], [device] tables)
+  minnow run --config run.toml
+  # host only (no firmware build or QEMU)
+  minnow run --core none";
+
+/// `minnow run` flags; each overrides the same setting of `--config`.
+#[derive(Debug, Clone, Default, Args)]
+#[command(after_help = RUN_EXAMPLES)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// A RunConfig TOML file ([teacher], [student], [export], [device] tables).
+    #[arg(long, value_name = "FILE.toml")]
+    pub config: Option<PathBuf>,
+    /// Run folder.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Seed of every step (training, split).
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// Teacher training epochs.
+    #[arg(long, value_name = "N")]
+    pub teacher_epochs: Option<usize>,
+    /// Student training epochs.
+    #[arg(long, value_name = "N")]
+    pub student_epochs: Option<usize>,
+    /// Hidden layer sizes of an MLP student, e.g. 32 or 64,32.
+    #[arg(long, value_name = "N,...", value_delimiter = ',')]
+    pub student_hidden: Option<Vec<usize>>,
+    /// Distillation temperature T.
+    #[arg(long, value_name = "T")]
+    pub temperature: Option<f32>,
+    /// Weight of the soft (teacher) term, multiplied by T^2 inside the loss.
+    #[arg(long, value_name = "W")]
+    pub soft_weight: Option<f32>,
+    /// Weight of the hard-label term (cross-entropy at T = 1).
+    #[arg(long, value_name = "W")]
+    pub hard_weight: Option<f32>,
+    /// Golden vectors to embed in the firmware.
+    #[arg(long, value_name = "N")]
+    pub golden: Option<usize>,
+    /// Flash budget for the student, e.g. 32k.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_flash: Option<u64>,
+    /// RAM budget for one inference, e.g. 8k.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_ram: Option<u64>,
+    /// Core to verify on in QEMU (m0, m3, m4, m7, m33), or `none` to stop after export.
+    #[arg(long, value_name = "CORE")]
+    pub core: Option<String>,
+    /// No progress bars.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+impl RunArgs {
+    /// The resolved configuration: defaults, then `--config`, then flags.
+    pub fn resolve(&self) -> Result<RunConfig> {
+        let mut cfg: RunConfig = match &self.config {
+            Some(path) => {
+                let mut c: RunConfig = config::load_toml(path)?;
+                let base = path.parent().unwrap_or(Path::new("."));
+                c.teacher.data.source = c.teacher.data.source.resolve_relative_to(base);
+                if c.out.is_relative() && self.out.is_none() {
+                    c.out = base.join(&c.out);
+                }
+                c
+            }
+            None => RunConfig::default(),
+        };
+        if let Some(spec) = self.data.spec()? {
+            cfg.teacher.data.source = spec;
+        }
+        if let Some(out) = &self.out {
+            cfg.out = out.clone();
+        }
+        if let Some(seed) = self.seed {
+            cfg.teacher.train.seed = seed;
+            cfg.teacher.data.split_seed = seed;
+            cfg.student.train.seed = seed;
+        }
+        if let Some(n) = self.teacher_epochs {
+            cfg.teacher.train.epochs = n;
+        }
+        if let Some(n) = self.student_epochs {
+            cfg.student.train.epochs = n;
+        }
+        if let Some(h) = &self.student_hidden {
+            cfg.student.net.hidden = h.clone();
+        }
+        if let Some(t) = self.temperature {
+            cfg.student.temperature = t;
+        }
+        if let Some(w) = self.soft_weight {
+            cfg.student.soft_weight = w;
+        }
+        if let Some(w) = self.hard_weight {
+            cfg.student.hard_weight = w;
+        }
+        if let Some(n) = self.golden {
+            cfg.export.golden = n;
+        }
+        if self.max_flash.is_some() {
+            cfg.export.max_flash = self.max_flash;
+        }
+        if self.max_ram.is_some() {
+            cfg.export.max_ram = self.max_ram;
+        }
+        if let Some(core) = &self.core {
+            cfg.device.core = core.clone();
+        }
+        if self.quiet {
+            cfg.teacher.train.quiet = true;
+            cfg.student.train.quiet = true;
+        }
+        cfg.tie_steps()
+    }
+}

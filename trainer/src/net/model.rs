@@ -1,0 +1,282 @@
+//! A network's burn parameters ([`Net`]) with the spec that says what they mean ([`Model`]):
+//! initialisation, inference in batches, and the burnpack record that teacher.bpk,
+//! student.bpk and checkpoints hold.
+//!
+//! Parameters are NCHW/OIHW inside burn; [`crate::net::convert`] turns them into minnow's
+//! layouts.
+
+use burn::module::{Module, Param, ParamId};
+use burn::tensor::{Device, Tensor, TensorData};
+
+use crate::error::{Error, Result};
+use crate::net::fake_quant::FakeQuant;
+use crate::net::float::Act;
+use crate::net::forward::forward_net;
+use crate::net::rng::Rng;
+use crate::net::spec::{LayerShape, LayerSpec, NetSpec};
+
+/// The parameters of one layer (all `None` for layers without weights).
+#[derive(Module, Debug)]
+pub struct LayerParams {
+    /// Dense weight, `[in, out]` (burn's layout: `y = x W + b`).
+    pub w2: Option<Param<Tensor<2>>>,
+    /// Conv weight, `[out, in / groups, kh, kw]` (OIHW).
+    pub w4: Option<Param<Tensor<4>>>,
+    pub bias: Option<Param<Tensor<1>>>,
+}
+
+/// The burn module: one [`LayerParams`] per layer of the spec.
+#[derive(Module, Debug)]
+pub struct Net {
+    pub layers: Vec<LayerParams>,
+}
+
+/// A spec and its parameters.
+#[derive(Debug, Clone)]
+pub struct Model {
+    pub spec: NetSpec,
+    pub net: Net,
+}
+
+/// A parameter with a deterministic id. burn's default ids are random, and records store them,
+/// so random ids would make two runs with the same seed write different bytes.
+fn param<const D: usize>(
+    id: u64,
+    values: Vec<f32>,
+    shape: [usize; D],
+    device: &Device,
+) -> Param<Tensor<D>> {
+    let mut p = Param::from_tensor(Tensor::from_data(TensorData::new(values, shape), device));
+    p.id = ParamId::from(id);
+    p
+}
+
+fn uniform_vec(rng: &mut Rng, n: usize, bound: f32) -> Vec<f32> {
+    (0..n)
+        .map(|_| (rng.uniform() * 2.0 - 1.0) * bound)
+        .collect()
+}
+
+impl Model {
+    /// Fresh parameters from `seed` (He-uniform weights for ReLU layers, LeCun-uniform for the
+    /// output layer, zero biases), on `device`.
+    pub fn init(spec: NetSpec, seed: u64, device: &Device) -> Result<Model> {
+        let shapes = spec.shapes()?;
+        let mut rng = Rng::stream(seed, 0x1417);
+        let mut prev = LayerShape::Spatial(spec.input_shape);
+        let mut layers = Vec::with_capacity(spec.layers.len());
+        for (i, (l, s)) in spec.layers.iter().zip(&shapes).enumerate() {
+            // Ids 2i+1 (weights) and 2i+2 (bias) of layer i.
+            let (wid, bid) = (2 * i as u64 + 1, 2 * i as u64 + 2);
+            let gain = |act: Act| if act == Act::None { 3.0f32 } else { 6.0 };
+            let lp = match (*l, prev) {
+                (LayerSpec::Dense { out, act }, LayerShape::Flat(inp)) => {
+                    let bound = (gain(act) / inp as f32).sqrt();
+                    LayerParams {
+                        w2: Some(param(
+                            wid,
+                            uniform_vec(&mut rng, inp * out, bound),
+                            [inp, out],
+                            device,
+                        )),
+                        w4: None,
+                        bias: Some(param(bid, vec![0.0; out], [out], device)),
+                    }
+                }
+                (
+                    LayerSpec::Conv {
+                        out, kernel, act, ..
+                    },
+                    LayerShape::Spatial([_, _, c]),
+                ) => {
+                    let fan_in = c * kernel * kernel;
+                    let bound = (gain(act) / fan_in as f32).sqrt();
+                    LayerParams {
+                        w2: None,
+                        w4: Some(param(
+                            wid,
+                            uniform_vec(&mut rng, out * fan_in, bound),
+                            [out, c, kernel, kernel],
+                            device,
+                        )),
+                        bias: Some(param(bid, vec![0.0; out], [out], device)),
+                    }
+                }
+                (LayerSpec::Depthwise { kernel, act, .. }, LayerShape::Spatial([_, _, c])) => {
+                    let bound = (gain(act) / (kernel * kernel) as f32).sqrt();
+                    LayerParams {
+                        w2: None,
+                        w4: Some(param(
+                            wid,
+                            uniform_vec(&mut rng, c * kernel * kernel, bound),
+                            [c, 1, kernel, kernel],
+                            device,
+                        )),
+                        bias: Some(param(bid, vec![0.0; c], [c], device)),
+                    }
+                }
+                _ => LayerParams {
+                    w2: None,
+                    w4: None,
+                    bias: None,
+                },
+            };
+            layers.push(lp);
+            prev = *s;
+        }
+        Ok(Model {
+            spec,
+            net: Net { layers },
+        })
+    }
+
+    /// Logits `[batch, classes]` for a batch of normalised NHWC inputs `[batch, h, w, c]`.
+    /// `dropout`: the RNG for dropout masks while training; `None` at inference.
+    pub fn forward(&self, x: Tensor<4>, dropout: Option<&mut Rng>) -> Tensor<2> {
+        forward_net(&self.spec, &self.net, x, dropout, None)
+    }
+
+    /// Logits for raw rows of normalised NHWC features (`n * h * w * c` values), in batches.
+    pub fn predict(&self, features: &[f32], device: &Device, batch: usize) -> Result<Vec<f32>> {
+        self.predict_on_grid(features, device, batch, None)
+    }
+
+    /// [`Model::predict`], computed on the int8 grids of `quant` when given (what the exported
+    /// student would compute, up to rounding ties and the int32 bias).
+    pub fn predict_on_grid(
+        &self,
+        features: &[f32],
+        device: &Device,
+        batch: usize,
+        quant: Option<&FakeQuant>,
+    ) -> Result<Vec<f32>> {
+        let net = self.net.valid();
+        let device = device.clone().without_autodiff();
+        let device = &device;
+        let dim: usize = self.spec.input_shape.iter().product();
+        let [h, w, c] = self.spec.input_shape;
+        let n = features.len() / dim;
+        let mut out = Vec::with_capacity(n * self.spec.classes);
+        for start in (0..n).step_by(batch.max(1)) {
+            let end = (start + batch.max(1)).min(n);
+            let x = Tensor::<4>::from_data(
+                TensorData::new(
+                    features[start * dim..end * dim].to_vec(),
+                    [end - start, h, w, c],
+                ),
+                device,
+            );
+            let y = forward_net(&self.spec, &net, x, None, quant);
+            out.extend(y.into_data().try_into_vec::<f32>()?);
+        }
+        Ok(out)
+    }
+
+    /// Converts to minnow's float format (NHWC activations, OHWI conv weights, dense inputs in
+
+    /// The parameters as burnpack bytes (a burn [`burn::store::ModuleRecord`]).
+    pub fn record_bytes(&self) -> Result<Vec<u8>> {
+        let bytes = self.net.clone().into_record().into_bytes()?;
+        Ok(bytes.to_vec())
+    }
+
+    /// A model of `spec` with the parameters of [`Model::record_bytes`].
+    pub fn from_record_bytes(spec: NetSpec, bytes: &[u8], device: &Device) -> Result<Model> {
+        let fresh = Model::init(spec, 0, device)?;
+        let record = burn::store::ModuleRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(
+            bytes.to_vec(),
+        ))?;
+        let net = fresh.net.try_load_record(record)?;
+        Ok(Model {
+            spec: fresh.spec,
+            net,
+        })
+    }
+
+    /// Adds `amount` to the output-layer bias of each class in `classes` (Hinton et al.'s
+    /// correction for classes missing from the transfer set).
+    pub fn raise_output_bias(&mut self, classes: &[usize], amount: f32) -> Result<()> {
+        let last = self
+            .net
+            .layers
+            .iter_mut()
+            .rev()
+            .find(|l| l.w2.is_some() || l.w4.is_some())
+            .ok_or_else(|| Error::Config("the network has no layer with weights".into()))?;
+        let b = last
+            .bias
+            .take()
+            .ok_or_else(|| Error::Config("the output layer has no bias".into()))?;
+        let mut v = b.val().into_data().try_into_vec::<f32>()?;
+        for &c in classes {
+            if let Some(x) = v.get_mut(c) {
+                *x += amount;
+            } else {
+                return Err(Error::Config(format!(
+                    "missing class {c} is not < {} classes",
+                    v.len()
+                )));
+            }
+        }
+        let n = v.len();
+        last.bias = Some(b.map(|t| {
+            let grad = t.is_require_grad();
+            let t = Tensor::from_data(TensorData::new(v, [n]), &t.device());
+            if grad { t.require_grad() } else { t }
+        }));
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::net::backend;
+    use crate::net::spec::{Arch, NetConfig};
+
+    fn arch(arch: Arch, hidden: &[usize], channels: &[usize], relu6: bool) -> NetConfig {
+        NetConfig {
+            arch,
+            hidden: hidden.to_vec(),
+            channels: channels.to_vec(),
+            dropout: 0.0,
+            relu6,
+        }
+    }
+
+    #[test]
+    fn record_round_trip_and_bias_raise() {
+        let dev = backend::device(Default::default()).expect("cpu device");
+        let spec =
+            NetSpec::build(&arch(Arch::Cnn, &[8], &[4], false), [8, 8, 1], 10).expect("spec");
+        let mut m = Model::init(spec.clone(), 9, &dev).expect("init");
+        let bytes = m.record_bytes().expect("bytes");
+        let back = Model::from_record_bytes(spec.clone(), &bytes, &dev).expect("load");
+        let x: Vec<f32> = (0..64 * 2).map(|i| (i % 7) as f32 * 0.3).collect();
+        assert_eq!(
+            m.predict(&x, &dev, 2).expect("predict"),
+            back.predict(&x, &dev, 2).expect("predict")
+        );
+        let before = m.predict(&x, &dev, 2).expect("predict");
+        m.raise_output_bias(&[3], 2.5).expect("raise");
+        let after = m.predict(&x, &dev, 2).expect("predict");
+        for (i, (a, b)) in before.iter().zip(&after).enumerate() {
+            let want = if i % 10 == 3 { b - 2.5 } else { *b };
+            assert!((a - want).abs() < 1e-5);
+        }
+        // A record of another architecture is refused.
+        let other =
+            NetSpec::build(&arch(Arch::Mlp, &[8], &[], false), [8, 8, 1], 10).expect("spec");
+        assert!(Model::from_record_bytes(other, &bytes, &dev).is_err());
+        // Bad specs are refused with a message.
+        let bad = NetSpec {
+            input_shape: [8, 8, 1],
+            classes: 10,
+            layers: vec![LayerSpec::Dense {
+                out: 10,
+                act: Act::None,
+            }],
+        };
+        assert!(Model::init(bad, 0, &dev).is_err());
+    }
+}

@@ -1,0 +1,310 @@
+//! What a network is, without its weights: [`NetSpec`] (input shape, classes, layers), saved
+//! with every model, and [`NetSpec::build`], which turns the architecture settings
+//! ([`ArchParams`]) into one.
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::{Choice, choice_serde};
+use crate::error::{Error, Result};
+use crate::net::float::Act;
+
+/// One layer of a network description.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
+pub enum LayerSpec {
+    /// Fully connected; its input must be flat (after `flatten` or another dense layer).
+    Dense {
+        out: usize,
+        act: Act,
+    },
+    /// Square-kernel convolution with symmetric zero padding.
+    Conv {
+        out: usize,
+        kernel: usize,
+        stride: usize,
+        padding: usize,
+        act: Act,
+    },
+    /// Depthwise convolution, channel multiplier 1.
+    Depthwise {
+        kernel: usize,
+        stride: usize,
+        padding: usize,
+        act: Act,
+    },
+    MaxPool {
+        kernel: usize,
+        stride: usize,
+    },
+    AvgPool {
+        kernel: usize,
+        stride: usize,
+    },
+    Flatten,
+    /// Inverted dropout with drop probability `p`; identity at inference (and in exports).
+    Dropout {
+        p: f32,
+    },
+}
+
+/// A network: input shape, class count and layers. Serialised with every saved model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetSpec {
+    /// `[height, width, channels]` of one input.
+    pub input_shape: [usize; 3],
+    pub classes: usize,
+    pub layers: Vec<LayerSpec>,
+}
+
+/// Shape of an activation while walking a spec: spatial NHWC, or flat.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LayerShape {
+    Spatial([usize; 3]),
+    Flat(usize),
+}
+
+fn window_out(input: usize, kernel: usize, stride: usize, padding: usize) -> Option<usize> {
+    let padded = input + 2 * padding;
+    (kernel > 0 && stride > 0 && padded >= kernel).then(|| (padded - kernel) / stride + 1)
+}
+
+/// Which architecture family [`NetSpec::build`] makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Arch {
+    #[default]
+    Mlp,
+    Cnn,
+    Dwcnn,
+}
+
+impl Choice for Arch {
+    const ALL: &'static [(Self, &'static str, &'static str)] = &[
+        (
+            Arch::Mlp,
+            "mlp",
+            "flatten, dense hidden layers (ReLU, dropout), dense output",
+        ),
+        (
+            Arch::Cnn,
+            "cnn",
+            "conv 3x3 blocks (ReLU, 2x2 max pooling), optional dense hidden layers, dense output",
+        ),
+        (
+            Arch::Dwcnn,
+            "dwcnn",
+            "MobileNet-style: a 3x3 conv, then depthwise 3x3 + pointwise 1x1 blocks (ReLU6), average pooling, dense output",
+        ),
+    ];
+}
+choice_serde!(Arch);
+
+/// The network stage's settings: the knobs [`NetSpec::build`] reads.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NetConfig {
+    pub arch: Arch,
+    /// Dense hidden layer widths.
+    pub hidden: Vec<usize>,
+    /// Conv block widths (cnn, dwcnn).
+    pub channels: Vec<usize>,
+    /// Dropout probability after each hidden dense layer (and after the conv stack).
+    pub dropout: f32,
+    /// ReLU6 instead of ReLU (cnn, mlp; dwcnn always uses ReLU6).
+    pub relu6: bool,
+}
+
+impl NetSpec {
+    /// Builds the layers of a standard architecture for `input_shape` and `classes`.
+    pub fn build(p: &NetConfig, input_shape: [usize; 3], classes: usize) -> Result<NetSpec> {
+        let act = if p.relu6 { Act::Relu6 } else { Act::Relu };
+        let mut layers = Vec::new();
+        let drop = |layers: &mut Vec<LayerSpec>| {
+            if p.dropout > 0.0 {
+                layers.push(LayerSpec::Dropout { p: p.dropout });
+            }
+        };
+        match p.arch {
+            Arch::Mlp => {}
+            Arch::Cnn => {
+                let [mut h, mut w, _] = input_shape;
+                for &c in &p.channels {
+                    layers.push(LayerSpec::Conv {
+                        out: c,
+                        kernel: 3,
+                        stride: 1,
+                        padding: 1,
+                        act,
+                    });
+                    if h >= 2 && w >= 2 {
+                        layers.push(LayerSpec::MaxPool {
+                            kernel: 2,
+                            stride: 2,
+                        });
+                        h /= 2;
+                        w /= 2;
+                    }
+                }
+            }
+            Arch::Dwcnn => {
+                let mut it = p.channels.iter();
+                let first = *it.next().ok_or_else(|| {
+                    Error::Config("dwcnn needs at least one entry in channels".into())
+                })?;
+                layers.push(LayerSpec::Conv {
+                    out: first,
+                    kernel: 3,
+                    stride: 1,
+                    padding: 1,
+                    act: Act::Relu6,
+                });
+                let [mut h, mut w, _] = input_shape;
+                for &c in it {
+                    layers.push(LayerSpec::Depthwise {
+                        kernel: 3,
+                        stride: 1,
+                        padding: 1,
+                        act: Act::Relu6,
+                    });
+                    layers.push(LayerSpec::Conv {
+                        out: c,
+                        kernel: 1,
+                        stride: 1,
+                        padding: 0,
+                        act: Act::Relu6,
+                    });
+                    if h >= 2 && w >= 2 {
+                        layers.push(LayerSpec::AvgPool {
+                            kernel: 2,
+                            stride: 2,
+                        });
+                        h /= 2;
+                        w /= 2;
+                    }
+                }
+            }
+        }
+        layers.push(LayerSpec::Flatten);
+        if p.arch != Arch::Mlp {
+            drop(&mut layers);
+        }
+        for &h in &p.hidden {
+            layers.push(LayerSpec::Dense { out: h, act });
+            drop(&mut layers);
+        }
+        layers.push(LayerSpec::Dense {
+            out: classes,
+            act: Act::None,
+        });
+        let spec = NetSpec {
+            input_shape,
+            classes,
+            layers,
+        };
+        spec.shapes()?;
+        Ok(spec)
+    }
+
+    /// Output shape of every layer; errors on an inconsistent spec.
+    pub(crate) fn shapes(&self) -> Result<Vec<LayerShape>> {
+        let bad = |i: usize, why: &str| Error::Config(format!("layer {i} of the network: {why}"));
+        if self.input_shape.contains(&0) || self.classes == 0 {
+            return Err(Error::Config(format!(
+                "input shape {:?} / classes {} must be non-zero",
+                self.input_shape, self.classes
+            )));
+        }
+        let mut cur = LayerShape::Spatial(self.input_shape);
+        let mut out = Vec::with_capacity(self.layers.len());
+        for (i, l) in self.layers.iter().enumerate() {
+            cur = match (*l, cur) {
+                (LayerSpec::Dense { out, .. }, LayerShape::Flat(_)) if out > 0 => {
+                    LayerShape::Flat(out)
+                }
+                (LayerSpec::Dense { .. }, LayerShape::Spatial(_)) => {
+                    return Err(bad(
+                        i,
+                        "dense layer needs a flat input (add a flatten layer)",
+                    ));
+                }
+                (
+                    LayerSpec::Conv {
+                        out,
+                        kernel,
+                        stride,
+                        padding,
+                        ..
+                    },
+                    LayerShape::Spatial([h, w, _]),
+                ) if out > 0 => LayerShape::Spatial([
+                    window_out(h, kernel, stride, padding)
+                        .ok_or_else(|| bad(i, "kernel larger than input"))?,
+                    window_out(w, kernel, stride, padding)
+                        .ok_or_else(|| bad(i, "kernel larger than input"))?,
+                    out,
+                ]),
+                (
+                    LayerSpec::Depthwise {
+                        kernel,
+                        stride,
+                        padding,
+                        ..
+                    },
+                    LayerShape::Spatial([h, w, c]),
+                ) => LayerShape::Spatial([
+                    window_out(h, kernel, stride, padding)
+                        .ok_or_else(|| bad(i, "kernel larger than input"))?,
+                    window_out(w, kernel, stride, padding)
+                        .ok_or_else(|| bad(i, "kernel larger than input"))?,
+                    c,
+                ]),
+                (
+                    LayerSpec::MaxPool { kernel, stride } | LayerSpec::AvgPool { kernel, stride },
+                    LayerShape::Spatial([h, w, c]),
+                ) => LayerShape::Spatial([
+                    window_out(h, kernel, stride, 0)
+                        .ok_or_else(|| bad(i, "pool window larger than input"))?,
+                    window_out(w, kernel, stride, 0)
+                        .ok_or_else(|| bad(i, "pool window larger than input"))?,
+                    c,
+                ]),
+                (LayerSpec::Flatten, LayerShape::Spatial([h, w, c])) => LayerShape::Flat(h * w * c),
+                (LayerSpec::Flatten, s @ LayerShape::Flat(_)) => s,
+                (LayerSpec::Dropout { p }, s) if (0.0..1.0).contains(&p) => s,
+                (LayerSpec::Dropout { p }, _) => {
+                    return Err(bad(i, &format!("dropout probability {p} is not in [0, 1)")));
+                }
+                (_, LayerShape::Flat(_)) => return Err(bad(i, "spatial layer after flatten")),
+                _ => return Err(bad(i, "zero-sized layer")),
+            };
+            out.push(cur);
+        }
+        match cur {
+            LayerShape::Flat(n) if n == self.classes => Ok(out),
+            _ => Err(Error::Config(format!(
+                "the network must end in a flat layer of {} outputs (one per class)",
+                self.classes
+            ))),
+        }
+    }
+
+    /// The number of weights and biases.
+    pub fn parameter_count(&self) -> usize {
+        let Ok(shapes) = self.shapes() else { return 0 };
+        let mut prev = LayerShape::Spatial(self.input_shape);
+        let mut n = 0;
+        for (l, s) in self.layers.iter().zip(shapes) {
+            let in_c = match prev {
+                LayerShape::Spatial([_, _, c]) => c,
+                LayerShape::Flat(f) => f,
+            };
+            n += match *l {
+                LayerSpec::Dense { out, .. } => in_c * out + out,
+                LayerSpec::Conv { out, kernel, .. } => out * kernel * kernel * in_c + out,
+                LayerSpec::Depthwise { kernel, .. } => kernel * kernel * in_c + in_c,
+                _ => 0,
+            };
+            prev = s;
+        }
+        n
+    }
+}

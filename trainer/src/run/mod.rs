@@ -1,0 +1,164 @@
+//! `minnow run`: the whole chain in one command. Data -> teacher -> distilled student -> int8
+//! export -> firmware in QEMU -> one summary table.
+//!
+//! Everything lands in one run folder:
+//!
+//! ```text
+//! RUN/config.toml                the resolved RunConfig (every setting of every step)
+//! RUN/teacher/                   teacher run (config, checkpoints, metrics.jsonl, curves, record)
+//! RUN/student/                   student run (same, plus student.float.json)
+//! RUN/teacher_predictions.json   the teacher's class for every test sample
+//! RUN/student.minnow             the int8 student the device runs
+//! RUN/golden.mngv                golden vectors embedded in the firmware
+//! RUN/report.json, report.md     host and device results (shape: docs/report.md)
+//! ```
+//!
+//! [`export`] is the export step on its own (`minnow export`), [`summary`] the table.
+
+pub mod export;
+pub mod summary;
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::{self, nested_over_defaults};
+use crate::device::boards::qemu_board;
+use crate::device::verify::{DeviceConfig, VerifyConfig, verify};
+use crate::error::{Error, Result};
+use crate::files;
+use crate::int8::export::{ExportConfig, REPORT_JSON};
+use crate::int8::report::Report;
+use crate::run::export::{ExportRun, TeacherPredictions, export_run};
+use crate::train::config::{DistillConfig, TeacherConfig};
+use crate::train::distill::distill;
+use crate::train::teacher::train_teacher;
+
+/// Everything `minnow run` does, as one TOML file: `[teacher]`, `[student]`, `[export]` and
+/// `[device]` tables hold the settings of `train-teacher`, `distill`, `export` and `verify`
+/// (each table may give any of its keys; the rest are that command's defaults). Data and split
+/// settings are taken from `[teacher]` and used for every step.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunConfig {
+    pub out: PathBuf,
+    #[serde(deserialize_with = "nested_over_defaults")]
+    pub teacher: TeacherConfig,
+    #[serde(deserialize_with = "nested_over_defaults")]
+    pub student: DistillConfig,
+    #[serde(deserialize_with = "nested_over_defaults")]
+    pub export: ExportConfig,
+    #[serde(deserialize_with = "nested_over_defaults")]
+    pub device: DeviceConfig,
+}
+
+impl Default for RunConfig {
+    fn default() -> Self {
+        RunConfig {
+            out: PathBuf::from("runs/default"),
+            teacher: TeacherConfig::default(),
+            student: DistillConfig::default(),
+            export: ExportConfig::default(),
+            device: DeviceConfig::default(),
+        }
+    }
+}
+
+impl RunConfig {
+    /// Ties the steps together: one data set and one split for every step (so the student is
+    /// tested on exactly the samples the teacher never saw), the teacher and student folders
+    /// inside the run folder, the student taught by the run's teacher. Checks the core.
+    pub fn tie_steps(mut self) -> Result<RunConfig> {
+        self.student.data = self.teacher.data.clone();
+        self.teacher.out = self.out.join("teacher");
+        self.student.out = self.out.join("student");
+        self.student.teacher = vec![self.teacher.out.clone()];
+        if self.device.core != "none" && qemu_board(&self.device.core).is_none() {
+            return Err(Error::Usage(format!(
+                "--core {}: expected m0, m3, m4, m7, m33, a QEMU board name, or none",
+                self.device.core
+            )));
+        }
+        Ok(self)
+    }
+}
+
+/// What `minnow run` measured.
+#[derive(Debug, Clone)]
+pub struct RunOutcome {
+    pub dir: PathBuf,
+    pub report: Report,
+}
+
+/// Runs the whole chain, printing one line per step unless quiet.
+pub fn run(cfg: &RunConfig) -> Result<RunOutcome> {
+    let dir = &cfg.out;
+    files::create_dir_all(dir)?;
+    files::write_atomic(&dir.join("config.toml"), config::to_toml(cfg)?.as_bytes())?;
+    let say = |msg: &str| {
+        if !cfg.teacher.train.quiet {
+            eprintln!("run: {msg}");
+        }
+    };
+
+    say("1/5 training the teacher");
+    train_teacher(&cfg.teacher)?;
+
+    say("2/5 distilling the student");
+    distill(&cfg.student)?;
+
+    say("3/5 quantizing and exporting the int8 student");
+    let exported = export_run(&ExportRun {
+        run_dir: &cfg.student.out,
+        student: None,
+        out: dir,
+        teacher: TeacherPredictions::Teacher {
+            dir: cfg.teacher.out.clone(),
+            device: cfg.teacher.train.device,
+        },
+        config: &cfg.export,
+    })?;
+    if let Some(predictions) = &exported.teacher_predictions {
+        files::write_atomic(
+            &dir.join("teacher_predictions.json"),
+            &serde_json::to_vec(predictions)?,
+        )?;
+    }
+
+    if cfg.device.core == "none" {
+        say("4/5 device verification skipped (core = none)");
+    } else {
+        say(&format!(
+            "4/5 building the firmware and running it in QEMU ({})",
+            cfg.device.core
+        ));
+        verify(&VerifyConfig {
+            run_dir: dir.clone(),
+            device: cfg.device.clone(),
+            probe: None,
+            firmware_dir: None,
+            debug: false,
+        })?;
+    }
+
+    say("5/5 summary");
+    let report = Report::load(&dir.join(REPORT_JSON))?;
+    Ok(RunOutcome {
+        dir: dir.clone(),
+        report,
+    })
+}
+
+/// `minnow run`: the chain, then its table on stdout; an error when the device disagreed.
+pub fn run_and_print(cfg: &RunConfig) -> Result<()> {
+    let outcome = run(cfg)?;
+    print!("{}", summary::summary_table(&outcome));
+    if let Some(d) = &outcome.report.device
+        && d.mismatches > 0
+    {
+        return Err(Error::artifact(
+            &outcome.dir,
+            format!("{} golden vectors differ on the device", d.mismatches),
+        ));
+    }
+    Ok(())
+}

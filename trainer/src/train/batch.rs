@@ -1,0 +1,65 @@
+//! A training batch's inputs: the raw samples of the batch's indices, shifted by up to
+//! `jitter` pixels (input augmentation), then normalised.
+
+use crate::data::Dataset;
+use crate::net::rng::Rng;
+
+/// Shifts one raw `[h, w, c]` sample by `(dy, dx)` pixels, filling with zeros.
+fn shift(sample: &[f32], [h, w, c]: [usize; 3], dy: isize, dx: isize, out: &mut [f32]) {
+    for y in 0..h {
+        for x in 0..w {
+            let (sy, sx) = (y as isize - dy, x as isize - dx);
+            let inside = sy >= 0 && sx >= 0 && (sy as usize) < h && (sx as usize) < w;
+            for ch in 0..c {
+                out[(y * w + x) * c + ch] = if inside {
+                    sample[(sy as usize * w + sx as usize) * c + ch]
+                } else {
+                    0.0
+                };
+            }
+        }
+    }
+}
+
+/// The raw features of `idx`, jittered by up to `jitter` pixels when `jitter > 0` (two draws
+/// of `rng` per sample: the vertical shift, then the horizontal one).
+pub fn gather(data: &Dataset, idx: &[usize], jitter: usize, rng: &mut Rng) -> Vec<f32> {
+    let dim = data.dim();
+    let mut out = vec![0.0f32; idx.len() * dim];
+    for (k, &i) in idx.iter().enumerate() {
+        let dst = &mut out[k * dim..(k + 1) * dim];
+        if jitter == 0 {
+            dst.copy_from_slice(data.sample(i));
+        } else {
+            let span = 2 * jitter + 1;
+            let dy = rng.below(span) as isize - jitter as isize;
+            let dx = rng.below(span) as isize - jitter as isize;
+            shift(data.sample(i), data.shape, dy, dx, dst);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shifts_fill_with_zeros_and_keep_channels() {
+        // 2x3 image, 2 channels: value = 10 * pixel + channel.
+        let img: Vec<f32> = (0..6)
+            .flat_map(|p| [10.0 * p as f32, 10.0 * p as f32 + 1.0])
+            .collect();
+        let mut out = vec![-1.0; 12];
+        shift(&img, [2, 3, 2], 0, 1, &mut out);
+        assert_eq!(
+            out,
+            [
+                0.0, 0.0, 0.0, 1.0, 10.0, 11.0, 0.0, 0.0, 30.0, 31.0, 40.0, 41.0
+            ]
+        );
+        shift(&img, [2, 3, 2], -1, 0, &mut out);
+        assert_eq!(&out[..6], &img[6..]);
+        assert!(out[6..].iter().all(|&v| v == 0.0));
+    }
+}

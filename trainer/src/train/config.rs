@@ -1,0 +1,388 @@
+//! The training stage's settings: the loop both kinds of run share ([`LoopConfig`]), and the
+//! two kinds of run, [`TeacherConfig`] (`minnow train-teacher`) and [`DistillConfig`]
+//! (`minnow distill`). Each is the data, network and loop settings plus its own; their TOML is
+//! flat (every key a flag), so the shared parts are flattened into it.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::{Choice, choice_serde};
+use crate::data::DataConfig;
+use crate::error::{Error, Result};
+use crate::files;
+use crate::int8::calibrate::{Calibration, QuantizeOptions};
+use crate::net::backend::DeviceChoice;
+use crate::net::spec::{Arch, NetConfig};
+use crate::train::loss::DistillMode;
+
+/// How the learning rate moves over a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LrSchedule {
+    #[default]
+    Constant,
+    Cosine,
+}
+
+impl Choice for LrSchedule {
+    const ALL: &'static [(Self, &'static str, &'static str)] = &[
+        (
+            LrSchedule::Constant,
+            "constant",
+            "the same rate for every step",
+        ),
+        (
+            LrSchedule::Cosine,
+            "cosine",
+            "half a cosine from the rate down to 0 over all the run's steps",
+        ),
+    ];
+}
+choice_serde!(LrSchedule);
+
+impl LrSchedule {
+    /// The rate of step `step` (0-based, counted over the whole run) of `total` steps. A pure
+    /// function of the step, so a resumed run continues on the same curve.
+    pub fn rate(self, base: f64, step: usize, total: usize) -> f64 {
+        match self {
+            LrSchedule::Constant => base,
+            LrSchedule::Cosine => {
+                let t = step as f64 / total.max(1) as f64;
+                base * 0.5 * (1.0 + (std::f64::consts::PI * t).cos())
+            }
+        }
+    }
+}
+
+/// Settings of the training loop, shared by teachers and students.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoopConfig {
+    pub epochs: usize,
+    pub batch_size: usize,
+    /// Adam's learning rate.
+    pub learning_rate: f64,
+    pub lr_schedule: LrSchedule,
+    /// L2 weight decay (Adam).
+    pub weight_decay: f32,
+    /// Random input shifts of up to this many pixels (0 = off).
+    pub jitter: usize,
+    /// Seeds weight init, shuffling, dropout and jitter.
+    pub seed: u64,
+    pub device: DeviceChoice,
+    /// No progress bar or per-epoch log lines.
+    pub quiet: bool,
+}
+
+impl LoopConfig {
+    /// Refuses settings the loop cannot run with.
+    pub fn check(&self) -> Result<()> {
+        if self.epochs == 0 {
+            return Err(Error::Config("epochs must be at least 1".into()));
+        }
+        if self.batch_size == 0 {
+            return Err(Error::Config("batch_size must be at least 1".into()));
+        }
+        if !(self.learning_rate > 0.0 && self.learning_rate.is_finite()) {
+            return Err(Error::Config(format!(
+                "learning_rate {} must be positive",
+                self.learning_rate
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// `minnow train-teacher`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TeacherConfig {
+    /// Run folder.
+    pub out: PathBuf,
+    #[serde(flatten)]
+    pub data: DataConfig,
+    #[serde(flatten)]
+    pub net: NetConfig,
+    #[serde(flatten)]
+    pub train: LoopConfig,
+    /// Train this many teachers (seeds `seed`, `seed+1`, ...) into `out/member-<i>` as an ensemble.
+    pub members: usize,
+}
+
+impl Default for TeacherConfig {
+    fn default() -> Self {
+        TeacherConfig {
+            out: PathBuf::from("runs/teacher"),
+            data: DataConfig::default(),
+            net: NetConfig {
+                arch: Arch::Mlp,
+                hidden: vec![256, 256],
+                channels: vec![16, 32],
+                dropout: 0.2,
+                relu6: false,
+            },
+            train: LoopConfig {
+                epochs: 60,
+                batch_size: 64,
+                learning_rate: 3e-3,
+                lr_schedule: LrSchedule::Constant,
+                weight_decay: 1e-4,
+                jitter: 1,
+                seed: 0,
+                device: DeviceChoice::Ndarray,
+                quiet: false,
+            },
+            members: 1,
+        }
+    }
+}
+
+impl TeacherConfig {
+    /// Refuses settings a teacher cannot train with.
+    pub fn check(&self) -> Result<()> {
+        check_out(&self.out)?;
+        self.train.check()?;
+        if self.members == 0 {
+            return Err(Error::Config("members must be at least 1".into()));
+        }
+        Ok(())
+    }
+
+    /// The same settings with every path absolute, so that the saved config works from any
+    /// folder.
+    pub fn absolute(&self) -> TeacherConfig {
+        TeacherConfig {
+            data: self.data.absolute(),
+            ..self.clone()
+        }
+    }
+}
+
+/// `minnow distill` (also hard-label baselines: `soft_weight = 0`, `hard_weight = 1`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DistillConfig {
+    pub out: PathBuf,
+    #[serde(flatten)]
+    pub data: DataConfig,
+    #[serde(flatten)]
+    pub net: NetConfig,
+    #[serde(flatten)]
+    pub train: LoopConfig,
+    /// Teacher run folders (a folder with `member-*` sub-folders is an ensemble; a student run
+    /// folder teaches too, e.g. an ensemble of students or a born-again student). Several
+    /// teachers form an ensemble whose soft targets are the average of their probabilities.
+    pub teacher: Vec<PathBuf>,
+    /// Cached teacher logits for the transfer set (see `train::cache`); read when the file
+    /// exists, else written.
+    #[serde(default)]
+    pub teacher_logits: Option<PathBuf>,
+    pub temperature: f32,
+    pub soft_weight: f32,
+    pub hard_weight: f32,
+    pub mode: DistillMode,
+    /// Train on the transfer set without its labels (then `hard_weight` must be 0).
+    pub unlabeled: bool,
+    /// Remove these classes from the transfer set (Hinton et al.'s omitted-digit experiment).
+    pub omit_classes: Vec<u8>,
+    /// Raise the output bias of classes absent from the transfer set by this much.
+    #[serde(default)]
+    pub missing_class_bias: Option<f32>,
+    /// The classes `missing_class_bias` applies to (default: those absent from the labels).
+    pub missing_classes: Vec<u8>,
+    /// Start from the trained weights of this run folder (a student's `student.bpk`, or a
+    /// teacher's) and its input normalisation instead of a fresh init; the architecture
+    /// settings must describe the same network. With `qat`: fine-tune a trained student for
+    /// int8.
+    #[serde(default)]
+    pub init_from: Option<PathBuf>,
+    /// Quantization-aware training ([`crate::train::qat`]): the forward pass rounds weights and
+    /// activations to the exporter's int8 grids, gradients pass straight through.
+    pub qat: bool,
+    /// QAT's activation calibration: a two-sided percentile (as `minnow export --percentile`);
+    /// min/max when unset. Export calibrates a QAT run the same way.
+    #[serde(default)]
+    pub qat_percentile: Option<f64>,
+    /// QAT's activation calibration: at most this many training samples (as `minnow export
+    /// --calibration-samples`).
+    pub qat_calibration_samples: usize,
+}
+
+impl Default for DistillConfig {
+    fn default() -> Self {
+        DistillConfig {
+            out: PathBuf::from("runs/student"),
+            data: DataConfig::default(),
+            net: NetConfig {
+                arch: Arch::Mlp,
+                hidden: vec![32],
+                channels: vec![8, 16],
+                dropout: 0.0,
+                relu6: false,
+            },
+            train: LoopConfig {
+                epochs: 60,
+                batch_size: 32,
+                learning_rate: 3e-3,
+                lr_schedule: LrSchedule::Constant,
+                weight_decay: 0.0,
+                jitter: 0,
+                seed: 0,
+                device: DeviceChoice::Ndarray,
+                quiet: false,
+            },
+            teacher: Vec::new(),
+            teacher_logits: None,
+            // Hinton et al.: T of 2.5-4 for very small students, a small hard-label term.
+            temperature: 4.0,
+            soft_weight: 1.0,
+            hard_weight: 0.1,
+            mode: DistillMode::Soft,
+            unlabeled: false,
+            omit_classes: Vec::new(),
+            missing_class_bias: None,
+            missing_classes: Vec::new(),
+            init_from: None,
+            qat: false,
+            qat_percentile: None,
+            qat_calibration_samples: 1000,
+        }
+    }
+}
+
+impl DistillConfig {
+    /// Whether the student learns from a teacher (a soft term), not from labels alone.
+    pub fn uses_teacher(&self) -> bool {
+        self.soft_weight != 0.0
+    }
+
+    /// QAT's calibration, as the exporter's options.
+    pub fn qat_options(&self) -> QuantizeOptions {
+        QuantizeOptions {
+            calibration: self
+                .qat_percentile
+                .map_or(Calibration::MinMax, Calibration::Percentile),
+            max_calibration_samples: self.qat_calibration_samples,
+        }
+    }
+
+    /// Refuses settings a distillation cannot run with.
+    pub fn check(&self) -> Result<()> {
+        check_out(&self.out)?;
+        self.train.check()?;
+        if !(self.temperature.is_finite() && self.temperature > 0.0) {
+            return Err(Error::Config(format!(
+                "temperature {} must be positive",
+                self.temperature
+            )));
+        }
+        for (name, v) in [
+            ("soft_weight", self.soft_weight),
+            ("hard_weight", self.hard_weight),
+        ] {
+            if !(v.is_finite() && v >= 0.0) {
+                return Err(Error::Config(format!(
+                    "{name} {v} must be a non-negative number"
+                )));
+            }
+        }
+        if self.soft_weight == 0.0 && self.hard_weight == 0.0 {
+            return Err(Error::Config(
+                "soft_weight and hard_weight are both 0: nothing to train on".into(),
+            ));
+        }
+        if self.unlabeled && self.hard_weight != 0.0 {
+            return Err(Error::Config(format!(
+                "the transfer set is unlabeled (--unlabeled) but hard_weight is {}: the hard term needs labels; pass --hard-weight 0",
+                self.hard_weight
+            )));
+        }
+        if self.uses_teacher()
+            && self.teacher.is_empty()
+            && self.teacher_logits.as_ref().is_none_or(|p| !p.is_file())
+        {
+            return Err(Error::Config(
+                "soft_weight > 0 needs a teacher (--teacher DIR) or an existing --teacher-logits file"
+                    .into(),
+            ));
+        }
+        if self.qat {
+            self.qat_options()
+                .check()
+                .map_err(|e| Error::Config(format!("qat_percentile: {e}")))?;
+            if self.qat_calibration_samples == 0 {
+                return Err(Error::Config(
+                    "qat_calibration_samples must be at least 1".into(),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The same settings with every path absolute, so that the saved config works from any
+    /// folder.
+    pub fn absolute(&self) -> DistillConfig {
+        DistillConfig {
+            data: self.data.absolute(),
+            teacher: self.teacher.iter().map(|p| files::absolute(p)).collect(),
+            teacher_logits: self.teacher_logits.as_deref().map(files::absolute),
+            init_from: self.init_from.as_deref().map(files::absolute),
+            ..self.clone()
+        }
+    }
+}
+
+fn check_out(out: &std::path::Path) -> Result<()> {
+    if out.as_os_str().is_empty() {
+        return Err(Error::Config("out (the run folder) must be given".into()));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cosine_schedule_runs_from_the_rate_to_zero() {
+        let c = LrSchedule::Cosine;
+        assert_eq!(c.rate(1e-3, 0, 100), 1e-3);
+        assert!((c.rate(1e-3, 50, 100) - 5e-4).abs() < 1e-12);
+        assert!(c.rate(1e-3, 99, 100) < 1e-6);
+        assert!((1..100).all(|k| c.rate(1.0, k, 100) < c.rate(1.0, k - 1, 100)));
+        assert_eq!(LrSchedule::Constant.rate(2e-3, 77, 100), 2e-3);
+    }
+
+    #[test]
+    fn choices_name_themselves_both_ways() {
+        crate::config::check_choice::<LrSchedule>();
+        crate::config::check_choice::<DistillMode>();
+        crate::config::check_choice::<Arch>();
+        crate::config::check_choice::<DeviceChoice>();
+    }
+
+    /// A saved config.toml is flat (its keys are the flags) and reads back equal.
+    #[test]
+    fn configs_round_trip_through_flat_toml() {
+        let c = DistillConfig {
+            missing_class_bias: Some(3.5),
+            teacher: vec!["t".into()],
+            ..DistillConfig::default()
+        };
+        let text = crate::config::to_toml(&c).expect("toml");
+        let table: toml::Table = toml::from_str(&text).expect("parse");
+        for key in [
+            "temperature",
+            "hidden",
+            "epochs",
+            "split_seed",
+            "missing_class_bias",
+        ] {
+            assert!(table.contains_key(key), "{key} missing from\n{text}");
+        }
+        let back: DistillConfig = crate::config::over_defaults(&table).expect("read back");
+        assert_eq!(back, c);
+        let t = TeacherConfig::default();
+        let text = crate::config::to_toml(&t).expect("toml");
+        let back: TeacherConfig =
+            crate::config::over_defaults(&toml::from_str(&text).expect("parse")).expect("back");
+        assert_eq!(back, t);
+    }
+}

@@ -1,0 +1,368 @@
+//! `minnow distill`: a student trained on a teacher's (or an ensemble's) soft targets at
+//! temperature T, with an optional hard-label term (Hinton, Vinyals & Dean 2015), or on hard
+//! labels alone (a baseline: `soft_weight = 0`). Writes the student for the quantizer
+//! (`student.float.json`) beside the usual run files.
+
+use std::path::{Path, PathBuf};
+
+use burn::tensor::Device;
+
+use crate::config::Choice;
+use crate::data::{Dataset, Splits, Standardizer};
+use crate::error::{Error, Result};
+use crate::net::backend;
+use crate::net::float::FloatStudent;
+use crate::net::model::Model;
+use crate::net::spec::NetSpec;
+use crate::percent::pct_or;
+use crate::train::config::DistillConfig;
+use crate::train::metrics::SplitMetrics;
+use crate::train::progress;
+use crate::train::run_loop::{Finished, Job, Objective, Qat, run_loop};
+use crate::train::saved::{
+    ModelFile, Role, Summary, Trained, load_model, save_model, write_json, write_run_files,
+};
+use crate::train::targets::targets;
+use crate::train::teachers::{
+    EVAL_BATCH, ensemble_logits, load_teachers, teacher_logits, teaching_role,
+};
+use crate::train::transfer::{Transfer, transfer_from};
+
+/// The result of [`distill`].
+#[derive(Debug, Clone)]
+pub struct StudentArtifacts {
+    pub dir: PathBuf,
+    /// The trained student in minnow's layouts (also saved as `student.float.json`).
+    pub student: FloatStudent,
+    pub trained: Trained,
+    /// Test metrics before the missing-class bias correction, when it was applied.
+    pub test_before_bias: Option<SplitMetrics>,
+    /// The classes whose output bias was raised.
+    pub bias_raised: Vec<usize>,
+    /// The teacher (ensemble) on the same test samples, when a teacher was given.
+    pub teacher_test: Option<SplitMetrics>,
+}
+
+/// Distils a student from teachers (or trains it on hard labels when `soft_weight = 0`).
+pub fn distill(cfg: &DistillConfig) -> Result<StudentArtifacts> {
+    distill_run(cfg, false)
+}
+
+/// [`distill`], continuing from the run folder's checkpoint when `resume`.
+pub(crate) fn distill_run(cfg: &DistillConfig, resume: bool) -> Result<StudentArtifacts> {
+    let cfg = cfg.absolute();
+    cfg.check()?;
+    let p = cfg.data.prepare()?;
+    let transfer = transfer_from(&p.train, &cfg)?;
+    let spec = NetSpec::build(&cfg.net, transfer.data.shape, transfer.data.classes)?;
+    let base = backend::device(cfg.train.device)?;
+    // A trained start: its weights, and the input normalisation they were trained with.
+    let (norm, init) = match &cfg.init_from {
+        Some(dir) => {
+            let (norm, weights) = trained_start(dir, &spec, &base)?;
+            (norm, Some(weights))
+        }
+        None => (Standardizer::fit(&transfer.data)?, None),
+    };
+    write_run_files(&cfg.out, Role::Student, &cfg)?;
+    let teachers = if cfg.teacher.is_empty() {
+        Vec::new()
+    } else {
+        load_teachers(&cfg.teacher, &base)?
+    };
+    check_teachers(&cfg, &teachers, &spec)?;
+    let targets = targets(&cfg, &transfer.data, spec.classes, &teachers, &base)?;
+    let has_teachers = !teachers.is_empty();
+    let val_teacher = has_teachers
+        .then(|| teacher_logits(&teachers, &p.val.features, &base))
+        .transpose()?;
+    let test_teacher = if has_teachers {
+        let logits = teacher_logits(&teachers, &p.test.features, &base)?;
+        Some(ensemble_logits(&logits, spec.classes)?)
+    } else {
+        None
+    };
+    let done = run_loop(Job {
+        role: Role::Student,
+        title: title(&cfg),
+        dir: &cfg.out,
+        spec: spec.clone(),
+        lc: cfg.train.clone(),
+        train: &transfer.data,
+        val: &p.val,
+        norm,
+        targets,
+        val_teacher,
+        objective: Objective {
+            temperature: cfg.temperature,
+            soft_weight: cfg.soft_weight,
+            hard_weight: cfg.hard_weight,
+            mode: cfg.mode,
+        },
+        resume,
+        init,
+        qat: cfg.qat.then(|| Qat {
+            calibration: &p.train,
+            options: cfg.qat_options(),
+        }),
+    })?;
+    let eval = Evaluated::new(
+        &cfg,
+        done,
+        &p,
+        &transfer,
+        norm,
+        test_teacher.as_deref(),
+        &base,
+    )?;
+    save_student(&cfg, &p.train, &spec, norm, eval)
+}
+
+/// The weights and input normalisation of the run folder `dir` to start from, which must hold
+/// the network `spec` describes.
+fn trained_start(dir: &Path, spec: &NetSpec, device: &Device) -> Result<(Standardizer, Vec<u8>)> {
+    let role = teaching_role(dir).ok_or_else(|| {
+        Error::artifact(
+            dir,
+            "init_from: not a run folder with a trained model (student.toml + student.bpk, or teacher.toml)",
+        )
+    })?;
+    let (model, file) = load_model(dir, role, device)?;
+    if &file.spec != spec {
+        return Err(Error::artifact(
+            dir,
+            format!(
+                "init_from: its network {} differs from the one this run's architecture settings describe ({}); give the same --arch, --hidden, --channels, --dropout and --relu6",
+                describe(&file.spec),
+                describe(spec)
+            ),
+        ));
+    }
+    Ok((file.normalization, model.record_bytes()?))
+}
+
+/// Refuses teachers whose inputs or classes differ from the data's, and warns when one was
+/// trained on another split (its training data may then overlap this test set).
+fn check_teachers(
+    cfg: &DistillConfig,
+    teachers: &[(Model, ModelFile)],
+    spec: &NetSpec,
+) -> Result<()> {
+    let dc = &cfg.data;
+    for (_, f) in teachers {
+        if f.spec.classes != spec.classes || f.spec.input_shape != spec.input_shape {
+            return Err(Error::Config(format!(
+                "teacher expects {:?} inputs and {} classes; the data has {:?} and {}",
+                f.spec.input_shape, f.spec.classes, spec.input_shape, spec.classes
+            )));
+        }
+        if (f.val_fraction, f.test_fraction, f.split_seed)
+            != (dc.val_fraction, dc.test_fraction, dc.split_seed)
+        {
+            progress::log(
+                cfg.train.quiet,
+                &format!(
+                    "warning: the teacher was trained on another split (val/test/seed {}/{}/{}); its training data may overlap this test set",
+                    f.val_fraction, f.test_fraction, f.split_seed
+                ),
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The run's name in log lines and on its curves.
+fn title(cfg: &DistillConfig) -> String {
+    let title = if cfg.uses_teacher() {
+        format!("student (T={})", cfg.temperature)
+    } else {
+        "student (hard labels)".to_owned()
+    };
+    if cfg.qat {
+        format!("{title}, quantization-aware")
+    } else {
+        title
+    }
+}
+
+/// A trained student on the test split, after the missing-class bias correction if asked.
+struct Evaluated {
+    done: Finished,
+    test: SplitMetrics,
+    test_before_bias: Option<SplitMetrics>,
+    bias_raised: Vec<usize>,
+    teacher_test: Option<SplitMetrics>,
+}
+
+impl Evaluated {
+    fn new(
+        cfg: &DistillConfig,
+        mut done: Finished,
+        p: &Splits,
+        transfer: &Transfer,
+        norm: Standardizer,
+        test_teacher: Option<&[f32]>,
+        device: &Device,
+    ) -> Result<Evaluated> {
+        let classes = done.model.spec.classes;
+        let test_x = norm.apply_all(&p.test.features);
+        let score = |model: &Model| -> Result<SplitMetrics> {
+            let logits = model.predict(&test_x, device, EVAL_BATCH)?;
+            Ok(SplitMetrics::of(&logits, classes, &p.test, test_teacher))
+        };
+        let mut test = score(&done.model)?;
+        let mut test_before_bias = None;
+        let bias_raised = match cfg.missing_class_bias {
+            Some(amount) => {
+                let classes = missing_classes(cfg, &p.train, transfer)?;
+                if classes.is_empty() {
+                    progress::log(
+                        cfg.train.quiet,
+                        "missing_class_bias: every class occurs in the transfer set; nothing to raise",
+                    );
+                } else {
+                    done.model.raise_output_bias(&classes, amount)?;
+                    test_before_bias = Some(test);
+                    test = score(&done.model)?;
+                    progress::log(
+                        cfg.train.quiet,
+                        &format!("raised the output bias of classes {classes:?} by {amount}"),
+                    );
+                }
+                classes
+            }
+            None => Vec::new(),
+        };
+        Ok(Evaluated {
+            done,
+            test,
+            test_before_bias,
+            bias_raised,
+            teacher_test: test_teacher.map(|t| SplitMetrics::of(t, classes, &p.test, None)),
+        })
+    }
+}
+
+/// The classes whose output bias `missing_class_bias` raises: `missing_classes`, else those
+/// absent from the transfer set.
+fn missing_classes(
+    cfg: &DistillConfig,
+    train: &Dataset,
+    transfer: &Transfer,
+) -> Result<Vec<usize>> {
+    if !cfg.missing_classes.is_empty() {
+        Ok(cfg
+            .missing_classes
+            .iter()
+            .map(|&c| usize::from(c))
+            .collect())
+    } else if train.labels.is_some() {
+        Ok(transfer.absent.clone())
+    } else {
+        Err(Error::Config(
+            "missing_class_bias needs missing_classes when the transfer set has no labels".into(),
+        ))
+    }
+}
+
+/// Writes the student's files (`student.float.json`, `student.bpk`, `student.toml`,
+/// `summary.json`).
+fn save_student(
+    cfg: &DistillConfig,
+    train: &Dataset,
+    spec: &NetSpec,
+    norm: Standardizer,
+    eval: Evaluated,
+) -> Result<StudentArtifacts> {
+    let temperature = if cfg.uses_teacher() {
+        cfg.temperature
+    } else {
+        1.0
+    };
+    let name = student_name(&format!("{}-{}", train.name, cfg.net.arch.name()));
+    let Evaluated {
+        done,
+        test,
+        test_before_bias,
+        bias_raised,
+        teacher_test,
+    } = eval;
+    let student = done
+        .model
+        .to_float_student(&name, norm.mean, norm.std, temperature)?;
+    let dir = cfg.out.clone();
+    write_json(&dir.join("student.float.json"), &student)?;
+    let file = ModelFile {
+        role: Role::Student,
+        spec: spec.clone(),
+        normalization: norm,
+        temperature,
+        val_fraction: cfg.data.val_fraction,
+        test_fraction: cfg.data.test_fraction,
+        split_seed: cfg.data.split_seed,
+    };
+    save_model(&dir, &done.model, &file)?;
+    write_json(
+        &dir.join("summary.json"),
+        &Summary {
+            role: Role::Student,
+            test: &test,
+            test_before_bias: test_before_bias.as_ref(),
+            teacher_test: teacher_test.as_ref(),
+            bias_raised: &bias_raised,
+            epochs: done.history.len(),
+            parameters: spec.parameter_count(),
+            seconds_per_epoch: done.seconds_per_epoch,
+            final_epoch: done.history.last(),
+        },
+    )?;
+    progress::log(
+        cfg.train.quiet,
+        &format!(
+            "student saved to {}: test accuracy {} (teacher {}), agreement with teacher {}",
+            dir.join("student.float.json").display(),
+            pct_or(test.accuracy, "-"),
+            pct_or(teacher_test.as_ref().and_then(|t| t.accuracy), "-"),
+            pct_or(test.agreement, "-")
+        ),
+    );
+    Ok(StudentArtifacts {
+        dir: dir.clone(),
+        student,
+        trained: Trained {
+            dir,
+            model: done.model,
+            normalization: norm,
+            history: done.history,
+            test,
+            seconds_per_epoch: done.seconds_per_epoch,
+        },
+        test_before_bias,
+        bias_raised,
+        teacher_test,
+    })
+}
+
+/// A network in a line, for error messages: its parameters and layers.
+fn describe(spec: &NetSpec) -> String {
+    format!(
+        "of {} parameters, {:?} -> {:?}",
+        spec.parameter_count(),
+        spec.input_shape,
+        spec.layers
+    )
+}
+
+/// The name stored in the student blob, which allows printable ASCII only and at most
+/// `MAX_NAME_LEN` bytes (it ends up in device logs): lowercased, other characters become `_`
+/// (a dataset file called `données.csv` must not make the export fail), then truncated.
+pub(crate) fn student_name(raw: &str) -> String {
+    raw.to_lowercase()
+        .chars()
+        .map(|c| match u8::try_from(c) {
+            Ok(b) if minnow_core::limits::is_name_byte(b) => c,
+            _ => '_',
+        })
+        .take(minnow_core::limits::MAX_NAME_LEN)
+        .collect()
+}

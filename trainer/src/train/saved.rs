@@ -1,0 +1,145 @@
+//! What a training run leaves in its folder, and how it is read back:
+//!
+//! * `config.toml`: the resolved settings (`--config config.toml` repeats the run) and
+//!   `run.json`: which kind of run the folder holds (`minnow resume` reads both);
+//! * `<role>.bpk` (the burn record) and `<role>.toml` ([`ModelFile`]: network, normalisation,
+//!   temperature, split), role `teacher` or `student`;
+//! * `summary.json`: test-set results and timing ([`Summary`]).
+
+use std::path::{Path, PathBuf};
+
+use burn::tensor::Device;
+use serde::{Deserialize, Serialize};
+
+use crate::config;
+use crate::data::Standardizer;
+use crate::error::{Error, Result};
+use crate::files;
+use crate::net::model::Model;
+use crate::net::spec::NetSpec;
+use crate::train::metrics::{EpochMetrics, SplitMetrics};
+
+/// Which model a run folder holds: its files are named after it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Teacher,
+    Student,
+}
+
+impl Role {
+    /// `teacher` or `student`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Teacher => "teacher",
+            Role::Student => "student",
+        }
+    }
+
+    /// `<role>.bpk`, the weights.
+    pub fn record_file(self, dir: &Path) -> PathBuf {
+        dir.join(format!("{}.bpk", self.name()))
+    }
+
+    /// `<role>.toml`, the [`ModelFile`].
+    pub fn model_file(self, dir: &Path) -> PathBuf {
+        dir.join(format!("{}.toml", self.name()))
+    }
+}
+
+/// What a saved teacher (or student) carries besides its weights.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelFile {
+    pub role: Role,
+    pub spec: NetSpec,
+    /// Input normalisation fitted on the model's training split.
+    pub normalization: Standardizer,
+    /// The distillation temperature (1 for teachers and hard-label students).
+    pub temperature: f32,
+    /// The split the model was trained on (to check that a student's test set is unseen).
+    pub val_fraction: f32,
+    pub test_fraction: f32,
+    pub split_seed: u64,
+}
+
+/// A trained model, in memory.
+#[derive(Debug, Clone)]
+pub struct Trained {
+    pub dir: PathBuf,
+    pub model: Model,
+    pub normalization: Standardizer,
+    pub history: Vec<EpochMetrics>,
+    pub test: SplitMetrics,
+    /// Mean wall-clock seconds per epoch of the epochs run in this process.
+    pub seconds_per_epoch: f64,
+}
+
+/// `summary.json`.
+#[derive(Debug, Serialize)]
+pub struct Summary<'a> {
+    pub role: Role,
+    pub test: &'a SplitMetrics,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub test_before_bias: Option<&'a SplitMetrics>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub teacher_test: Option<&'a SplitMetrics>,
+    pub bias_raised: &'a [usize],
+    pub epochs: usize,
+    pub parameters: usize,
+    pub seconds_per_epoch: f64,
+    pub final_epoch: Option<&'a EpochMetrics>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct RunKind {
+    kind: Role,
+}
+
+/// Creates the run folder with its `config.toml` and `run.json`.
+pub fn write_run_files<T: Serialize>(dir: &Path, role: Role, cfg: &T) -> Result<()> {
+    files::create_dir_all(dir)?;
+    files::write_atomic(&dir.join("config.toml"), config::to_toml(cfg)?.as_bytes())?;
+    write_json(&dir.join("run.json"), &RunKind { kind: role })
+}
+
+/// The kind of run a folder holds (its `run.json`).
+pub fn read_run_kind(dir: &Path) -> Result<Role> {
+    let path = dir.join("run.json");
+    let kind: RunKind = serde_json::from_slice(&files::read(&path)?)
+        .map_err(|e| Error::unreadable(&path, "not a minnow run.json", e))?;
+    Ok(kind.kind)
+}
+
+/// Pretty JSON with a trailing newline, written atomically.
+pub fn write_json<T: Serialize>(path: &Path, v: &T) -> Result<()> {
+    let mut s = serde_json::to_string_pretty(v)?;
+    s.push('\n');
+    Ok(files::write_atomic(path, s.as_bytes())?)
+}
+
+/// Writes a trained model's `<role>.bpk` and `<role>.toml`.
+pub fn save_model(dir: &Path, model: &Model, file: &ModelFile) -> Result<()> {
+    files::write_atomic(&file.role.record_file(dir), &model.record_bytes()?)?;
+    files::write_atomic(
+        &file.role.model_file(dir),
+        config::to_toml(file)?.as_bytes(),
+    )?;
+    Ok(())
+}
+
+/// Loads one saved model folder (`<role>.bpk` + `<role>.toml`) onto `device`.
+pub fn load_model(dir: &Path, role: Role, device: &Device) -> Result<(Model, ModelFile)> {
+    let toml_path = role.model_file(dir);
+    let file: ModelFile = toml::from_str(&files::read_to_string(&toml_path)?)
+        .map_err(|e| Error::unreadable(&toml_path, "not a minnow model file", e))?;
+    let bpk = role.record_file(dir);
+    let bytes = files::read(&bpk)?;
+    let model = Model::from_record_bytes(file.spec.clone(), &bytes, device).map_err(|e| {
+        Error::Artifact {
+            path: bpk,
+            problem: format!("does not fit {}: {e}", toml_path.display()),
+        }
+    })?;
+    Ok((model, file))
+}

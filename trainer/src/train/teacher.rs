@@ -1,0 +1,129 @@
+//! `minnow train-teacher`: a teacher (or `members` teachers forming an ensemble) trained on
+//! hard labels. An ensemble's members live in `out/member-<i>` and differ only in their seed.
+
+use std::path::PathBuf;
+
+use crate::data::Standardizer;
+use crate::error::Result;
+use crate::files;
+use crate::net::backend;
+use crate::net::spec::NetSpec;
+use crate::percent::pct_or;
+use crate::train::config::TeacherConfig;
+use crate::train::metrics::SplitMetrics;
+use crate::train::progress;
+use crate::train::run_loop::{Job, Objective, Targets, run_loop};
+use crate::train::saved::{
+    ModelFile, Role, Summary, Trained, save_model, write_json, write_run_files,
+};
+use crate::train::teachers::EVAL_BATCH;
+
+/// The result of [`train_teacher`]: one member, or several forming an ensemble.
+#[derive(Debug, Clone)]
+pub struct TeacherArtifacts {
+    pub dir: PathBuf,
+    pub members: Vec<Trained>,
+}
+
+/// Trains a teacher (or `members` teachers forming an ensemble) on hard labels.
+pub fn train_teacher(cfg: &TeacherConfig) -> Result<TeacherArtifacts> {
+    train_teacher_run(cfg, false)
+}
+
+/// [`train_teacher`], continuing from the members' checkpoints when `resume`.
+pub(crate) fn train_teacher_run(cfg: &TeacherConfig, resume: bool) -> Result<TeacherArtifacts> {
+    let cfg = cfg.absolute();
+    cfg.check()?;
+    let p = cfg.data.prepare()?;
+    let norm = Standardizer::fit(&p.train)?;
+    let spec = NetSpec::build(&cfg.net, p.train.shape, p.train.classes)?;
+    write_run_files(&cfg.out, Role::Teacher, &cfg)?;
+    let mut members = Vec::new();
+    for k in 0..cfg.members {
+        let (dir, title) = if cfg.members == 1 {
+            (cfg.out.clone(), "teacher".to_owned())
+        } else {
+            (
+                cfg.out.join(format!("member-{k}")),
+                format!("teacher {}/{}", k + 1, cfg.members),
+            )
+        };
+        files::create_dir_all(&dir)?;
+        let mut lc = cfg.train.clone();
+        lc.seed = cfg.train.seed.wrapping_add(k as u64);
+        if cfg.train.jitter > 0 && k == 0 {
+            progress::log(
+                cfg.train.quiet,
+                &format!(
+                    "{title}: inputs jittered by up to {} pixel(s)",
+                    cfg.train.jitter
+                ),
+            );
+        }
+        let done = run_loop(Job {
+            role: Role::Teacher,
+            title,
+            dir: &dir,
+            spec: spec.clone(),
+            lc,
+            train: &p.train,
+            val: &p.val,
+            norm,
+            targets: Targets::None,
+            val_teacher: None,
+            objective: Objective::HARD_LABELS,
+            resume,
+            init: None,
+            qat: None,
+        })?;
+        let base = backend::device(cfg.train.device)?;
+        let test_logits =
+            done.model
+                .predict(&norm.apply_all(&p.test.features), &base, EVAL_BATCH)?;
+        let test = SplitMetrics::of(&test_logits, spec.classes, &p.test, None);
+        let file = ModelFile {
+            role: Role::Teacher,
+            spec: spec.clone(),
+            normalization: norm,
+            temperature: 1.0,
+            val_fraction: cfg.data.val_fraction,
+            test_fraction: cfg.data.test_fraction,
+            split_seed: cfg.data.split_seed,
+        };
+        save_model(&dir, &done.model, &file)?;
+        write_json(
+            &dir.join("summary.json"),
+            &Summary {
+                role: Role::Teacher,
+                test: &test,
+                test_before_bias: None,
+                teacher_test: None,
+                bias_raised: &[],
+                epochs: done.history.len(),
+                parameters: spec.parameter_count(),
+                seconds_per_epoch: done.seconds_per_epoch,
+                final_epoch: done.history.last(),
+            },
+        )?;
+        progress::log(
+            cfg.train.quiet,
+            &format!(
+                "teacher saved to {}: test accuracy {}",
+                dir.display(),
+                pct_or(test.accuracy, "-")
+            ),
+        );
+        members.push(Trained {
+            dir,
+            model: done.model,
+            normalization: norm,
+            history: done.history,
+            test,
+            seconds_per_epoch: done.seconds_per_epoch,
+        });
+    }
+    Ok(TeacherArtifacts {
+        dir: cfg.out.clone(),
+        members,
+    })
+}

@@ -1,0 +1,482 @@
+//! Training runs end to end on the built-in digits: distillation beats hard labels, unlabeled
+//! transfer sets, the omitted-class bias, determinism, resume, ensembles, the logit cache, CNN
+//! students, init_from with quantization-aware validation, students that teach.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use crate::config;
+use crate::net::float::{FloatLayer, FloatStudent};
+use crate::net::spec::Arch;
+use crate::train::checkpoint::CHECKPOINT;
+use crate::train::config::{DistillConfig, TeacherConfig};
+use crate::train::distill::{distill, student_name};
+use crate::train::metrics::{self, EpochMetrics};
+use crate::train::resume::{Resumed, resume};
+use crate::train::saved::Role;
+use crate::train::teacher::{TeacherArtifacts, train_teacher};
+use crate::train::teachers::{
+    TeacherMember, ensemble_logits, teacher_fingerprint, teacher_members,
+};
+
+/// `c` changed by `f`.
+fn with<C>(mut c: C, f: impl FnOnce(&mut C)) -> C {
+    f(&mut c);
+    c
+}
+
+fn tmp() -> tempfile::TempDir {
+    tempfile::tempdir().expect("tempdir")
+}
+
+/// One MLP teacher (2x256, dropout 0.2, 1-pixel jitter, 60 epochs) shared by the tests.
+fn shared_teacher() -> &'static (PathBuf, TeacherArtifacts) {
+    static T: OnceLock<(PathBuf, TeacherArtifacts)> = OnceLock::new();
+    T.get_or_init(|| {
+        let dir = tmp().keep().join("teacher");
+        let t = train_teacher(&with(TeacherConfig::default(), |c| {
+            c.out = dir.clone();
+            c.train.quiet = true;
+        }))
+        .expect("teacher");
+        (dir, t)
+    })
+}
+
+/// The tests' student: 24 hidden units, soft targets only at T = 3.
+fn student_cfg(out: &Path) -> DistillConfig {
+    with(DistillConfig::default(), |c| {
+        c.out = out.to_owned();
+        c.teacher = vec![shared_teacher().0.clone()];
+        c.train.quiet = true;
+        c.net.hidden = vec![24];
+        c.temperature = 3.0;
+        c.hard_weight = 0.0;
+    })
+}
+
+fn run_files_exist(dir: &Path, model: &str) {
+    for f in [
+        "config.toml",
+        "metrics.jsonl",
+        "curves.png",
+        "curves.svg",
+        "checkpoint.bin",
+        "summary.json",
+        model,
+    ] {
+        assert!(dir.join(f).is_file(), "{} missing", dir.join(f).display());
+    }
+}
+
+/// On digits, with a reduced transfer set of 50 samples, the distilled student (T=3, soft
+/// targets only) beats the same student trained on the same 50 hard labels with the same
+/// seed and budget (200 epochs), on average over 3 seeds.
+#[test]
+fn distilled_student_beats_hard_label_baseline() {
+    let (tdir, t) = shared_teacher();
+    let teacher_acc = t.members[0].test.accuracy.expect("labels");
+    assert!(teacher_acc > 0.95, "teacher test accuracy {teacher_acc}");
+    run_files_exist(tdir, "teacher.bpk");
+    let d = tmp();
+    let (mut hard, mut soft) = (Vec::new(), Vec::new());
+    for seed in 0..3 {
+        let base = with(student_cfg(&d.path().join(format!("s{seed}"))), |c| {
+            c.data.train_limit = Some(50);
+            c.train.epochs = 200;
+            c.train.seed = seed;
+        });
+        let h = distill(&with(base.clone(), |c| {
+            c.soft_weight = 0.0;
+            c.hard_weight = 1.0;
+            c.out = d.path().join(format!("h{seed}"));
+        }))
+        .expect("hard");
+        let s = distill(&with(base, |c| {
+            c.soft_weight = 1.0;
+            c.hard_weight = 0.0;
+            c.temperature = 3.0;
+        }))
+        .expect("soft");
+        hard.push(h.trained.test.accuracy.expect("acc"));
+        soft.push(s.trained.test.accuracy.expect("acc"));
+    }
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    eprintln!(
+        "teacher {teacher_acc:.4}; 50-sample transfer set: hard-label students {hard:?} (mean {:.4}), distilled {soft:?} (mean {:.4})",
+        mean(&hard),
+        mean(&soft)
+    );
+    assert!(
+        mean(&soft) > mean(&hard) + 0.02,
+        "distilled {soft:?} vs hard {hard:?}"
+    );
+}
+
+/// Distillation from the training split without its labels works (accuracy far above the
+/// 10% of chance), and writes the student for the quantizer.
+#[test]
+fn unlabeled_transfer_set() {
+    let d = tmp();
+    let s = distill(&with(student_cfg(d.path()), |c| {
+        c.unlabeled = true;
+        c.train.epochs = 40;
+    }))
+    .expect("distill");
+    let acc = s.trained.test.accuracy.expect("test labels");
+    eprintln!(
+        "unlabeled transfer set: student test accuracy {acc:.4}, agreement {:?}",
+        s.trained.test.agreement
+    );
+    assert!(acc > 0.85, "accuracy {acc}");
+    assert!(
+        s.trained
+            .history
+            .iter()
+            .all(|m| m.train_accuracy.is_none() && m.train_agreement.is_some())
+    );
+    run_files_exist(d.path(), "student.float.json");
+    let text = std::fs::read_to_string(d.path().join("student.float.json")).expect("json");
+    let fs: FloatStudent = serde_json::from_str(&text).expect("FloatStudent");
+    assert_eq!(fs, s.student);
+    // The float student reproduces burn's predictions on the test inputs it was evaluated on.
+    assert_eq!(fs.input_shape, [8, 8, 1]);
+
+    // Unlabeled with a hard term is refused, naming the problem.
+    let e = distill(&with(student_cfg(&d.path().join("x")), |c| {
+        c.unlabeled = true;
+        c.hard_weight = 0.5;
+    }))
+    .expect_err("must fail");
+    let msg = e.to_string();
+    assert!(
+        msg.contains("unlabeled") && msg.contains("hard-weight 0"),
+        "{msg}"
+    );
+}
+
+/// Hinton et al.'s omitted-class experiment: no 3s in the transfer set; raising the output
+/// bias of class 3 afterwards is applied and reported.
+#[test]
+fn missing_class_bias() {
+    let d = tmp();
+    let s = distill(&with(student_cfg(d.path()), |c| {
+        c.omit_classes = vec![3];
+        c.missing_class_bias = Some(2.0);
+        c.train.epochs = 30;
+    }))
+    .expect("distill");
+    assert_eq!(s.bias_raised, vec![3]);
+    let (before, after) = (
+        s.test_before_bias.expect("before").accuracy.expect("a"),
+        s.trained.test.accuracy.expect("a"),
+    );
+    eprintln!("omitted 3s: test accuracy {before:.4} before the bias correction, {after:.4} after");
+    assert!(after > 0.5);
+}
+
+/// Same seed and data: identical metrics and identical weights. Different seed: different.
+#[test]
+fn training_is_deterministic() {
+    let d = tmp();
+    let cfg = |out: &str, seed| {
+        with(TeacherConfig::default(), |c| {
+            c.out = d.path().join(out);
+            c.train.quiet = true;
+            c.train.epochs = 3;
+            c.net.hidden = vec![32];
+            c.train.seed = seed;
+        })
+    };
+    let a = train_teacher(&cfg("a", 5)).expect("a");
+    let b = train_teacher(&cfg("b", 5)).expect("b");
+    let c = train_teacher(&cfg("c", 6)).expect("c");
+    let weights = |t: &TeacherArtifacts| {
+        t.members[0]
+            .model
+            .to_float_student("t", 0.0, 1.0, 1.0)
+            .expect("convert")
+    };
+    let hist = |t: &TeacherArtifacts| {
+        t.members[0]
+            .history
+            .iter()
+            .map(EpochMetrics::without_time)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(weights(&a), weights(&b));
+    assert_eq!(hist(&a), hist(&b));
+    assert_ne!(weights(&a), weights(&c));
+}
+
+/// A run killed after epoch 2 of 4 and resumed ends with the same weights and metrics as an
+/// uninterrupted run (dropout, jitter and weight decay on, so RNG and Adam state matter).
+#[test]
+fn resume_matches_uninterrupted_run() {
+    let d = tmp();
+    let cfg = |out: &str, epochs| {
+        with(TeacherConfig::default(), |c| {
+            c.out = d.path().join(out);
+            c.train.quiet = true;
+            c.train.epochs = epochs;
+            c.net.hidden = vec![32];
+            c.train.jitter = 1;
+            c.net.dropout = 0.2;
+        })
+    };
+    let full = train_teacher(&cfg("full", 4)).expect("full");
+    // The checkpoint after epoch 2 of a 2-epoch run is the one a 4-epoch run writes after
+    // epoch 2 (per-epoch RNG streams, constant learning rate), i.e. a run killed there.
+    let killed = d.path().join("killed");
+    train_teacher(&cfg("killed", 2)).expect("first part");
+    let mut saved: TeacherConfig = config::load_toml(&killed.join("config.toml")).expect("config");
+    saved.train.epochs = 4;
+    std::fs::write(
+        killed.join("config.toml"),
+        config::to_toml(&saved).expect("toml"),
+    )
+    .expect("write");
+    std::fs::remove_file(killed.join("teacher.bpk")).expect("rm");
+    let Resumed::Teacher(resumed) = resume(&killed, Some(true)).expect("resume") else {
+        panic!("not a teacher")
+    };
+    let weights = |t: &TeacherArtifacts| {
+        t.members[0]
+            .model
+            .to_float_student("t", 0.0, 1.0, 1.0)
+            .expect("convert")
+    };
+    assert_eq!(weights(&full), weights(&resumed));
+    let hist = |t: &TeacherArtifacts| {
+        t.members[0]
+            .history
+            .iter()
+            .map(EpochMetrics::without_time)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(hist(&full), hist(&resumed));
+    assert_eq!(
+        metrics::read_jsonl(&killed.join("metrics.jsonl"))
+            .expect("jsonl")
+            .len(),
+        4
+    );
+    // A corrupt checkpoint is an error naming the file.
+    std::fs::write(killed.join(CHECKPOINT), b"garbage").expect("write");
+    let msg = resume(&killed, Some(true))
+        .expect_err("corrupt")
+        .to_string();
+    assert!(msg.contains("checkpoint.bin"), "{msg}");
+}
+
+/// Ensembles (average of probabilities), cached logits (written, then read back with the
+/// same result), and a CNN student; the jitter + cache combination is refused.
+#[test]
+fn ensemble_cache_and_cnn_student() {
+    let d = tmp();
+    let ens = d.path().join("ens");
+    let t = train_teacher(&with(TeacherConfig::default(), |c| {
+        c.out = ens.clone();
+        c.train.quiet = true;
+        c.members = 2;
+        c.train.epochs = 8;
+        c.net.hidden = vec![64];
+    }))
+    .expect("ensemble");
+    assert_eq!(t.members.len(), 2);
+    assert!(ens.join("member-1/teacher.bpk").is_file());
+    assert_ne!(
+        teacher_fingerprint(&ens.join("member-0")).expect("fp"),
+        teacher_fingerprint(&ens).expect("fp")
+    );
+    let s = distill(&with(student_cfg(&d.path().join("dw")), |c| {
+        c.teacher = vec![ens.clone()];
+        c.train.epochs = 10;
+        c.net.arch = Arch::Dwcnn;
+        c.net.channels = vec![4, 8];
+        c.net.hidden = vec![];
+    }))
+    .expect("dwcnn");
+    assert!(
+        s.trained.test.accuracy.expect("a") > 0.5,
+        "{:?}",
+        s.trained.test
+    );
+    assert!(
+        s.student
+            .layers
+            .iter()
+            .any(|l| matches!(l, FloatLayer::DepthwiseConv2d { .. }))
+    );
+
+    let cache = d.path().join("logits.npy");
+    let one = ens.join("member-0");
+    let cfg = with(student_cfg(&d.path().join("c1")), |c| {
+        c.teacher = vec![one];
+        c.teacher_logits = Some(cache.clone());
+        c.train.epochs = 5;
+    });
+    let first = distill(&cfg).expect("writes cache");
+    assert!(cache.is_file());
+    let second = distill(&with(cfg.clone(), |c| c.out = d.path().join("c2"))).expect("reads cache");
+    assert_eq!(first.student.layers, second.student.layers);
+    let e = distill(&with(cfg, |c| {
+        c.train.jitter = 1;
+        c.out = d.path().join("c3");
+    }))
+    .expect_err("jitter + cache");
+    assert!(e.to_string().contains("live"), "{e}");
+}
+
+/// `init_from` starts from a trained student's weights and normalisation (a run with a
+/// vanishing learning rate ends where it started); another architecture, or a folder
+/// without a model, is refused by name; and under `qat` the per-epoch validation accuracy is the int8 student's: the
+/// first epoch, starting from the base weights and barely moving them, reports exactly the
+/// accuracy of the base student's int8 export run by minnow-core's kernels.
+#[test]
+fn init_from_and_quantization_aware_validation() {
+    let d = tmp();
+    let base_dir = d.path().join("base");
+    let base =
+        distill(&with(student_cfg(&base_dir), |c| c.train.epochs = 15)).expect("base student");
+    let still = with(student_cfg(&d.path().join("still")), |c| {
+        c.init_from = Some(base_dir.clone());
+        c.train.epochs = 1;
+        c.train.learning_rate = 1e-12;
+    });
+    let same = distill(&still).expect("continues");
+    assert_eq!(same.trained.normalization, base.trained.normalization);
+    let weights = |s: &FloatStudent| -> Vec<f32> {
+        s.layers
+            .iter()
+            .flat_map(|l| match l {
+                FloatLayer::Dense { weight, bias, .. } => {
+                    weight.iter().chain(bias).copied().collect()
+                }
+                _ => Vec::new(),
+            })
+            .collect()
+    };
+    let (a, b) = (weights(&base.student), weights(&same.student));
+    assert_eq!(a.len(), b.len());
+    assert!(a.iter().zip(&b).all(|(x, y)| (x - y).abs() < 1e-6));
+
+    let e = distill(&with(still.clone(), |c| {
+        c.net.hidden = vec![16];
+        c.out = d.path().join("other");
+    }))
+    .expect_err("another architecture");
+    let msg = e.to_string();
+    assert!(
+        msg.contains("init_from") && msg.contains(&*base_dir.to_string_lossy()),
+        "{msg}"
+    );
+    let e = distill(&with(still.clone(), |c| {
+        c.init_from = Some(d.path().to_owned());
+        c.out = d.path().join("nothing");
+    }))
+    .expect_err("not a run folder");
+    assert!(e.to_string().contains("init_from: not a run folder"), "{e}");
+
+    let qat = distill(&with(still, |c| {
+        c.qat = true;
+        c.out = d.path().join("qat");
+    }))
+    .expect("quantization-aware run");
+    let p = student_cfg(&base_dir).data.prepare().expect("data");
+    let blob =
+        crate::int8::quantize::quantize_student(&base.student, &p.train, &Default::default())
+            .and_then(|q| q.encode())
+            .expect("int8 base");
+    let labels = p.val.labels.as_deref().expect("labels");
+    let hits = (0..p.val.len())
+        .filter(|&i| {
+            let logits = crate::int8::quantize::tests::run_int8(&blob, p.val.sample(i));
+            metrics::accuracy(&logits, logits.len(), &labels[i..=i]) == 1.0
+        })
+        .count();
+    let int8 = hits as f64 / labels.len() as f64;
+    let reported = qat.trained.history[0].val_accuracy.expect("val accuracy");
+    assert_eq!(reported, int8, "QAT validation vs the int8 kernels");
+    // The float network's own validation accuracy differs (96.7 % vs 96.1 % when
+    // written), so the check above tells the grids apart from no grids.
+    assert_ne!(same.trained.history[0].val_accuracy, Some(int8));
+}
+
+/// A student run teaches like a teacher run (born-again networks; ensembles of students):
+/// its members are found, fingerprinted from `student.*`, and a second student distilled
+/// from it learns; a folder with neither kind of model is refused by name.
+#[test]
+fn a_student_run_can_teach() {
+    let d = tmp();
+    let first = d.path().join("first");
+    distill(&with(student_cfg(&first), |c| c.train.epochs = 10)).expect("first student");
+    let members = teacher_members(&first).expect("members");
+    assert_eq!(
+        members,
+        vec![TeacherMember {
+            dir: first.clone(),
+            role: Role::Student
+        }]
+    );
+    let fp = teacher_fingerprint(&first).expect("fp");
+    assert_ne!(fp, teacher_fingerprint(&shared_teacher().0).expect("fp"));
+    let second = distill(&with(student_cfg(&d.path().join("second")), |c| {
+        c.teacher = vec![first.clone(), shared_teacher().0.clone()];
+        c.train.epochs = 10;
+    }))
+    .expect("born-again student");
+    assert!(
+        second.trained.test.accuracy.expect("a") > 0.5,
+        "{:?}",
+        second.trained.test
+    );
+    let teacher_test = second.teacher_test.as_ref().expect("teacher test");
+    assert!(teacher_test.accuracy.expect("a") > 0.5, "{teacher_test:?}");
+
+    let empty = d.path().join("empty");
+    std::fs::create_dir(&empty).expect("mkdir");
+    let e = teacher_members(&empty).expect_err("no model");
+    assert!(e.to_string().contains("empty"), "{e}");
+    assert!(e.to_string().contains("not a teacher"), "{e}");
+}
+
+/// The ensemble's logits are the log of the average probability: an ensemble of one model
+/// twice predicts exactly what the model does (softmax equal, so equal loss), and two
+/// members average their probabilities, not their logits.
+#[test]
+fn ensemble_logits_are_log_average_probabilities() {
+    let softmax = |row: &[f32]| -> Vec<f32> {
+        let mut p = vec![0.0; row.len()];
+        minnow_core::softmax::softmax(row, 1.0, &mut p).expect("finite logits");
+        p
+    };
+    let a = vec![2.0f32, -1.0, 0.5, 9.0, 9.0, -3.0];
+    let b = vec![-4.0f32, 3.0, 1.0, 0.0, 1.0, 2.0];
+    let twice = ensemble_logits(&[a.clone(), a.clone()], 3).expect("finite");
+    for (row, want) in twice.chunks(3).zip(a.chunks(3)) {
+        for (p, q) in softmax(row).iter().zip(softmax(want)) {
+            assert!((p - q).abs() < 1e-6, "{row:?} vs {want:?}");
+        }
+    }
+    let both = ensemble_logits(&[a.clone(), b.clone()], 3).expect("finite");
+    for ((row, x), y) in both.chunks(3).zip(a.chunks(3)).zip(b.chunks(3)) {
+        let (px, py) = (softmax(x), softmax(y));
+        for (k, p) in softmax(row).iter().enumerate() {
+            assert!((p - (px[k] + py[k]) / 2.0).abs() < 1e-6, "{row:?}");
+        }
+    }
+    // A probability that underflows stays finite.
+    let far = ensemble_logits(&[vec![0.0, -200.0], vec![0.0, -300.0]], 2).expect("finite");
+    assert!(far.iter().all(|v| v.is_finite()), "{far:?}");
+}
+
+#[test]
+fn student_names_are_printable_ascii_and_short() {
+    assert_eq!(student_name("Données-MLP"), "donn_es-mlp");
+    assert_eq!(student_name("a\tb"), "a_b");
+    assert_eq!(
+        student_name(&"x".repeat(100)).len(),
+        minnow_core::limits::MAX_NAME_LEN
+    );
+}
