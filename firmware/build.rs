@@ -1,7 +1,9 @@
 //! Build script for the minnow firmware.
 //!
 //! * `MINNOW_BOARD` (required) picks `memory/<board>.x`, copied to `$OUT_DIR/memory.x`, where
-//!   cortex-m-rt's `link.x` finds it. The board must match the cargo `--target`.
+//!   cortex-m-rt's `link.x` finds it. The board must match the cargo `--target`. Boards, their
+//!   targets, cores and SysTick factors are the rows of `boards.rs`, the one board table (the
+//!   trainer's `minnow verify` includes the same file).
 //! * `MINNOW_STUDENT` and `MINNOW_GOLDEN` name the files to embed with `include_bytes!`
 //!   (falling back to `model/student.bin` and `model/golden.bin`). The resolved absolute paths
 //!   reach the crate as the compile-time env vars `MINNOW_STUDENT_PATH` and `MINNOW_GOLDEN_PATH`.
@@ -17,27 +19,22 @@ use std::env;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-/// (board, rust target, core) — the boards we know how to link for.
-/// The QEMU boards first, then real boards (feature `hardware`, flashed with probe-rs).
-const BOARDS: &[(&str, &str, &str)] = &[
-    ("microbit", "thumbv6m-none-eabi", "Cortex-M0"),
-    ("mps2-an385", "thumbv7m-none-eabi", "Cortex-M3"),
-    ("mps2-an386", "thumbv7em-none-eabihf", "Cortex-M4F"),
-    ("mps2-an500", "thumbv7em-none-eabihf", "Cortex-M7"),
-    ("mps2-an505", "thumbv8m.main-none-eabihf", "Cortex-M33"),
-    ("stm32f411re", "thumbv7em-none-eabihf", "Cortex-M4F"),
-    ("nrf52840", "thumbv7em-none-eabihf", "Cortex-M4F"),
-];
+/// The board table (`BOARDS`), shared with the trainer's `minnow verify`.
+#[allow(dead_code)]
+mod boards {
+    include!("boards.rs");
+}
+use boards::{BOARDS, Runner};
 
-/// Guest instructions per SysTick tick under QEMU `-icount shift=0`, x1000 (measured, see
-/// README): the SysTick clock is 25 MHz on AN385/386/500, 20 MHz on AN505, 16 MHz on the
-/// micro:bit, and one instruction takes 1 ns. On real boards SysTick counts core cycles (1000).
-fn instr_per_tick_x1000(board: &str, qemu: bool) -> u32 {
-    match board {
-        _ if !qemu => 1000,
-        "microbit" => 62_500,
-        "mps2-an505" => 50_000,
-        _ => 40_000,
+/// Guest instructions per SysTick tick (QEMU, `-icount shift=0`), x1000; on real boards SysTick
+/// counts core cycles (1000). The QEMU factors are in boards.rs (measured, see README).
+fn units_per_tick_x1000(runner: Runner, qemu: bool) -> u32 {
+    match runner {
+        Runner::Qemu {
+            instructions_per_tick_x1000,
+            ..
+        } if qemu => instructions_per_tick_x1000,
+        _ => 1000,
     }
 }
 
@@ -54,26 +51,30 @@ fn main() {
     let target = env::var("TARGET").expect("TARGET");
 
     println!("cargo::rerun-if-changed=build.rs");
+    println!("cargo::rerun-if-changed=boards.rs");
     println!("cargo::rerun-if-env-changed=MINNOW_BOARD");
     println!("cargo::rerun-if-env-changed=MINNOW_STUDENT");
     println!("cargo::rerun-if-env-changed=MINNOW_GOLDEN");
+    let names: Vec<&str> = BOARDS.iter().map(|b| b.name).collect();
+    let quoted: Vec<String> = names.iter().map(|n| format!("{n:?}")).collect();
     println!(
-        "cargo::rustc-check-cfg=cfg(minnow_board, values(\"microbit\", \"mps2-an385\", \"mps2-an386\", \"mps2-an500\", \"mps2-an505\", \"stm32f411re\", \"nrf52840\"))"
+        "cargo::rustc-check-cfg=cfg(minnow_board, values({}))",
+        quoted.join(", ")
     );
     println!("cargo::rustc-check-cfg=cfg(minnow_dwt)");
 
-    let names: Vec<&str> = BOARDS.iter().map(|b| b.0).collect();
     let board = match env::var("MINNOW_BOARD") {
         Ok(b) => b,
         Err(_) => fail(&format!(
             "set MINNOW_BOARD to one of {names:?} (or use scripts/firmware.sh <board>)"
         )),
     };
-    let Some(&(_, board_target, core)) = BOARDS.iter().find(|b| b.0 == board) else {
+    let Some(spec) = BOARDS.iter().find(|b| b.name == board) else {
         fail(&format!(
             "unknown MINNOW_BOARD={board:?}; known boards: {names:?}"
         ));
     };
+    let (board_target, core) = (spec.target, spec.core_name);
     if target != board_target {
         fail(&format!(
             "MINNOW_BOARD={board} needs --target {board_target}, but this build is for {target}"
@@ -108,7 +109,7 @@ fn main() {
     let (flash_origin, flash_len) = region(&memory, "FLASH");
     let (ram_origin, ram_len) = region(&memory, "RAM");
     let consts = model_consts(&board, &student, &golden, flash_len, ram_len);
-    let factor = instr_per_tick_x1000(&board, qemu);
+    let factor = units_per_tick_x1000(spec.runner, qemu);
     let consts = format!(
         "{consts}/// Instructions (QEMU) or cycles (hardware) per SysTick tick, x1000.\n\
          pub const UNITS_PER_TICK_X1000: u32 = {factor};\n\

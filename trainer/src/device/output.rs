@@ -96,9 +96,9 @@ impl DeviceRun {
         let instructions = qemu && self.unit == "instructions";
         DeviceReport {
             core: if qemu {
-                format!("{} (qemu {})", board.core, board.name)
+                format!("{} (qemu {})", board.core_label(), board.name)
             } else {
-                format!("{} ({})", board.core, board.name)
+                format!("{} ({})", board.core_label(), board.name)
             },
             vectors: self.vectors,
             mismatches: self.mismatches,

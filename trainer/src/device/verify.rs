@@ -16,7 +16,7 @@ use std::process::Command;
 
 use serde::{Deserialize, Serialize};
 
-use crate::device::boards::{Board, PROBE_BOARDS, QEMU_BOARDS, probe_board, qemu_board};
+use crate::device::boards::{Board, probe_board, probe_chips, qemu_board, qemu_choices};
 use crate::device::output::DeviceRun;
 use crate::error::{Error, Result};
 use crate::files::IoError;
@@ -103,11 +103,10 @@ pub fn verify(args: &VerifyConfig) -> Result<()> {
 
     if let Some(chip) = &args.probe {
         let board = probe_board(chip).ok_or_else(|| {
-            let known: Vec<&str> = PROBE_BOARDS.iter().map(|(c, _)| *c).collect();
             Error::Usage(format!(
                 "--probe {chip}: no firmware memory map for this chip (known: {}); add \
-                 firmware/memory/<board>.x and a row to firmware/build.rs",
-                known.join(", ")
+                 firmware/memory/<board>.x and a row to firmware/boards.rs",
+                probe_chips().join(", ")
             ))
         })?;
         println!(
@@ -120,13 +119,9 @@ pub fn verify(args: &VerifyConfig) -> Result<()> {
 
     let board = qemu_board(&args.device.core).ok_or_else(|| {
         Error::Usage(format!(
-            "--core {}: expected m0, m3, m4, m7, m33 or a board ({})",
+            "--core {}: expected {}",
             args.device.core,
-            QEMU_BOARDS
-                .iter()
-                .map(|(_, b)| b.name)
-                .collect::<Vec<_>>()
-                .join(", ")
+            qemu_choices()
         ))
     })?;
     let script = fw
@@ -150,7 +145,8 @@ pub fn verify(args: &VerifyConfig) -> Result<()> {
         .env("MINNOW_GOLDEN", &golden);
     eprintln!(
         "verify: building and running the firmware on {} ({}) ...",
-        board.name, board.core
+        board.name,
+        board.core_label()
     );
     let out = cmd.output().map_err(|e| IoError::new(&script, e))?;
     let stdout = String::from_utf8_lossy(&out.stdout);
