@@ -66,7 +66,7 @@ fn main() {
     let board = match env::var("MINNOW_BOARD") {
         Ok(b) => b,
         Err(_) => fail(&format!(
-            "set MINNOW_BOARD to one of {names:?} (or use scripts/firmware.sh <board>)"
+            "set MINNOW_BOARD to one of {names:?} (or use `minnow verify --student F --golden G --core <board>`)"
         )),
     };
     let Some(spec) = BOARDS.iter().find(|b| b.name == board) else {

@@ -7,7 +7,8 @@
 # Stages: toolchain install -> fmt -> host tests (release: the profile `minnow run` uses, so
 # burn is compiled once; the end-to-end journeys run the firmware in QEMU) -> clippy -D warnings
 # -> minnow-core for thumbv6m/thumbv7em (no_std, no alloc) -> fuzz targets build + the format
-# spec's tests -> an MLP and a CNN student on all five QEMU boards, bit-exact.
+# spec's tests -> an MLP and a CNN student on all five QEMU boards, bit-exact (`minnow verify
+# --core all`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode="${1:-all}"
@@ -62,11 +63,12 @@ if [[ "$mode" == all ]]; then
   gen=target/qemu-models
   cargo run --release --manifest-path firmware/testgen/Cargo.toml -- mlp "$gen/mlp" --vectors 8
   cargo run --release --manifest-path firmware/testgen/Cargo.toml -- cnn "$gen/cnn" --vectors 4
+  minnow=(cargo run --release --quiet -p minnow --)
   # The M4 budget of minnow-core's runtime for an MLP student (decode + run): 4 KiB.
-  scripts/qemu-matrix.sh "$gen/mlp" --max-runtime mps2-an386=4096
-  scripts/qemu-matrix.sh "$gen/cnn"
+  "${minnow[@]}" verify "$gen/mlp" --core all --max-runtime mps2-an386=4096
+  "${minnow[@]}" verify "$gen/cnn" --core all
   echo "M4 dense layers, portable path (SIMD above):"
-  scripts/qemu-matrix.sh "$gen/mlp" --boards mps2-an386 --features portable-dot
+  "${minnow[@]}" verify "$gen/mlp" --core m4 --features portable-dot
 fi
 
 printf '\nscripts/test.sh: all stages passed in %ds\n' $((SECONDS - started))

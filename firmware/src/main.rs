@@ -6,10 +6,10 @@
 //! the int8 logits bit for bit, and reports. Exits with success only if nothing mismatched; a
 //! blob that does not decode is reported with minnow-core's error and exits with failure.
 //!
-//! Build and run: `scripts/firmware.sh <board> [--release]` (see firmware/README.md).
+//! Build and run: `minnow verify --student S --golden G --core <board>` (see firmware/README.md).
 //!
 //! Output: one `key=value` record per line (semihosting text with feature `qemu`, defmt over RTT
-//! with `hardware`). The host (`minnow verify`, scripts/qemu-matrix.sh) parses:
+//! with `hardware`). The host parses (`DeviceRun::parse`, trainer/src/device/output.rs):
 //!
 //! ```text
 //! minnow-firmware 0.1.0 board=mps2-an386 expected_core=Cortex-M4F

@@ -2,22 +2,27 @@
 //! golden vectors, recomputes every vector and must match the host bit for bit; a corrupted or
 //! wrong-version blob must make the run fail with minnow-core's decode error in its output.
 //!
-//! Needs `qemu-system-arm` and a thumb toolchain (scripts/thumb-toolchain.sh); without them the
-//! tests print why and pass (set MINNOW_REQUIRE_QEMU=1 to make that a failure, as CI should).
+//! The firmware is built and run by the code `minnow verify` uses
+//! (`minnow::device::matrix::run_board`), and its lines are read by the one parser,
+//! `DeviceRun::parse`.
+//!
+//! Needs `qemu-system-arm` and a thumb toolchain (scripts/thumb-toolchain.sh --install); without
+//! them the tests print why and pass (MINNOW_REQUIRE_QEMU=1, set by scripts/test.sh, makes that
+//! a failure).
 
 #[allow(clippy::unwrap_used)] // models.rs allows its own dead code
 #[path = "../../firmware/testgen/src/models.rs"]
 mod models;
 
-use std::process::Command;
-use std::sync::Mutex;
+use std::time::Duration;
 
-/// The firmware build directory and its ELF copies are shared: one QEMU run at a time.
-static SERIAL: Mutex<()> = Mutex::new(());
+use minnow::device::boards::qemu_board;
+use minnow::device::firmware::{Firmware, Profile};
+use minnow::device::matrix::{Blobs, BoardRun, RunSettings, run_board};
+use minnow::device::output::DeviceRun;
+use minnow_tests::qemu_available as qemu_available_for;
 
 const BOARD: &str = "mps2-an386";
-
-use minnow_tests::{qemu_available as qemu_available_for, repo};
 
 fn qemu_available() -> bool {
     qemu_available_for("firmware QEMU test")
@@ -26,10 +31,13 @@ fn qemu_available() -> bool {
 struct Run {
     status: i32,
     stdout: String,
+    device: DeviceRun,
+    board: BoardRun,
 }
 
 /// Builds the firmware with these blobs and runs it in QEMU (release: the profile `minnow verify`
-/// and the QEMU matrix build too, so CI compiles the thumb `core` once per target).
+/// builds too, so CI compiles the thumb `core` once per target). Concurrent tests are safe: the
+/// build holds the firmware's build lock until it has its own copy of the ELFs.
 fn run_firmware(student: &[u8], golden: &[u8]) -> Run {
     let dir = tempfile::tempdir().expect("tempdir");
     let (s, g) = (
@@ -38,31 +46,33 @@ fn run_firmware(student: &[u8], golden: &[u8]) -> Run {
     );
     std::fs::write(&s, student).expect("write student");
     std::fs::write(&g, golden).expect("write golden");
-    let _guard = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let out = Command::new(repo().join("scripts/firmware.sh"))
-        .args([BOARD, "--release"])
-        .env("MINNOW_STUDENT", &s)
-        .env("MINNOW_GOLDEN", &g)
-        .output()
-        .expect("scripts/firmware.sh runs");
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    eprintln!("{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    let fw = Firmware::locate(None).expect("the firmware `minnow verify` builds");
+    let board = qemu_board(BOARD).expect("board");
+    let run = run_board(
+        &fw,
+        &board,
+        &Blobs {
+            student: s,
+            golden: g,
+        },
+        &RunSettings {
+            profile: Profile::Release,
+            features: Vec::new(),
+            timeout: Duration::from_secs(120),
+        },
+    )
+    .expect("the firmware builds and QEMU runs");
+    eprintln!(
+        "{}
+{}",
+        run.qemu.stdout, run.qemu.stderr
+    );
     Run {
-        status: out.status.code().unwrap_or(-1),
-        stdout,
+        status: run.qemu.status.unwrap_or(-1),
+        stdout: run.qemu.stdout.clone(),
+        device: run.device.clone(),
+        board: run,
     }
-}
-
-/// `key=value` from the line starting with `word`.
-fn field(stdout: &str, word: &str, key: &str) -> Option<String> {
-    let line = stdout
-        .lines()
-        .find(|l| l.split_whitespace().next() == Some(word))?;
-    line.split_whitespace().find_map(|kv| {
-        kv.strip_prefix(key)
-            .and_then(|r| r.strip_prefix('='))
-            .map(str::to_owned)
-    })
 }
 
 fn small_mlp() -> Vec<u8> {
@@ -79,24 +89,32 @@ fn firmware_matches_host_bit_for_bit() {
     let run = run_firmware(&student, &golden);
     assert_eq!(run.status, 0, "firmware failed:\n{}", run.stdout);
     assert!(run.stdout.contains("verdict=PASS"));
-    let get = |key: &str| -> usize {
-        field(&run.stdout, "result", key)
-            .and_then(|v| v.parse().ok())
-            .unwrap_or_else(|| panic!("no result {key} in:\n{}", run.stdout))
-    };
-    assert_eq!(get("vectors"), expected.vectors);
-    assert_eq!(get("mismatches"), 0);
-    assert_eq!(get("correct"), expected.correct);
-    assert_eq!(get("labeled"), expected.labeled);
-    assert_eq!(get("teacher_agree"), expected.teacher_agree);
-    assert_eq!(get("teacher_known"), expected.teacher_known);
-    let per_inference: u64 = field(&run.stdout, "perf", "per_inference")
-        .and_then(|v| v.parse().ok())
-        .expect("perf per_inference");
+    let d = &run.device;
+    assert!(d.complete && d.pass, "no result line in:\n{}", run.stdout);
+    let count = |v: u64| usize::try_from(v).expect("fits");
+    assert_eq!(count(d.vectors), expected.vectors);
+    assert_eq!(d.mismatches, 0);
+    assert_eq!(count(d.correct), expected.correct);
+    assert_eq!(count(d.labeled), expected.labeled);
+    assert_eq!(count(d.teacher_agree), expected.teacher_agree);
+    assert_eq!(count(d.teacher_known), expected.teacher_known);
+    assert_eq!(d.core, "Cortex-M4");
+    let per_inference = d.per_inference.expect("perf per_inference");
     assert!(
         per_inference > 784 * 16,
         "{per_inference} instructions is too few"
     );
+    // The size probe ran the same student and passed; minnow-core's runtime was measured, and
+    // it is of the size firmware/README.md reports for an MLP on the M4 (about 4 KB).
+    assert!(
+        run.board.probe.success(),
+        "size probe: {:?}",
+        run.board.probe
+    );
+    let runtime = run.board.runtime.expect("runtime measured");
+    assert!((2_000..6_000).contains(&runtime), "runtime {runtime} bytes");
+    assert_eq!(d.student_bytes, student.len() as u64);
+    assert_eq!((d.input_len, d.classes), (784, 10));
 }
 
 #[test]
@@ -157,8 +175,7 @@ fn firmware_reports_a_mismatch_and_fails() {
         "{}",
         run.stdout
     );
-    let mismatches: usize = field(&run.stdout, "result", "mismatches")
-        .and_then(|v| v.parse().ok())
-        .expect("result mismatches");
-    assert!(mismatches > 0);
+    assert!(run.device.complete, "no result line in:\n{}", run.stdout);
+    assert!(run.device.mismatches > 0);
+    assert!(!run.board.exact());
 }

@@ -3,8 +3,9 @@
 //! file (its input and expected logits, golden vector 0, are plain arrays from build.rs: the
 //! application's "sensor data"). Its flash, minus the student blob and those arrays, minus
 //! `minnow-size-baseline` (the same application without minnow-core), is what minnow-core adds
-//! to an application: the runtime. `scripts/qemu-matrix.sh` measures it with llvm-size (column
-//! `runtime`) and runs it in QEMU (exit status 0 = the logits matched the host's bit for bit).
+//! to an application: the runtime. `minnow verify` measures it from the ELFs' section sizes
+//! (column `runtime`) and runs it in QEMU (exit status 0 = the logits matched the host's bit for
+//! bit).
 //! Feature `qemu` only.
 #![no_std]
 #![no_main]

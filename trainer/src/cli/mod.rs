@@ -167,7 +167,7 @@ pub fn execute(cli: Cli) -> Result<()> {
             })?;
             eprintln!("{}", summary(&exported, &out));
         }
-        Command::Verify(a) => crate::device::verify::verify(&a.config())?,
+        Command::Verify(a) => a.run()?,
         Command::AdoptLogits(a) => {
             adopt_logits(&a.from, &distill_config(&a.distill)?)?;
         }

@@ -1,6 +1,20 @@
 //! The device stage: run an exported student on a Cortex-M (QEMU, or a real board through
 //! probe-rs) and record what it computed.
+//!
+//! * [`boards`]: the board table (firmware/boards.rs, shared with the firmware's build script);
+//! * [`toolchain`]: how to build for a thumb target on this machine;
+//! * [`firmware`]: building the firmware for a board with a student embedded;
+//! * [`qemu`]: running it in QEMU;
+//! * [`elf`]: the flash an ELF occupies;
+//! * [`output`]: the firmware's `key=value` lines, parsed;
+//! * [`matrix`]: one student on several boards, checks and the table;
+//! * [`verify`]: `minnow verify`.
 
 pub mod boards;
+pub mod elf;
+pub mod firmware;
+pub mod matrix;
 pub mod output;
+pub mod qemu;
+pub mod toolchain;
 pub mod verify;

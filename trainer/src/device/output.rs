@@ -20,7 +20,11 @@ pub struct DeviceRun {
     pub per_inference: Option<u64>,
     pub per_mac_x1000: Option<u64>,
     pub dense_per_mac_x1000: Option<u64>,
+    /// From the `model` line: the input length and the number of classes.
+    pub input_len: u64,
+    pub classes: u64,
     pub flash_used: u64,
+    pub student_bytes: u64,
     pub golden_bytes: u64,
     pub runtime_flash: u64,
     pub ram_bytes: u64,
@@ -30,6 +34,8 @@ pub struct DeviceRun {
     pub mismatch_lines: Vec<String>,
     /// `verdict=PASS` seen.
     pub pass: bool,
+    /// The `verdict=` line's value (`PASS`, `FAIL`), if there was one.
+    pub verdict: Option<String>,
     /// A `result` line was seen.
     pub complete: bool,
 }
@@ -67,15 +73,24 @@ impl DeviceRun {
                     run.per_mac_x1000 = num("per_mac_x1000");
                     run.dense_per_mac_x1000 = num("dense_per_mac_x1000");
                 }
+                "model" => {
+                    run.input_len = num("input_len").unwrap_or(0);
+                    run.classes = num("classes").unwrap_or(0);
+                }
                 "mem" => {
                     run.flash_used = num("flash_used").unwrap_or(0);
+                    run.student_bytes = num("student_bytes").unwrap_or(0);
                     run.golden_bytes = num("golden_bytes").unwrap_or(0);
                     run.runtime_flash = num("runtime_flash").unwrap_or(0);
                     run.ram_bytes = num("ram_bytes").unwrap_or(0);
                 }
                 "error" => run.errors.push(line.to_owned()),
                 "mismatch" => run.mismatch_lines.push(line.to_owned()),
-                _ if line.starts_with("verdict=PASS") => run.pass = true,
+                w if w.starts_with("verdict=") => {
+                    let verdict = &w["verdict=".len()..];
+                    run.pass = verdict == "PASS";
+                    run.verdict = Some(verdict.to_owned());
+                }
                 _ => {}
             }
         }
@@ -154,6 +169,8 @@ verdict=FAIL mismatches=1 vectors=8
         );
         assert_eq!(d.mismatch_lines.len(), 1);
         assert!(d.complete && !d.pass);
+        assert_eq!(d.verdict.as_deref(), Some("FAIL"));
+        assert_eq!((d.input_len, d.classes, d.student_bytes), (784, 10, 51_863));
         let board = qemu_board("m4").expect("m4");
         let r = d.device_report(&board, true);
         assert_eq!(r.core, "cortex-m4f (qemu mps2-an386)");

@@ -1,26 +1,32 @@
-//! `minnow verify`: run the exported student on a Cortex-M (QEMU, or a real board via probe-rs)
-//! and record what the device computed in `report.json`'s `device` section.
+//! `minnow verify`: run an exported student on Cortex-M cores in QEMU (or print the commands for
+//! a real board with probe-rs) and record what the device computed.
 //!
-//! The run folder holds `student.minnow`, `golden.mngv` and `report.json` (written by
-//! `minnow export`). For QEMU, verify builds the firmware with `scripts/firmware.sh <board>
-//! --release` (which embeds both blobs), runs it under `-icount shift=0`, parses the firmware's
-//! `key=value` lines (documented in firmware/src/main.rs) and writes the device section with a
-//! read-modify-write of report.json (atomic: temporary file + rename). It fails (exit status 1)
-//! when any golden vector's int8 logits differ from the host's, after recording the result.
+//! For QEMU it builds the firmware with the student and golden vectors embedded (the checkout's,
+//! or `--firmware-dir`), runs it under `-icount shift=0`, parses the
+//! firmware's `key=value` lines (documented in firmware/src/main.rs) and checks every golden
+//! vector's int8 logits against the host's. On one board it prints the firmware's lines and,
+//! for a run folder, writes the `device` section of its report.json (read-modify-write,
+//! atomic), then fails if anything differed. On several boards (`--core all`, `--core m0,m4`)
+//! it keeps each board's output in a log folder and fails if any board failed. Either way it
+//! ends with one table row per board (matrix.rs), and `--max-runtime` budgets are checked.
 //!
-//! `--probe <chip>` prints the probe-rs command for a real board instead; it is not run here
-//! (no board attached to CI).
+//! `--probe <chip>` prints the commands that build and flash the firmware for a real board;
+//! they are not run here (no board attached to CI).
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
 use crate::device::boards::{Board, probe_board, probe_chips, qemu_board, qemu_choices};
-use crate::device::output::DeviceRun;
+use crate::device::firmware::{Firmware, Profile};
+use crate::device::matrix::{
+    Blobs, BoardRun, RunSettings, check_budgets, check_exact, check_ran, run_board, table,
+};
+use crate::device::toolchain;
 use crate::error::{Error, Result};
 use crate::files::IoError;
-use crate::int8::report::Report;
+use crate::int8::report::{DeviceReport, Report};
 
 /// The device stage's settings, as `minnow verify` flags and the `[device]` table of a `minnow
 /// run` file.
@@ -42,7 +48,7 @@ impl Default for DeviceConfig {
     }
 }
 
-/// What `minnow verify` runs.
+/// `minnow verify RUN_DIR` on one core, as `minnow run` calls it.
 #[derive(Debug, Clone)]
 pub struct VerifyConfig {
     /// Run folder with student.minnow, golden.mngv and report.json.
@@ -50,146 +56,191 @@ pub struct VerifyConfig {
     pub device: DeviceConfig,
     /// A real board's chip for probe-rs: print the commands instead of running QEMU.
     pub probe: Option<String>,
-    /// The firmware directory of a minnow checkout (default: the one this binary was built
-    /// from).
+    /// The firmware folder of a minnow checkout (default: the one this binary was built from).
     pub firmware_dir: Option<PathBuf>,
     /// Build the firmware's debug profile instead of release.
     pub debug: bool,
 }
 
-/// Where the firmware lives: `--firmware-dir`, else this checkout's (compile time).
-fn firmware_dir(args: &VerifyConfig) -> PathBuf {
-    args.firmware_dir.clone().unwrap_or_else(|| {
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .parent()
-            .unwrap_or(Path::new("."))
-            .join("firmware")
-    })
+/// Everything `minnow verify` can run in QEMU.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub blobs: Blobs,
+    /// The run folder's report.json, whose `device` section a one-board verify writes.
+    pub report: Option<PathBuf>,
+    pub boards: Vec<Board>,
+    /// The firmware folder of a minnow checkout (default: the one this binary was built from).
+    pub firmware_dir: Option<PathBuf>,
+    pub settings: RunSettings,
+    /// Flash budgets for minnow-core's runtime, per board.
+    pub max_runtime: Vec<(Board, u64)>,
+    /// Where each board's output is kept (default with several boards:
+    /// `<firmware target>/matrix`; with one board, only when given).
+    pub logs: Option<PathBuf>,
 }
 
-/// The shell commands that build the firmware for a real board and run it with probe-rs.
-pub fn probe_commands(
-    fw: &Path,
-    board: &Board,
-    chip: &str,
-    student: &Path,
-    golden: &Path,
-) -> String {
-    format!(
-        "eval \"$({scripts}/thumb-toolchain.sh {target})\"\n\
-         cd {fw} && MINNOW_BOARD={board} MINNOW_STUDENT={student} MINNOW_GOLDEN={golden} \\\n  \
-         \"$CARGO\" build --release --target {target} --features hardware\n\
-         probe-rs run --chip {chip} {fw}/target/{target}/release/minnow-firmware",
-        scripts = fw
-            .parent()
-            .unwrap_or(Path::new("."))
-            .join("scripts")
-            .display(),
-        target = board.target,
-        fw = fw.display(),
-        board = board.name,
-        student = student.display(),
-        golden = golden.display(),
-    )
+impl Blobs {
+    /// `student.minnow` and `golden.mngv` of a run folder.
+    pub fn of_run(dir: &Path) -> Result<Blobs> {
+        Blobs::files(&dir.join("student.minnow"), &dir.join("golden.mngv"))
+    }
+
+    /// Two files, made absolute (the firmware build runs in another folder).
+    pub fn files(student: &Path, golden: &Path) -> Result<Blobs> {
+        Ok(Blobs {
+            student: canonical(student)?,
+            golden: canonical(golden)?,
+        })
+    }
 }
 
-/// `minnow verify`.
+/// `--core` → the QEMU board, or a usage error that lists the choices.
+pub fn core_board(core: &str) -> Result<Board> {
+    qemu_board(core)
+        .ok_or_else(|| Error::Usage(format!("--core {core}: expected {}", qemu_choices())))
+}
+
+/// `minnow verify RUN_DIR [--core C | --probe CHIP]`.
 pub fn verify(args: &VerifyConfig) -> Result<()> {
-    let dir = &args.run_dir;
-    let student = canonical(&dir.join("student.minnow"))?;
-    let golden = canonical(&dir.join("golden.mngv"))?;
-    let report_path = dir.join("report.json");
-    let fw = firmware_dir(args);
-
+    let blobs = Blobs::of_run(&args.run_dir)?;
     if let Some(chip) = &args.probe {
-        let board = probe_board(chip).ok_or_else(|| {
-            Error::Usage(format!(
-                "--probe {chip}: no firmware memory map for this chip (known: {}); add \
-                 firmware/memory/<board>.x and a row to firmware/boards.rs",
-                probe_chips().join(", ")
-            ))
-        })?;
-        println!(
-            "# minnow verify --probe {chip}: run these with the board attached (not run here):"
-        );
-        println!("{}", probe_commands(&fw, &board, chip, &student, &golden));
-        println!("# the firmware prints the same lines as under QEMU (defmt over RTT), in cycles");
-        return Ok(());
+        return print_probe(chip, &blobs, args.firmware_dir.as_deref());
     }
-
-    let board = qemu_board(&args.device.core).ok_or_else(|| {
-        Error::Usage(format!(
-            "--core {}: expected {}",
-            args.device.core,
-            qemu_choices()
-        ))
+    let board = core_board(&args.device.core)?;
+    verify_plan(&Plan {
+        blobs,
+        report: Some(args.run_dir.join("report.json")),
+        boards: vec![board],
+        firmware_dir: args.firmware_dir.clone(),
+        settings: RunSettings {
+            profile: if args.debug {
+                Profile::Debug
+            } else {
+                Profile::Release
+            },
+            features: Vec::new(),
+            timeout: Duration::from_secs(args.device.timeout),
+        },
+        max_runtime: Vec::new(),
+        logs: None,
     })?;
-    let script = fw
-        .parent()
-        .unwrap_or(Path::new("."))
-        .join("scripts")
-        .join("firmware.sh");
-    if !script.is_file() {
-        return Err(Error::Config(format!(
-            "{} not found: pass --firmware-dir <minnow checkout>/firmware",
-            script.display()
-        )));
+    Ok(())
+}
+
+/// Runs the plan: one board as `minnow verify RUN --core C`, several as a matrix.
+pub fn verify_plan(plan: &Plan) -> Result<Vec<BoardRun>> {
+    let fw = Firmware::locate(plan.firmware_dir.as_deref())?;
+    match plan.boards.as_slice() {
+        [] => Err(Error::Usage("--core: no board to verify on".into())),
+        [board] => verify_one(plan, &fw, board),
+        boards => verify_many(plan, &fw, boards),
     }
-    let mut cmd = Command::new(&script);
-    cmd.arg(board.name)
-        .args(["--timeout", &args.device.timeout.to_string()]);
-    if !args.debug {
-        cmd.arg("--release");
-    }
-    cmd.env("MINNOW_STUDENT", &student)
-        .env("MINNOW_GOLDEN", &golden);
+}
+
+fn verify_one(plan: &Plan, fw: &Firmware, board: &Board) -> Result<Vec<BoardRun>> {
+    let (blobs, timeout) = (&plan.blobs, plan.settings.timeout);
     eprintln!(
-        "verify: building and running the firmware on {} ({}) ...",
+        "verify: building and running the firmware on {} ({}) from {} ...",
         board.name,
-        board.core_label()
+        board.core_label(),
+        fw.dir.display()
     );
-    let out = cmd.output().map_err(|e| IoError::new(&script, e))?;
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let device = DeviceRun::parse(&stdout);
-    print!("{stdout}");
+    let run = run_board(fw, board, blobs, &plan.settings)?;
+    print!("{}", run.qemu.stdout);
+    if let Some(logs) = &plan.logs {
+        run.write_logs(logs)?;
+    }
+    check_ran(&run, blobs, timeout)?;
+    let section = run.device.device_report(board, true);
+    if let Some(report_path) = &plan.report {
+        if report_path.is_file() {
+            let mut report = Report::load(report_path)?;
+            report.device = Some(section.clone());
+            report.save(report_path)?;
+            eprintln!(
+                "verify: wrote the device section of {}",
+                report_path.display()
+            );
+        } else {
+            eprintln!(
+                "verify: warning: {} does not exist; device section not saved",
+                report_path.display()
+            );
+        }
+    }
+    eprintln!("verify: {}", summary(&section));
+    let runs = vec![run];
+    print!(
+        "{}",
+        table(blobs, &plan.settings, std::slice::from_ref(board), &runs)
+    );
+    check_budgets(&runs, &plan.max_runtime, blobs)?;
+    check_exact(&runs[0], blobs, timeout)?;
+    Ok(runs)
+}
 
-    if let Some(err) = device.errors.first() {
-        return Err(Error::artifact(
-            &student,
-            format!("the device rejected the model: {err}"),
-        ));
-    }
-    if !device.complete {
-        let tail: Vec<&str> = stderr.lines().rev().take(15).collect();
-        let tail: Vec<&str> = tail.into_iter().rev().collect();
-        return Err(Error::Artifact {
-            path: script,
-            problem: format!(
-                "the firmware did not complete (exit status {:?}):\n{}",
-                out.status.code(),
-                tail.join("\n")
-            ),
-        });
-    }
-
-    let section = device.device_report(&board, true);
-    if report_path.is_file() {
-        let mut report = Report::load(&report_path)?;
-        report.device = Some(section.clone());
-        report.save(&report_path)?;
-        eprintln!(
-            "verify: wrote the device section of {}",
-            report_path.display()
-        );
-    } else {
-        eprintln!(
-            "verify: warning: {} does not exist; device section not saved",
-            report_path.display()
-        );
-    }
+fn verify_many(plan: &Plan, fw: &Firmware, boards: &[Board]) -> Result<Vec<BoardRun>> {
+    let (blobs, timeout) = (&plan.blobs, plan.settings.timeout);
+    let logs = plan
+        .logs
+        .clone()
+        .unwrap_or_else(|| fw.target_dir.join("matrix"));
     eprintln!(
-        "verify: {}: {} vectors, {} mismatches, accuracy {:.2}%, {} instructions/inference, {} instructions/MAC, flash {} B, RAM {} B",
+        "verify: {} boards, firmware from {}, logs in {}",
+        boards.len(),
+        fw.dir.display(),
+        logs.display()
+    );
+    let mut runs = Vec::new();
+    let mut failed = Vec::new();
+    for board in boards {
+        eprintln!("verify: {} ({}) ...", board.name, board.core_label());
+        let run = match run_board(fw, board, blobs, &plan.settings) {
+            Ok(run) => run,
+            Err(e) => {
+                eprintln!("verify: {}: {e}", board.name);
+                failed.push(board.name);
+                continue;
+            }
+        };
+        run.write_logs(&logs)?;
+        match check_ran(&run, blobs, timeout).and_then(|()| check_exact(&run, blobs, timeout)) {
+            Ok(()) => eprintln!(
+                "verify: {}",
+                summary(&run.device.device_report(board, true))
+            ),
+            Err(e) => {
+                eprintln!("verify: {}: {e}", board.name);
+                failed.push(board.name);
+            }
+        }
+        runs.push(run);
+    }
+    print!("{}", table(blobs, &plan.settings, boards, &runs));
+    let budgets = check_budgets(&runs, &plan.max_runtime, blobs);
+    if failed.is_empty() {
+        budgets?;
+        return Ok(runs);
+    }
+    if let Err(e) = budgets {
+        eprintln!("verify: {e}");
+    }
+    Err(Error::artifact(
+        &blobs.student,
+        format!(
+            "{} of {} boards failed: {} (their output is in {})",
+            failed.len(),
+            boards.len(),
+            failed.join(", "),
+            logs.display()
+        ),
+    ))
+}
+
+/// One line on what the device computed.
+fn summary(section: &DeviceReport) -> String {
+    format!(
+        "{}: {} vectors, {} mismatches, accuracy {:.2}%, {} instructions/inference, {} instructions/MAC, flash {} B, RAM {} B",
         section.core,
         section.vectors,
         section.mismatches,
@@ -202,22 +253,61 @@ pub fn verify(args: &VerifyConfig) -> Result<()> {
             .map_or("?".into(), |v| format!("{v:.3}")),
         section.flash_bytes,
         section.ram_bytes
+    )
+}
+
+/// `minnow verify --probe CHIP`: the commands for a real board, printed.
+fn print_probe(chip: &str, blobs: &Blobs, firmware_dir: Option<&Path>) -> Result<()> {
+    let board = probe_board(chip).ok_or_else(|| {
+        Error::Usage(format!(
+            "--probe {chip}: no firmware memory map for this chip (known: {}); add \
+             firmware/memory/<board>.x and a row to firmware/boards.rs",
+            probe_chips().join(", ")
+        ))
+    })?;
+    let fw = Firmware::locate(firmware_dir)?;
+    let minnow = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("minnow"));
+    println!("# minnow verify --probe {chip}: run these with the board attached (not run here):");
+    println!(
+        "{}",
+        probe_commands(&fw, &board, &blobs.student, &blobs.golden, &minnow)
     );
-    if section.mismatches > 0 || !device.pass || !out.status.success() {
-        return Err(Error::artifact(
-            &student,
-            format!(
-                "{} of {} golden vectors differ on {} (bit-exactness broken){}",
-                section.mismatches,
-                section.vectors,
-                section.core,
-                device
-                    .mismatch_lines
-                    .first()
-                    .map_or(String::new(), |l| format!(": {l}"))
-            ),
-        ));
-    }
+    println!("# the firmware prints the same lines as under QEMU (defmt over RTT), in cycles");
+    Ok(())
+}
+
+/// The shell commands that build the firmware for a real board and run it with probe-rs.
+pub fn probe_commands(
+    fw: &Firmware,
+    board: &Board,
+    student: &Path,
+    golden: &Path,
+    minnow: &Path,
+) -> String {
+    format!(
+        "eval \"$({minnow} verify --print-toolchain {target})\"\n\
+         cd {dir} && MINNOW_BOARD={board} MINNOW_STUDENT={student} MINNOW_GOLDEN={golden} \\\n  \
+         \"$CARGO\" build --release --target {target} --features hardware --target-dir {target_dir}{locked}\n\
+         probe-rs run --chip {chip} {target_dir}/{target}/release/minnow-firmware",
+        minnow = minnow.display(),
+        target = board.target,
+        dir = fw.dir.display(),
+        board = board.name,
+        student = student.display(),
+        golden = golden.display(),
+        target_dir = fw.target_dir.display(),
+        locked = if fw.carried { " --locked" } else { "" },
+        chip = board.chip().unwrap_or("?"),
+    )
+}
+
+/// `minnow verify --print-toolchain TARGET`: the environment the firmware is built with, as
+/// shell `export` lines (what scripts/thumb-toolchain.sh prints).
+pub fn print_toolchain(target: &str) -> Result<()> {
+    let tc = toolchain::find(target)
+        .map_err(|e| Error::unreadable(target, "cannot build for this target", e))?;
+    eprintln!("thumb-toolchain: {}", tc.describe());
+    print!("{}", tc.exports());
     Ok(())
 }
 
@@ -228,20 +318,58 @@ fn canonical(p: &Path) -> Result<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::device::boards::probe_board;
 
     #[test]
     fn probe_command_uses_hardware_feature() {
         let b = probe_board("STM32F411RETx").expect("known chip");
+        let fw = Firmware {
+            dir: "/r/firmware".into(),
+            target_dir: "/r/firmware/target".into(),
+            carried: false,
+        };
         let s = probe_commands(
-            Path::new("/r/firmware"),
+            &fw,
             &b,
-            "STM32F411RETx",
             Path::new("/s"),
             Path::new("/g"),
+            Path::new("/bin/minnow"),
+        );
+        assert!(
+            s.starts_with("eval \"$(/bin/minnow verify --print-toolchain thumbv7em-none-eabihf)\"")
         );
         assert!(s.contains("--features hardware"));
         assert!(s.contains("MINNOW_BOARD=stm32f411re"));
+        assert!(!s.contains("--locked"));
         assert!(s.contains("probe-rs run --chip STM32F411RETx /r/firmware/target/thumbv7em-none-eabihf/release/minnow-firmware"));
+    }
+
+    #[test]
+    fn unknown_cores_and_chips_are_usage_errors() {
+        let err = core_board("m9").expect_err("m9");
+        assert_eq!(err.exit_code(), 2);
+        assert!(err.to_string().contains("m0, m3, m4, m7, m33"), "{err}");
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("student.minnow"), b"x").expect("write");
+        std::fs::write(dir.path().join("golden.mngv"), b"x").expect("write");
+        let err = verify(&VerifyConfig {
+            run_dir: dir.path().to_owned(),
+            device: DeviceConfig::default(),
+            probe: Some("ESP32".into()),
+            firmware_dir: None,
+            debug: false,
+        })
+        .expect_err("unknown chip");
+        assert!(
+            err.to_string()
+                .contains("known: STM32F411RETx, nRF52840_xxAA"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_missing_student_names_the_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let err = Blobs::of_run(dir.path()).expect_err("empty folder");
+        assert!(err.to_string().contains("student.minnow"), "{err}");
     }
 }
