@@ -2,9 +2,9 @@
 //! golden vectors, recomputes every vector and must match the host bit for bit; a corrupted or
 //! wrong-version blob must make the run fail with minnow-core's decode error in its output.
 //!
-//! The firmware is built and run by the code `minnow verify` uses
-//! (`minnow::device::matrix::run_board`), and its lines are read by the one parser,
-//! `DeviceRun::parse`.
+//! The firmware is built and run by the code `minnow verify` uses (the sources the binary
+//! carries, extracted into the cache; `minnow::device::matrix::run_board`), and its lines are
+//! read by the one parser, `DeviceRun::parse`.
 //!
 //! Needs `qemu-system-arm` and a thumb toolchain (scripts/thumb-toolchain.sh --install); without
 //! them the tests print why and pass (MINNOW_REQUIRE_QEMU=1, set by scripts/test.sh, makes that

@@ -41,7 +41,9 @@ pub struct VerifyArgs {
     /// that build and flash the firmware instead of running QEMU.
     #[arg(long, value_name = "CHIP", conflicts_with_all = ["speed", "features", "max_runtime", "logs"])]
     pub probe: Option<String>,
-    /// The firmware folder of a minnow checkout (default: the one this binary was built from).
+    /// The firmware folder of a minnow checkout (default: the firmware sources this binary
+    /// carries, written out under $MINNOW_CACHE_DIR, else $XDG_CACHE_HOME/minnow, else
+    /// ~/.cache/minnow, and built there).
     #[arg(long, value_name = "DIR")]
     pub firmware_dir: Option<PathBuf>,
     /// Build the firmware's debug profile instead of release (built for size).

@@ -1,5 +1,6 @@
-//! Building the firmware for one board with one student: cargo in a checkout's `firmware/`,
-//! with the thumb toolchain of [`toolchain`](crate::device::toolchain).
+//! Building the firmware for one board with one student: cargo in a firmware folder (the
+//! sources this binary carries, extracted into the cache, or a checkout's `firmware/`), with the
+//! thumb toolchain of [`toolchain`](crate::device::toolchain).
 //!
 //! Every build writes the same ELF paths whatever student it embeds, so a build holds an
 //! exclusive lock on `<target>/.firmware-build.lock` until it has copied its ELFs (the firmware,
@@ -10,6 +11,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use crate::device::boards::Board;
+use crate::device::sources::{CARRIED, cache_dir};
 use crate::device::toolchain;
 use crate::error::{Error, Result};
 use crate::files::IoError;
@@ -50,7 +52,8 @@ pub struct Firmware {
     /// The folder with the firmware's Cargo.toml.
     pub dir: PathBuf,
     pub target_dir: PathBuf,
-    /// Sources carried by the binary (built `--locked`).
+    /// The carried sources (built `--locked`: the same dependencies as the checkout they came
+    /// from, and nothing written into the cache's tree).
     pub carried: bool,
 }
 
@@ -78,12 +81,11 @@ pub struct Built {
 }
 
 impl Firmware {
-    /// `dir` (a checkout's `firmware/`), or else the one of the checkout this binary was
-    /// built from.
+    /// `dir` (a checkout's `firmware/`), or else the carried sources, extracted into the cache.
     pub fn locate(dir: Option<&Path>) -> Result<Firmware> {
         match dir {
             Some(dir) => Firmware::checkout(dir),
-            None => Firmware::checkout(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../firmware")),
+            None => Firmware::carried(),
         }
     }
 
@@ -101,6 +103,17 @@ impl Firmware {
             target_dir: dir.join("target"),
             dir,
             carried: false,
+        })
+    }
+
+    /// The sources this binary carries, written into the cache if they are not there yet.
+    pub fn carried() -> Result<Firmware> {
+        let cache = cache_dir()?;
+        let root = CARRIED.extract(&cache)?;
+        Ok(Firmware {
+            dir: root.join("firmware"),
+            target_dir: cache.join("target"),
+            carried: true,
         })
     }
 

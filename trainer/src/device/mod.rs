@@ -3,6 +3,7 @@
 //!
 //! * [`boards`]: the board table (firmware/boards.rs, shared with the firmware's build script);
 //! * [`toolchain`]: how to build for a thumb target on this machine;
+//! * [`sources`]: the firmware sources the binary carries, written out into a cache;
 //! * [`firmware`]: building the firmware for a board with a student embedded;
 //! * [`qemu`]: running it in QEMU;
 //! * [`elf`]: the flash an ELF occupies;
@@ -16,5 +17,6 @@ pub mod firmware;
 pub mod matrix;
 pub mod output;
 pub mod qemu;
+pub mod sources;
 pub mod toolchain;
 pub mod verify;

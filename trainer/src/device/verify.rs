@@ -1,8 +1,8 @@
 //! `minnow verify`: run an exported student on Cortex-M cores in QEMU (or print the commands for
 //! a real board with probe-rs) and record what the device computed.
 //!
-//! For QEMU it builds the firmware with the student and golden vectors embedded (the checkout's,
-//! or `--firmware-dir`), runs it under `-icount shift=0`, parses the
+//! For QEMU it builds the firmware with the student and golden vectors embedded (the sources
+//! this binary carries, or `--firmware-dir`), runs it under `-icount shift=0`, parses the
 //! firmware's `key=value` lines (documented in firmware/src/main.rs) and checks every golden
 //! vector's int8 logits against the host's. On one board it prints the firmware's lines and,
 //! for a run folder, writes the `device` section of its report.json (read-modify-write,
@@ -56,7 +56,7 @@ pub struct VerifyConfig {
     pub device: DeviceConfig,
     /// A real board's chip for probe-rs: print the commands instead of running QEMU.
     pub probe: Option<String>,
-    /// The firmware folder of a minnow checkout (default: the one this binary was built from).
+    /// The firmware folder of a minnow checkout (default: the sources this binary carries).
     pub firmware_dir: Option<PathBuf>,
     /// Build the firmware's debug profile instead of release.
     pub debug: bool,
@@ -69,7 +69,7 @@ pub struct Plan {
     /// The run folder's report.json, whose `device` section a one-board verify writes.
     pub report: Option<PathBuf>,
     pub boards: Vec<Board>,
-    /// The firmware folder of a minnow checkout (default: the one this binary was built from).
+    /// The firmware folder of a minnow checkout (default: the carried sources).
     pub firmware_dir: Option<PathBuf>,
     pub settings: RunSettings,
     /// Flash budgets for minnow-core's runtime, per board.
