@@ -8,7 +8,8 @@
 # burn is compiled once; the end-to-end journeys run the firmware in QEMU) -> clippy -D warnings
 # -> minnow-core for thumbv6m/thumbv7em (no_std, no alloc) -> fuzz targets build + the format
 # spec's tests -> an MLP and a CNN student on all five QEMU boards, bit-exact (`minnow verify
-# --core all`).
+# --core all`) -> `cargo install` of minnow, whose binary verifies a student with the checkout
+# out of reach.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode="${1:-all}"
@@ -69,6 +70,34 @@ if [[ "$mode" == all ]]; then
   "${minnow[@]}" verify "$gen/cnn" --core all
   echo "M4 dense layers, portable path (SIMD above):"
   "${minnow[@]}" verify "$gen/mlp" --core m4 --features portable-dot
+
+  stage "install: an installed minnow verifies a student with the checkout out of reach"
+  # `cargo install` from a copy of the tracked files into the workspace's target folder (only
+  # minnow itself is compiled again, as its build script embeds the copy's firmware sources;
+  # tar keeps the mtimes, so the rest is fresh), then the copy is deleted: the binary's
+  # build-time paths lead nowhere, and it runs from outside this checkout with a cache of its
+  # own, so the firmware it builds can only come from the sources it carries. (A copy rather
+  # than hiding this checkout: moving or unmounting it is not possible everywhere CI runs, and
+  # permissions do not stop root.) About 90 s, most of it the firmware's first build.
+  journey=$(mktemp -d)
+  trap 'rm -rf "$journey"' EXIT
+  mkdir "$journey/src"
+  git ls-files -z | tar --null -T - -cf - | tar -xf - -C "$journey/src"
+  cargo install --locked --quiet --path "$journey/src/trainer" --root "$journey/root" \
+    --target-dir "$PWD/target"
+  rm -rf "$journey/src"
+  cp -r "$gen/mlp" "$journey/run"
+  journey_fail() { cat "$journey/out" "$journey/err" >&2; echo "install journey: $*" >&2; exit 1; }
+  (cd "$journey" && env -u CARGO_MANIFEST_DIR MINNOW_CACHE_DIR="$journey/cache" \
+    "$journey/root/bin/minnow" verify run --core m4 >"$journey/out" 2>"$journey/err") \
+    || journey_fail "the installed minnow failed to verify the student"
+  cat "$journey/out" "$journey/err"
+  grep -q '^result vectors=8 mismatches=0 ' "$journey/out" \
+    || journey_fail "no bit-exact result line"
+  grep -q "firmware on mps2-an386 (cortex-m4f) from $journey/cache/sources/" "$journey/err" \
+    || journey_fail "the firmware was not built from the sources the binary carries"
+  [[ ! -e "$journey/src" ]] || journey_fail "the copy it was installed from still exists"
+  echo "install journey: bit-exact on the M4 from an installed binary"
 fi
 
 printf '\nscripts/test.sh: all stages passed in %ds\n' $((SECONDS - started))
