@@ -9,7 +9,8 @@
 //!   [`Student::run_ops`] with a [`layer::ops`] set link only the kernels the student uses
 //!   (an MLP's whole runtime is 3.9 KB of flash on a Cortex-M4).
 //! * [`quant`]: the requantization arithmetic (gemmlowp double rounding, documented there).
-//! * [`kernels`]: the int8 ops; [`reference`](mod@reference): their float reference.
+//! * [`kernels`]: the int8 ops, on [`dot`]'s dot product (SIMD where the core has it);
+//!   [`reference`](mod@reference): their float reference.
 //! * [`softmax`], [`distill`]: softmax with temperature and Hinton's distillation formulas.
 //! * [`GoldenVectors`]: the host's expected outputs for the device to check against.
 //! * `owned` (feature `std`): layers owning their arrays, for host code that builds students.
@@ -22,6 +23,7 @@
 extern crate std;
 
 pub mod distill;
+pub mod dot;
 mod error;
 pub mod golden;
 pub mod header;
@@ -32,8 +34,6 @@ pub mod limits;
 pub mod owned;
 pub mod quant;
 pub mod reference;
-#[cfg(all(target_arch = "arm", target_feature = "dsp"))]
-mod simd;
 pub mod softmax;
 pub mod student;
 mod wire;

@@ -6,7 +6,7 @@
 mod common;
 
 use common::{act, quantized};
-use minnow_core::{Conv2d, Dense, DepthwiseConv2d, Pool2d, Shape, kernels, reference};
+use minnow_core::{Conv2d, Dense, DepthwiseConv2d, Pool2d, Shape, dot, kernels, reference};
 use proptest::prelude::*;
 
 fn max_abs_diff(a: &[i8], b: &[i8]) -> i32 {
@@ -152,7 +152,7 @@ proptest! {
     #[test]
     fn dot_matches_wide_sum(a in proptest::collection::vec(any::<i8>(), 0..300), b in proptest::collection::vec(-127i8..=127, 0..300)) {
         let wide: i64 = a.iter().zip(&b).map(|(&x, &y)| i64::from(x) * i64::from(y)).sum();
-        prop_assert_eq!(i64::from(kernels::dot_i8(&a, &b)), wide);
-        prop_assert_eq!(kernels::dot_i8(&a, &b), kernels::dot_i8_portable(&a, &b));
+        prop_assert_eq!(i64::from(dot::dot_i8(&a, &b)), wide);
+        prop_assert_eq!(dot::dot_i8(&a, &b), dot::dot_i8_portable(&a, &b));
     }
 }
