@@ -14,8 +14,8 @@
 
 use minnow_core::header::{FORMAT_VERSION, HEADER_LEN};
 use minnow_core::layer::{Activation, Layer, Pool2d, Shape};
+use minnow_core::meta::Meta;
 use minnow_core::quant::quantize_multiplier;
-use minnow_core::student::Meta;
 use minnow_core::{Error, GoldenVectors, Normalization, Student};
 
 /// Most work (multiply-accumulates plus pooling taps) one fuzz input may ask inference for, so

@@ -6,6 +6,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::wire::Reader;
+
 /// A tensor shape in NHWC order without the batch: `height x width x channels`.
 /// A flat vector of `n` features is `1 x 1 x n`... or any shape whose product is `n`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -118,6 +120,12 @@ impl Params<'_> {
             + self.multiplier.len()
             + self.shift.len()
     }
+}
+
+/// Views int8 values as bytes (for building [`Params`] from int8 weights): the inverse of
+/// [`Params::weights_i8`].
+pub fn i8_bytes(v: &[i8]) -> &[u8] {
+    bytemuck::cast_slice(v)
 }
 
 #[inline(always)]
@@ -241,5 +249,86 @@ impl<'a> Layer<'a> {
             Layer::AvgPool2d(_) => "avg_pool2d",
             Layer::Flatten => "flatten",
         }
+    }
+}
+
+// Reading the layers out of a blob's postcard body (see `wire.rs` for why by hand): each type's
+// fields in declaration order, as serde writes them.
+
+impl Shape {
+    pub(crate) fn read(r: &mut Reader<'_>) -> Self {
+        Shape::new(r.u16(), r.u16(), r.u16())
+    }
+}
+
+impl Activation {
+    pub(crate) fn read(r: &mut Reader<'_>) -> Self {
+        Activation {
+            scale: r.f32(),
+            zero_point: r.i8(),
+        }
+    }
+}
+
+impl<'a> Params<'a> {
+    /// Inlined: a `Params` returned by value is copied into the layer with memcpy on the device
+    /// (and memcpy itself costs 300 bytes); firmware that links one kind with parameters (an
+    /// MLP) gets one copy of this code.
+    #[inline(always)]
+    fn read(r: &mut Reader<'a>) -> Self {
+        Params {
+            weights: r.bytes(),
+            weight_scales: r.bytes(),
+            bias: r.bytes(),
+            multiplier: r.bytes(),
+            shift: r.bytes(),
+            output: Activation::read(r),
+            act_min: r.i8(),
+            act_max: r.i8(),
+        }
+    }
+}
+
+impl Pool2d {
+    fn read(r: &mut Reader<'_>) -> Self {
+        Pool2d {
+            kernel: r.u8(),
+            stride: r.u8(),
+        }
+    }
+}
+
+impl<'a> Layer<'a> {
+    /// One layer of a kind in `OPS` (an [`ops`] set); `None` for a kind this version knows but
+    /// `OPS` leaves out (the caller reports `Error::UnsupportedOp`; the fields of left-out
+    /// kinds are not read, so their readers are not linked). The variant indices are those of
+    /// [`Layer`]'s declaration order. A failed read leaves `r` failed (see [`Reader::check`]).
+    pub(crate) fn read<const OPS: u8>(r: &mut Reader<'a>) -> Option<Self> {
+        Some(match r.u32() {
+            0 if OPS & ops::DENSE != 0 => Layer::Dense(Dense {
+                out_features: r.u16(),
+                params: Params::read(r),
+            }),
+            1 if OPS & ops::CONV2D != 0 => Layer::Conv2d(Conv2d {
+                out_channels: r.u16(),
+                kernel_h: r.u8(),
+                kernel_w: r.u8(),
+                stride: r.u8(),
+                padding: r.u8(),
+                params: Params::read(r),
+            }),
+            2 if OPS & ops::DEPTHWISE_CONV2D != 0 => Layer::DepthwiseConv2d(DepthwiseConv2d {
+                kernel_h: r.u8(),
+                kernel_w: r.u8(),
+                stride: r.u8(),
+                padding: r.u8(),
+                params: Params::read(r),
+            }),
+            3 if OPS & ops::MAX_POOL2D != 0 => Layer::MaxPool2d(Pool2d::read(r)),
+            4 if OPS & ops::AVG_POOL2D != 0 => Layer::AvgPool2d(Pool2d::read(r)),
+            5 if OPS & ops::FLATTEN != 0 => Layer::Flatten,
+            0..=5 => return None,
+            _ => r.fail(Layer::Flatten),
+        })
     }
 }

@@ -5,9 +5,20 @@
 
 use std::vec::Vec;
 
-use crate::layer::{Activation, Conv2d, Dense, DepthwiseConv2d, Layer, Params, Pool2d};
-use crate::student::{Meta, encode_student_to_vec};
-use crate::{Error, i8_bytes, pack_f32, pack_i32};
+use crate::Error;
+use crate::layer::{Activation, Conv2d, Dense, DepthwiseConv2d, Layer, Params, Pool2d, i8_bytes};
+use crate::meta::Meta;
+use crate::student::encode_student_to_vec;
+
+/// Packs i32 values little endian, as [`Params`] stores biases and multipliers.
+pub fn pack_i32(v: &[i32]) -> Vec<u8> {
+    v.iter().flat_map(|x| x.to_le_bytes()).collect()
+}
+
+/// Packs f32 values little endian, as [`Params`] stores weight scales.
+pub fn pack_f32(v: &[f32]) -> Vec<u8> {
+    v.iter().flat_map(|x| x.to_le_bytes()).collect()
+}
 
 /// One layer's parameter arrays, packed little endian exactly as [`Params`] borrows them.
 #[derive(Debug, Clone, PartialEq)]
@@ -213,7 +224,7 @@ pub fn encode_owned_student(meta: &Meta<'_>, layers: &[OwnedLayer]) -> Result<Ve
 mod tests {
     use super::*;
     use crate::Student;
-    use crate::student::Normalization;
+    use crate::meta::Normalization;
 
     #[test]
     fn owned_layers_encode_to_a_student_that_decodes_to_the_same_layers() {
