@@ -2,7 +2,7 @@
 //! shapes), with occasional deliberate corruption (so validation is exercised too).
 
 use arbitrary::{Result, Unstructured};
-use minnow_core::layer::{Activation, Layer, Pool2d, Shape};
+use minnow_core::layer::{Activation, Layer, Pool2d, Shape, window_out};
 use minnow_core::reference;
 use minnow_core::{Normalization, Student};
 
@@ -87,11 +87,9 @@ fn params(
     Ok(p)
 }
 
-/// Output size of a window, as the format defines it.
+/// [`window_out`] on a shape's dimensions (they stay small here: the result fits a `u16`).
 fn out_dim(input: u16, kernel: u8, stride: u8, padding: u8) -> Option<u16> {
-    let padded = u32::from(input) + 2 * u32::from(padding);
-    let k = u32::from(kernel);
-    (padded >= k).then(|| ((padded - k) / u32::from(stride) + 1) as u16)
+    window_out(input.into(), kernel.into(), stride.into(), padding.into()).map(|n| n as u16)
 }
 
 fn window(u: &mut Unstructured<'_>, s: Shape) -> Result<Option<(u8, u8, u8, u8, Shape)>> {

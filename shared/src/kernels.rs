@@ -76,16 +76,6 @@ fn dense_row_pairs(_: &Params<'_>, _: &[i8], _: &[i8], _: &mut [i8]) -> usize {
     0
 }
 
-/// The output size of a window along one axis, `None` if the window does not fit.
-pub(crate) fn out_dim(input: u16, kernel: u8, stride: u8, padding: u8) -> Option<u16> {
-    let padded = u32::from(input) + 2 * u32::from(padding);
-    let k = u32::from(kernel);
-    if stride == 0 || k == 0 || padded < k {
-        return None;
-    }
-    u16::try_from((padded - k) / u32::from(stride) + 1).ok()
-}
-
 /// The range of kernel taps `[k0, k1)` that land inside the input for output position `o`.
 #[inline(always)]
 fn valid_taps(
@@ -289,14 +279,5 @@ mod tests {
         assert_eq!(valid_taps(4, 1, 1, 3, 5), (0, 2));
         // kernel larger than input with padding on both sides
         assert_eq!(valid_taps(0, 1, 2, 5, 1), (2, 3));
-    }
-
-    #[test]
-    fn out_dim_rules() {
-        assert_eq!(out_dim(28, 3, 1, 1), Some(28));
-        assert_eq!(out_dim(28, 3, 2, 1), Some(14));
-        assert_eq!(out_dim(28, 2, 2, 0), Some(14));
-        assert_eq!(out_dim(2, 3, 1, 0), None);
-        assert_eq!(out_dim(5, 3, 0, 0), None);
     }
 }

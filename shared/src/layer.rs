@@ -150,7 +150,7 @@ pub struct Dense<'a> {
 
 /// 2-D convolution over an NHWC tensor with symmetric zero padding (padding reads the input zero
 /// point, i.e. a real 0). Weights are `[out_channels][kernel_h][kernel_w][in_channels]` (OHWI).
-/// Output size: `(in + 2 * padding - kernel) / stride + 1`.
+/// Output size along each axis: [`window_out`].
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Conv2d<'a> {
@@ -164,6 +164,7 @@ pub struct Conv2d<'a> {
 }
 
 /// Depthwise 2-D convolution, channel multiplier 1. Weights are `[kernel_h][kernel_w][channels]`.
+/// Output size along each axis: [`window_out`].
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct DepthwiseConv2d<'a> {
@@ -175,13 +176,37 @@ pub struct DepthwiseConv2d<'a> {
     pub params: Params<'a>,
 }
 
-/// Square pooling window without padding; output size `(in - kernel) / stride + 1`.
-/// Pooling keeps the input's quantization.
+/// Square pooling window without padding; output size along each axis: [`window_out`] with
+/// padding 0. Pooling keeps the input's quantization.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Pool2d {
     pub kernel: u8,
     pub stride: u8,
+}
+
+/// The output length of a convolution or pooling window along one axis, the format's one rule
+/// for it: `(input + 2 * padding - kernel) / stride + 1`, rounding down. `None` when `kernel` or
+/// `stride` is 0 or the kernel does not fit the padded input (or `input + 2 * padding`
+/// overflows). Public so that code building students sizes layers by the decoder's rule.
+pub fn window_out(input: usize, kernel: usize, stride: usize, padding: usize) -> Option<usize> {
+    if kernel == 0 || stride == 0 {
+        return None;
+    }
+    let padded = padding.checked_mul(2)?.checked_add(input)?;
+    Some(padded.checked_sub(kernel)? / stride + 1)
+}
+
+/// [`window_out`] in the widths of the blob's fields; `None` also when the result does not fit
+/// a `u16` (the decoder reports either as a shape mismatch).
+pub(crate) fn out_dim(input: u16, kernel: u8, stride: u8, padding: u8) -> Option<u16> {
+    let out = window_out(
+        usize::from(input),
+        usize::from(kernel),
+        usize::from(stride),
+        usize::from(padding),
+    )?;
+    u16::try_from(out).ok()
 }
 
 /// One layer of a student. The order of variants is part of the format (postcard encodes the
@@ -330,5 +355,33 @@ impl<'a> Layer<'a> {
             0..=5 => return None,
             _ => r.fail(Layer::Flatten),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn window_out_rules() {
+        assert_eq!(window_out(28, 3, 1, 1), Some(28));
+        assert_eq!(window_out(28, 3, 2, 1), Some(14));
+        assert_eq!(window_out(28, 2, 2, 0), Some(14));
+        assert_eq!(window_out(5, 3, 2, 0), Some(2)); // (5 - 3) / 2 + 1
+        assert_eq!(window_out(6, 3, 2, 0), Some(2)); // rounds down
+        assert_eq!(window_out(1, 3, 1, 1), Some(1)); // the padding makes it fit
+        assert_eq!(window_out(2, 3, 1, 0), None); // does not fit
+        assert_eq!(window_out(5, 3, 0, 0), None); // stride 0
+        assert_eq!(window_out(5, 0, 1, 0), None); // kernel 0
+        assert_eq!(window_out(usize::MAX, 1, 1, 1), None); // padded size overflows
+    }
+
+    #[test]
+    fn out_dim_is_window_out_in_field_widths() {
+        assert_eq!(out_dim(28, 3, 2, 1), Some(14));
+        assert_eq!(out_dim(2, 3, 1, 0), None);
+        assert_eq!(out_dim(5, 3, 0, 0), None);
+        assert_eq!(out_dim(u16::MAX, 1, 1, 0), Some(u16::MAX));
+        assert_eq!(out_dim(u16::MAX, 3, 1, 2), None); // 65537 does not fit a u16
     }
 }

@@ -4,7 +4,7 @@ use crate::Error;
 use crate::error::len32;
 use crate::header;
 use crate::kernels;
-use crate::layer::{Activation, Layer, Params, Shape, ops};
+use crate::layer::{Activation, Layer, Params, Shape, ops, out_dim};
 use crate::limits;
 use crate::meta::{Meta, Normalization};
 use crate::quant::{self, MAX_SHIFT, MIN_SHIFT};
@@ -192,10 +192,10 @@ fn resolve<const OPS: u8>(
         }
     };
     let window = |kh: u8, kw: u8, stride: u8, pad: u8, c: u16| -> Result<Shape, Error> {
-        let h = kernels::out_dim(input.height, kh, stride, pad)
-            .ok_or(Error::ShapeMismatch { layer: index })?;
-        let w = kernels::out_dim(input.width, kw, stride, pad)
-            .ok_or(Error::ShapeMismatch { layer: index })?;
+        let h =
+            out_dim(input.height, kh, stride, pad).ok_or(Error::ShapeMismatch { layer: index })?;
+        let w =
+            out_dim(input.width, kw, stride, pad).ok_or(Error::ShapeMismatch { layer: index })?;
         check_shape(Shape::new(h, w, c), index)
     };
     match layer {

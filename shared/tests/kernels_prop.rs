@@ -6,6 +6,7 @@
 mod common;
 
 use common::{act, quantized};
+use minnow_core::layer::window_out;
 use minnow_core::{Conv2d, Dense, DepthwiseConv2d, Pool2d, Shape, dot, kernels, reference};
 use proptest::prelude::*;
 
@@ -15,10 +16,6 @@ fn max_abs_diff(a: &[i8], b: &[i8]) -> i32 {
         .map(|(&x, &y)| (i32::from(x) - i32::from(y)).abs())
         .max()
         .unwrap_or(0)
-}
-
-fn out_dim(i: usize, k: usize, s: usize, p: usize) -> Option<usize> {
-    (i + 2 * p).checked_sub(k).map(|d| d / s + 1)
 }
 
 prop_compose! {
@@ -58,7 +55,7 @@ proptest! {
         (s_in, zp_in, s_out, zp_out, relu) in quant(),
     ) {
         let pad = usize::from(pad_seed) % kh.min(kw);
-        let (Some(oh), Some(ow)) = (out_dim(h, kh, stride, pad), out_dim(w, kw, stride, pad)) else {
+        let (Some(oh), Some(ow)) = (window_out(h, kh, stride, pad), window_out(w, kw, stride, pad)) else {
             return Ok(());
         };
         let mut rng = proptest::test_runner::TestRng::from_seed(proptest::test_runner::RngAlgorithm::ChaCha, &seed.to_le_bytes().repeat(4));
@@ -87,7 +84,7 @@ proptest! {
         (s_in, zp_in, s_out, zp_out, relu) in quant(),
     ) {
         let pad = usize::from(pad_seed) % kh.min(kw);
-        let (Some(oh), Some(ow)) = (out_dim(h, kh, stride, pad), out_dim(w, kw, stride, pad)) else {
+        let (Some(oh), Some(ow)) = (window_out(h, kh, stride, pad), window_out(w, kw, stride, pad)) else {
             return Ok(());
         };
         let mut rng = proptest::test_runner::TestRng::from_seed(proptest::test_runner::RngAlgorithm::ChaCha, &seed.to_le_bytes().repeat(4));
@@ -122,7 +119,7 @@ proptest! {
         (k, stride) in (1usize..4, 1usize..4),
         x in proptest::collection::vec(any::<i8>(), 300),
     ) {
-        let (Some(oh), Some(ow)) = (out_dim(h, k, stride, 0), out_dim(w, k, stride, 0)) else {
+        let (Some(oh), Some(ow)) = (window_out(h, k, stride, 0), window_out(w, k, stride, 0)) else {
             return Ok(());
         };
         let x = &x[..h * w * ch];
