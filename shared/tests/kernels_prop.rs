@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{act, quantized};
+use common::{WeightLayout, act, quantized};
 use minnow_core::layer::window_out;
 use minnow_core::{Conv2d, Dense, DepthwiseConv2d, Pool2d, Shape, dot, kernels, reference};
 use proptest::prelude::*;
@@ -37,7 +37,7 @@ proptest! {
         let x: Vec<i8> = (0..n).map(|_| rng.random()).collect();
         let s_w: Vec<f32> = (0..m).map(|_| rng.random_range(1e-3f32..0.05)).collect();
         let bias: Vec<i32> = (0..m).map(|_| rng.random_range(-5000..5000)).collect();
-        let p = quantized(&w, m, act(s_in, zp_in), &s_w, &bias, act(s_out, zp_out), relu);
+        let p = quantized(&w, WeightLayout::ChannelMajor, act(s_in, zp_in), &s_w, &bias, act(s_out, zp_out), relu);
         let layer = Dense { out_features: m as u16, params: p.borrow() };
         let mut got = vec![0i8; m];
         let mut want = vec![0i8; m];
@@ -63,7 +63,7 @@ proptest! {
         let x: Vec<i8> = (0..h * w * ic).map(|_| rng.random()).collect();
         let s_w: Vec<f32> = (0..oc).map(|_| rng.random_range(1e-3f32..0.05)).collect();
         let bias: Vec<i32> = (0..oc).map(|_| rng.random_range(-5000..5000)).collect();
-        let p = quantized(&wts, oc, act(s_in, zp_in), &s_w, &bias, act(s_out, zp_out), relu);
+        let p = quantized(&wts, WeightLayout::ChannelMajor, act(s_in, zp_in), &s_w, &bias, act(s_out, zp_out), relu);
         let layer = Conv2d { out_channels: oc as u16, kernel_h: kh as u8, kernel_w: kw as u8, stride: stride as u8, padding: pad as u8, params: p.borrow() };
         let in_shape = Shape::new(h as u16, w as u16, ic as u16);
         let out_shape = Shape::new(oh as u16, ow as u16, oc as u16);
@@ -88,21 +88,11 @@ proptest! {
             return Ok(());
         };
         let mut rng = proptest::test_runner::TestRng::from_seed(proptest::test_runner::RngAlgorithm::ChaCha, &seed.to_le_bytes().repeat(4));
-        // [kh][kw][c] layout; OwnedParams folds per channel over a contiguous block, so build the
-        // per-channel sums from a channel-major copy and then lay the weights out depthwise.
-        let per_channel: Vec<Vec<i8>> = (0..ch).map(|_| (0..kh * kw).map(|_| rng.random_range(-127..=127)).collect()).collect();
+        let wts: Vec<i8> = (0..kh * kw * ch).map(|_| rng.random_range(-127..=127)).collect(); // [kh][kw][c]
         let x: Vec<i8> = (0..h * w * ch).map(|_| rng.random()).collect();
         let s_w: Vec<f32> = (0..ch).map(|_| rng.random_range(1e-3f32..0.05)).collect();
         let bias: Vec<i32> = (0..ch).map(|_| rng.random_range(-5000..5000)).collect();
-        let channel_major: Vec<i8> = per_channel.concat();
-        let mut p = quantized(&channel_major, ch, act(s_in, zp_in), &s_w, &bias, act(s_out, zp_out), relu);
-        let mut hwc = vec![0i8; kh * kw * ch];
-        for c in 0..ch {
-            for k in 0..kh * kw {
-                hwc[k * ch + c] = per_channel[c][k];
-            }
-        }
-        p.weights = minnow_core::i8_bytes(&hwc).to_vec();
+        let p = quantized(&wts, WeightLayout::ChannelMinor, act(s_in, zp_in), &s_w, &bias, act(s_out, zp_out), relu);
         let layer = DepthwiseConv2d { kernel_h: kh as u8, kernel_w: kw as u8, stride: stride as u8, padding: pad as u8, params: p.borrow() };
         let in_shape = Shape::new(h as u16, w as u16, ch as u16);
         let out_shape = Shape::new(oh as u16, ow as u16, ch as u16);
