@@ -36,9 +36,20 @@ impl Shape {
         }
     }
 
+    /// `(height, width, channels)` as `usize`, for indexing NHWC data.
+    #[inline(always)]
+    pub fn dims(&self) -> (usize, usize, usize) {
+        (
+            usize::from(self.height),
+            usize::from(self.width),
+            usize::from(self.channels),
+        )
+    }
+
     /// Number of elements (never overflows: at most 2^48).
     pub fn len(&self) -> usize {
-        usize::from(self.height) * usize::from(self.width) * usize::from(self.channels)
+        let (h, w, c) = self.dims();
+        h * w * c
     }
 
     /// True when any dimension is zero.
