@@ -362,6 +362,14 @@ mod tests {
             ),
             "{err}"
         );
+        Ok(())
+    }
+
+    /// Values and labels that are not numbers the data can hold.
+    #[test]
+    fn malformed_values() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let lab = CsvOptions::default();
 
         let err = fails(&dir, "nan.csv", "1,2,0\n\n3,NaN,1\n", &lab)?;
         assert!(

@@ -12,6 +12,7 @@ mod error;
 mod idx;
 mod norm;
 mod npy;
+pub mod npy_format;
 mod prepare;
 mod split;
 

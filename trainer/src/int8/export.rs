@@ -58,9 +58,9 @@ pub enum ExportError {
 /// `minnow run` file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExportConfig {
-    /// Most golden vectors embedded in the firmware (the first test samples). Each costs input
-    /// + classes + 2 bytes of flash; the default covers the whole digits test split (359), so
-    /// the device's accuracy is measured on the same samples as the host's.
+    /// Most golden vectors embedded in the firmware (the first test samples). Each costs the
+    /// input, the classes and 2 bytes of flash; the default covers the whole digits test split
+    /// (359), so the device's accuracy is measured on the same samples as the host's.
     pub golden: usize,
     /// Flash budget for the student blob in bytes.
     #[serde(default)]

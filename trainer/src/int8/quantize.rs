@@ -209,6 +209,32 @@ pub fn check_student(
     shape: [usize; 3],
     classes: usize,
 ) -> Result<(), QuantizeError> {
+    check_header(student, shape, classes)?;
+    let mut cur = shape;
+    for (i, layer) in student.layers.iter().enumerate() {
+        check_layer(i, layer, cur)?;
+        cur = layer.output_shape(cur);
+    }
+    let produced = cur.iter().product::<usize>();
+    if produced != classes {
+        return Err(QuantizeError::InvalidLayer {
+            layer: student.layers.len() - 1,
+            kind: layer_kind(&student.layers[student.layers.len() - 1]),
+            reason: format!(
+                "the last layer produces {produced} values but there are {classes} classes"
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// Everything about the student but its layers: the data it expects, its name, its
+/// normalisation and temperature.
+fn check_header(
+    student: &FloatStudent,
+    shape: [usize; 3],
+    classes: usize,
+) -> Result<(), QuantizeError> {
     let name = student.name.clone();
     if student.input_shape != shape {
         return Err(QuantizeError::InputShapeMismatch {
@@ -246,121 +272,112 @@ pub fn check_student(
     if !(student.temperature.is_finite() && student.temperature > 0.0) {
         return Err(QuantizeError::InvalidTemperature(student.temperature));
     }
-    let mut cur = shape;
-    for (i, layer) in student.layers.iter().enumerate() {
-        let kind = layer_kind(layer);
-        let bad = |reason: String| QuantizeError::InvalidLayer {
-            layer: i,
-            kind,
-            reason,
-        };
-        let [h, w, c] = cur;
-        let window = |k: [usize; 2], stride: usize, padding: usize| -> Result<(), QuantizeError> {
-            if stride == 0 || k[0] == 0 || k[1] == 0 {
-                return Err(bad(format!(
-                    "kernel {k:?} and stride {stride} must be positive"
-                )));
-            }
-            if h + 2 * padding < k[0] || w + 2 * padding < k[1] {
-                return Err(bad(format!(
-                    "kernel {k:?} with padding {padding} does not fit the {h}x{w} input"
-                )));
-            }
-            Ok(())
-        };
-        match layer {
-            FloatLayer::Dense {
-                in_features,
-                out_features,
-                weight,
-                bias,
-                ..
-            } => {
-                if *in_features != h * w * c {
-                    return Err(bad(format!(
-                        "in_features = {in_features} but its input {cur:?} has {} values",
-                        h * w * c
-                    )));
-                }
-                if weight.len() != in_features * out_features || bias.len() != *out_features {
-                    return Err(bad(format!(
-                        "{} weights and {} biases for {in_features} -> {out_features}",
-                        weight.len(),
-                        bias.len()
-                    )));
-                }
-                finite(i, kind, "weight", weight)?;
-                finite(i, kind, "bias", bias)?;
-            }
-            FloatLayer::Conv2d {
-                in_channels,
-                out_channels,
-                kernel,
-                stride,
-                padding,
-                weight,
-                bias,
-                ..
-            } => {
-                if *in_channels != c {
-                    return Err(bad(format!(
-                        "in_channels = {in_channels} but its input {cur:?} has {c} channels"
-                    )));
-                }
-                window(*kernel, *stride, *padding)?;
-                if weight.len() != out_channels * kernel[0] * kernel[1] * in_channels
-                    || bias.len() != *out_channels
-                {
-                    return Err(bad(format!(
-                        "{} weights and {} biases for {out_channels} x {kernel:?} x {in_channels}",
-                        weight.len(),
-                        bias.len()
-                    )));
-                }
-                finite(i, kind, "weight", weight)?;
-                finite(i, kind, "bias", bias)?;
-            }
-            FloatLayer::DepthwiseConv2d {
-                channels,
-                kernel,
-                stride,
-                padding,
-                weight,
-                bias,
-                ..
-            } => {
-                if *channels != c {
-                    return Err(bad(format!(
-                        "channels = {channels} but its input {cur:?} has {c} channels"
-                    )));
-                }
-                window(*kernel, *stride, *padding)?;
-                if weight.len() != kernel[0] * kernel[1] * channels || bias.len() != *channels {
-                    return Err(bad(format!(
-                        "{} weights and {} biases for {kernel:?} x {channels}",
-                        weight.len(),
-                        bias.len()
-                    )));
-                }
-                finite(i, kind, "weight", weight)?;
-                finite(i, kind, "bias", bias)?;
-            }
-            FloatLayer::MaxPool2d { kernel, stride } | FloatLayer::AvgPool2d { kernel, stride } => {
-                window([*kernel, *kernel], *stride, 0)?;
-            }
-            FloatLayer::Flatten => {}
+    Ok(())
+}
+
+/// One layer receiving inputs of shape `cur`: its arrays fit its shapes and are finite.
+fn check_layer(i: usize, layer: &FloatLayer, cur: [usize; 3]) -> Result<(), QuantizeError> {
+    let kind = layer_kind(layer);
+    let bad = |reason: String| QuantizeError::InvalidLayer {
+        layer: i,
+        kind,
+        reason,
+    };
+    let [h, w, c] = cur;
+    let window = |k: [usize; 2], stride: usize, padding: usize| -> Result<(), QuantizeError> {
+        if stride == 0 || k[0] == 0 || k[1] == 0 {
+            return Err(bad(format!(
+                "kernel {k:?} and stride {stride} must be positive"
+            )));
         }
-        cur = layer.output_shape(cur);
-    }
-    let produced = cur.iter().product::<usize>();
-    if produced != classes {
-        return Err(QuantizeError::InvalidLayer {
-            layer: student.layers.len() - 1,
-            kind: layer_kind(&student.layers[student.layers.len() - 1]),
-            reason: format!(
-                "the last layer produces {produced} values but there are {classes} classes"
-            ),
-        });
+        if h + 2 * padding < k[0] || w + 2 * padding < k[1] {
+            return Err(bad(format!(
+                "kernel {k:?} with padding {padding} does not fit the {h}x{w} input"
+            )));
+        }
+        Ok(())
+    };
+    match layer {
+        FloatLayer::Dense {
+            in_features,
+            out_features,
+            weight,
+            bias,
+            ..
+        } => {
+            if *in_features != h * w * c {
+                return Err(bad(format!(
+                    "in_features = {in_features} but its input {cur:?} has {} values",
+                    h * w * c
+                )));
+            }
+            if weight.len() != in_features * out_features || bias.len() != *out_features {
+                return Err(bad(format!(
+                    "{} weights and {} biases for {in_features} -> {out_features}",
+                    weight.len(),
+                    bias.len()
+                )));
+            }
+            finite(i, kind, "weight", weight)?;
+            finite(i, kind, "bias", bias)?;
+        }
+        FloatLayer::Conv2d {
+            in_channels,
+            out_channels,
+            kernel,
+            stride,
+            padding,
+            weight,
+            bias,
+            ..
+        } => {
+            if *in_channels != c {
+                return Err(bad(format!(
+                    "in_channels = {in_channels} but its input {cur:?} has {c} channels"
+                )));
+            }
+            window(*kernel, *stride, *padding)?;
+            if weight.len() != out_channels * kernel[0] * kernel[1] * in_channels
+                || bias.len() != *out_channels
+            {
+                return Err(bad(format!(
+                    "{} weights and {} biases for {out_channels} x {kernel:?} x {in_channels}",
+                    weight.len(),
+                    bias.len()
+                )));
+            }
+            finite(i, kind, "weight", weight)?;
+            finite(i, kind, "bias", bias)?;
+        }
+        FloatLayer::DepthwiseConv2d {
+            channels,
+            kernel,
+            stride,
+            padding,
+            weight,
+            bias,
+            ..
+        } => {
+            if *channels != c {
+                return Err(bad(format!(
+                    "channels = {channels} but its input {cur:?} has {c} channels"
+                )));
+            }
+            window(*kernel, *stride, *padding)?;
+            if weight.len() != kernel[0] * kernel[1] * channels || bias.len() != *channels {
+                return Err(bad(format!(
+                    "{} weights and {} biases for {kernel:?} x {channels}",
+                    weight.len(),
+                    bias.len()
+                )));
+            }
+            finite(i, kind, "weight", weight)?;
+            finite(i, kind, "bias", bias)?;
+        }
+        FloatLayer::MaxPool2d { kernel, stride } | FloatLayer::AvgPool2d { kernel, stride } => {
+            window([*kernel, *kernel], *stride, 0)?;
+        }
+        FloatLayer::Flatten => {}
     }
     Ok(())
 }
@@ -488,8 +505,6 @@ pub fn quantize_student(
     check_student(student, calibration.shape, calibration.classes)?;
     let (raw_ranges, samples) = calibrate(student, calibration, opts)?;
     let grids = activation_grids(student, &raw_ranges);
-
-    let input_act = grids[0];
     let ranges = raw_ranges
         .iter()
         .zip(&grids)
@@ -499,129 +514,12 @@ pub fn quantize_student(
             activation,
         })
         .collect();
-    let mut shape = student.input_shape;
-    let mut layers = Vec::with_capacity(student.layers.len());
-    for (i, layer) in student.layers.iter().enumerate() {
-        let kind = layer_kind(layer);
-        let (act_in, out_act) = (grids[i], grids[i + 1]);
-        let q = match layer {
-            FloatLayer::Dense {
-                in_features,
-                out_features,
-                weight,
-                bias,
-                act,
-            } => {
-                let n = *in_features;
-                let params = quantize_params(
-                    i,
-                    ChannelWeights {
-                        channels: *out_features,
-                        per_channel: n,
-                        index: &|c, k| c * n + k,
-                    },
-                    weight,
-                    bias,
-                    act_in,
-                    out_act,
-                    *act,
-                )?;
-                QuantizedLayer::Dense {
-                    out_features: to_u16(i, kind, "out_features", *out_features)?,
-                    params,
-                }
-            }
-            FloatLayer::Conv2d {
-                in_channels,
-                out_channels,
-                kernel,
-                stride,
-                padding,
-                weight,
-                bias,
-                act,
-            } => {
-                let per = kernel[0] * kernel[1] * in_channels;
-                let params = quantize_params(
-                    i,
-                    ChannelWeights {
-                        channels: *out_channels,
-                        per_channel: per,
-                        index: &|c, k| c * per + k,
-                    },
-                    weight,
-                    bias,
-                    act_in,
-                    out_act,
-                    *act,
-                )?;
-                QuantizedLayer::Conv2d {
-                    out_channels: to_u16(i, kind, "out_channels", *out_channels)?,
-                    kernel_h: to_u8(i, kind, "kernel height", kernel[0])?,
-                    kernel_w: to_u8(i, kind, "kernel width", kernel[1])?,
-                    stride: to_u8(i, kind, "stride", *stride)?,
-                    padding: to_u8(i, kind, "padding", *padding)?,
-                    params,
-                }
-            }
-            FloatLayer::DepthwiseConv2d {
-                channels,
-                kernel,
-                stride,
-                padding,
-                weight,
-                bias,
-                act,
-            } => {
-                let ch = *channels;
-                let quantized = quantize_params(
-                    i,
-                    ChannelWeights {
-                        channels: ch,
-                        per_channel: kernel[0] * kernel[1],
-                        // Blob and float layouts are both [kh][kw][c]: channel c's k-th tap is
-                        // at k * channels + c.
-                        index: &|c, k| k * ch + c,
-                    },
-                    weight,
-                    bias,
-                    act_in,
-                    out_act,
-                    *act,
-                )?;
-                // Back to the [kh][kw][c] layout of the blob.
-                let per = kernel[0] * kernel[1];
-                let mut weights = vec![0_i8; per * ch];
-                for c in 0..ch {
-                    for k in 0..per {
-                        weights[k * ch + c] = quantized.weights[c * per + k];
-                    }
-                }
-                QuantizedLayer::DepthwiseConv2d {
-                    kernel_h: to_u8(i, kind, "kernel height", kernel[0])?,
-                    kernel_w: to_u8(i, kind, "kernel width", kernel[1])?,
-                    stride: to_u8(i, kind, "stride", *stride)?,
-                    padding: to_u8(i, kind, "padding", *padding)?,
-                    params: QuantizedParams {
-                        weights,
-                        ..quantized
-                    },
-                }
-            }
-            FloatLayer::MaxPool2d { kernel, stride } => QuantizedLayer::MaxPool2d(Pool2d {
-                kernel: to_u8(i, kind, "kernel", *kernel)?,
-                stride: to_u8(i, kind, "stride", *stride)?,
-            }),
-            FloatLayer::AvgPool2d { kernel, stride } => QuantizedLayer::AvgPool2d(Pool2d {
-                kernel: to_u8(i, kind, "kernel", *kernel)?,
-                stride: to_u8(i, kind, "stride", *stride)?,
-            }),
-            FloatLayer::Flatten => QuantizedLayer::Flatten,
-        };
-        layers.push(q);
-        shape = layer.output_shape(shape);
-    }
-    let _ = shape;
+    let layers = student
+        .layers
+        .iter()
+        .enumerate()
+        .map(|(i, layer)| quantize_layer(i, layer, grids[i], grids[i + 1]))
+        .collect::<Result<Vec<_>, _>>()?;
     let [h, w, c] = student.input_shape;
     let kind = "input";
     Ok(QuantizedStudent {
@@ -632,7 +530,7 @@ pub fn quantize_student(
             to_u16(0, kind, "channels", c)?,
         ),
         classes: to_u16(0, kind, "classes", student.classes)?,
-        input: input_act,
+        input: grids[0],
         normalization: Normalization {
             mean: student.norm_mean,
             std: student.norm_std,
@@ -641,6 +539,130 @@ pub fn quantize_student(
         layers,
         ranges,
         calibration_samples: samples,
+    })
+}
+
+/// Layer `i`, whose input is on the grid `act_in` and whose output goes to `out_act`.
+fn quantize_layer(
+    i: usize,
+    layer: &FloatLayer,
+    act_in: Activation,
+    out_act: Activation,
+) -> Result<QuantizedLayer, QuantizeError> {
+    let kind = layer_kind(layer);
+    Ok(match layer {
+        FloatLayer::Dense {
+            in_features,
+            out_features,
+            weight,
+            bias,
+            act,
+        } => {
+            let n = *in_features;
+            let params = quantize_params(
+                i,
+                ChannelWeights {
+                    channels: *out_features,
+                    per_channel: n,
+                    index: &|c, k| c * n + k,
+                },
+                weight,
+                bias,
+                act_in,
+                out_act,
+                *act,
+            )?;
+            QuantizedLayer::Dense {
+                out_features: to_u16(i, kind, "out_features", *out_features)?,
+                params,
+            }
+        }
+        FloatLayer::Conv2d {
+            in_channels,
+            out_channels,
+            kernel,
+            stride,
+            padding,
+            weight,
+            bias,
+            act,
+        } => {
+            let per = kernel[0] * kernel[1] * in_channels;
+            let params = quantize_params(
+                i,
+                ChannelWeights {
+                    channels: *out_channels,
+                    per_channel: per,
+                    index: &|c, k| c * per + k,
+                },
+                weight,
+                bias,
+                act_in,
+                out_act,
+                *act,
+            )?;
+            QuantizedLayer::Conv2d {
+                out_channels: to_u16(i, kind, "out_channels", *out_channels)?,
+                kernel_h: to_u8(i, kind, "kernel height", kernel[0])?,
+                kernel_w: to_u8(i, kind, "kernel width", kernel[1])?,
+                stride: to_u8(i, kind, "stride", *stride)?,
+                padding: to_u8(i, kind, "padding", *padding)?,
+                params,
+            }
+        }
+        FloatLayer::DepthwiseConv2d {
+            channels,
+            kernel,
+            stride,
+            padding,
+            weight,
+            bias,
+            act,
+        } => {
+            let ch = *channels;
+            let quantized = quantize_params(
+                i,
+                ChannelWeights {
+                    channels: ch,
+                    per_channel: kernel[0] * kernel[1],
+                    // Blob and float layouts are both [kh][kw][c]: channel c's k-th tap is
+                    // at k * channels + c.
+                    index: &|c, k| k * ch + c,
+                },
+                weight,
+                bias,
+                act_in,
+                out_act,
+                *act,
+            )?;
+            // Back to the [kh][kw][c] layout of the blob.
+            let per = kernel[0] * kernel[1];
+            let mut weights = vec![0_i8; per * ch];
+            for c in 0..ch {
+                for k in 0..per {
+                    weights[k * ch + c] = quantized.weights[c * per + k];
+                }
+            }
+            QuantizedLayer::DepthwiseConv2d {
+                kernel_h: to_u8(i, kind, "kernel height", kernel[0])?,
+                kernel_w: to_u8(i, kind, "kernel width", kernel[1])?,
+                stride: to_u8(i, kind, "stride", *stride)?,
+                padding: to_u8(i, kind, "padding", *padding)?,
+                params: QuantizedParams {
+                    weights,
+                    ..quantized
+                },
+            }
+        }
+        FloatLayer::MaxPool2d { kernel, stride } => QuantizedLayer::MaxPool2d(Pool2d {
+            kernel: to_u8(i, kind, "kernel", *kernel)?,
+            stride: to_u8(i, kind, "stride", *stride)?,
+        }),
+        FloatLayer::AvgPool2d { kernel, stride } => QuantizedLayer::AvgPool2d(Pool2d {
+            kernel: to_u8(i, kind, "kernel", *kernel)?,
+            stride: to_u8(i, kind, "stride", *stride)?,
+        }),
+        FloatLayer::Flatten => QuantizedLayer::Flatten,
     })
 }
 

@@ -172,8 +172,6 @@ impl Model {
         Ok(out)
     }
 
-    /// Converts to minnow's float format (NHWC activations, OHWI conv weights, dense inputs in
-
     /// The parameters as burnpack bytes (a burn [`burn::store::ModuleRecord`]).
     pub fn record_bytes(&self) -> Result<Vec<u8>> {
         let bytes = self.net.clone().into_record().into_bytes()?;
