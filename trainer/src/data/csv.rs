@@ -7,7 +7,9 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::{DataError, Dataset, Location, check_labels, file_stem, read_file};
+use super::dataset::Dataset;
+use super::error::{DataError, Location};
+use super::file::{check_labels, file_stem, read_file};
 
 /// How to read a CSV file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::{DataError, Dataset, Location, check_labels, file_stem, read_file};
+use super::dataset::Dataset;
+use super::error::{DataError, Location};
+use super::file::{check_labels, file_stem, read_file};
 
 /// Which half of MNIST to load.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]

@@ -7,8 +7,10 @@
 
 use std::path::Path;
 
+use super::dataset::Dataset;
+use super::error::{DataError, Location};
+use super::file::{check_labels, file_stem, read_file};
 use super::npy_format::{Descr, HeaderError, MAGIC, read_header};
-use super::{DataError, Dataset, Location, check_labels, file_stem, read_file};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {

@@ -13,7 +13,8 @@
 //! its proportional share to within one sample, and the totals are exact.
 //! Within each split, samples come in shuffled order (not grouped by class).
 
-use super::{DataError, Dataset};
+use super::dataset::Dataset;
+use super::error::DataError;
 
 /// A split of one dataset.
 #[derive(Debug, Clone, PartialEq)]
@@ -175,8 +176,8 @@ pub fn split(
 
 #[cfg(test)]
 mod tests {
-    use super::super::builtin_digits;
     use super::*;
+    use crate::data::source::builtin_digits;
 
     #[test]
     fn splitmix_reference_values() {

@@ -10,7 +10,7 @@ use minnow_core::Activation;
 use crate::net::fake_quant::{FakeQuant, fake_quantize, fake_quantize_conv, fake_quantize_dense};
 use crate::net::float::Act;
 use crate::net::im2col::conv2d_im2col;
-use crate::net::model::Net;
+use crate::net::params::Net;
 use crate::net::rng::Rng;
 use crate::net::spec::{LayerSpec, NetSpec};
 

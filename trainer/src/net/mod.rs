@@ -11,5 +11,6 @@ pub mod float;
 pub mod forward;
 pub mod im2col;
 pub mod model;
+pub mod params;
 pub mod rng;
 pub mod spec;

@@ -1,8 +1,10 @@
-//! minnow-core's modules import each other without cycles: no module uses (`use crate::x`, a
-//! `crate::x::...` or `super::x` path in code, tests included) a module that uses it back,
-//! directly or through others. Each such knot was a module that was not one idea (the dot
-//! product inside the kernels, the byte reader reading the types that use it), so this test reads
-//! the sources and fails on the first cycle, printing the graph (`--nocapture` shows it anyway).
+//! The modules of minnow-core (`shared/src`) and of the trainer (`trainer/src`) import each
+//! other without cycles: no module uses (`use crate::x`, a `crate::x::...` or `super::x` path in
+//! code, tests included) a module that uses it back, directly or through others. Each such knot
+//! was a module that was not one idea (the dot product inside the kernels, the byte reader
+//! reading the types that use it, the CLI and the pipeline calling each other), so this test
+//! reads the sources and fails on the first cycle, printing the graph (`--nocapture` shows it
+//! anyway). It also checks that clap, the command line, appears only under the trainer's `cli/`.
 //!
 //! It reads text, not the compiler's view: paths are taken from code with comments and string
 //! literals removed (doc links are not imports); an item of the crate root (`crate::Error`) is
@@ -226,14 +228,11 @@ fn find_cycle<'a>(
     None
 }
 
-#[test]
-fn minnow_core_modules_import_each_other_without_cycles() {
+/// The graph of the crate whose sources are in `src` (relative to the repository root), printed,
+/// and its first cycle, if any.
+fn check_crate(src: &str, label: &str, must_see: &[(&str, &str)]) {
     let mut files = BTreeMap::new();
-    read_modules(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
-        "",
-        &mut files,
-    );
+    read_modules(&minnow_tests::repo().join(src), "", &mut files);
     let graph = import_graph(&files);
     let name = |m: &str| if m.is_empty() { "crate" } else { m }.to_string();
     let listing: String = graph
@@ -243,26 +242,68 @@ fn minnow_core_modules_import_each_other_without_cycles() {
             format!("  {} -> {}\n", name(m), targets.join(", "))
         })
         .collect();
-    println!("minnow-core's module imports:\n{listing}");
+    println!("{label}'s module imports:\n{listing}");
     // The reading itself: a few edges it must see.
-    for (from, to) in [
-        ("student", "wire"),
-        ("dot::simd", "dot::portable"),
-        ("", "error"),
-    ] {
+    for (from, to) in must_see {
         assert!(
-            graph[from].contains(to),
-            "{from} -> {to} not seen\n{listing}"
+            graph[*from].contains(*to),
+            "{label}: {from} -> {to} not seen\n{listing}"
         );
     }
-
     let mut done = BTreeSet::new();
     for m in graph.keys() {
         if let Some(cycle) = find_cycle(m, &graph, &mut Vec::new(), &mut done) {
             let cycle: Vec<String> = cycle.into_iter().map(name).collect();
-            panic!("import cycle: {}\n{listing}", cycle.join(" -> "));
+            panic!("{label}: import cycle: {}\n{listing}", cycle.join(" -> "));
         }
     }
+}
+
+#[test]
+fn minnow_core_modules_import_each_other_without_cycles() {
+    check_crate(
+        "shared/src",
+        "minnow-core",
+        &[
+            ("student", "wire"),
+            ("dot::simd", "dot::portable"),
+            ("", "error"),
+        ],
+    );
+}
+
+#[test]
+fn trainer_modules_import_each_other_without_cycles() {
+    check_crate(
+        "trainer/src",
+        "the trainer",
+        &[
+            ("cli::command", "cli::train"),
+            ("train::distill", "train::run_loop"),
+            ("run", "run::export"),
+            ("error", "data"),
+        ],
+    );
+}
+
+/// clap, the command line, lives under `trainer/src/cli/` alone: every stage takes a settings
+/// struct, never flags.
+#[test]
+fn clap_appears_only_under_cli() {
+    let mut files = BTreeMap::new();
+    read_modules(&minnow_tests::repo().join("trainer/src"), "", &mut files);
+    let outside: Vec<&String> = files
+        .iter()
+        .filter(|(m, text)| {
+            !(m.as_str() == "cli" || m.starts_with("cli::")) && code_only(text).contains("clap")
+        })
+        .map(|(m, _)| m)
+        .collect();
+    assert!(outside.is_empty(), "clap used outside cli/: {outside:?}");
+    assert!(
+        code_only(&files["cli::command"]).contains("clap"),
+        "the reading sees clap in cli/"
+    );
 }
 
 /// The reader finds the cycles this crate had: wire.rs and student.rs importing each other.
