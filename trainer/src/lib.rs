@@ -24,6 +24,7 @@ pub mod fingerprint;
 pub mod int8;
 pub mod net;
 pub mod percent;
+pub mod rng;
 pub mod run;
 pub mod train;
 

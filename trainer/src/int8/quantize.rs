@@ -18,6 +18,7 @@
 //! the blob the firmware runs, and the blob is decoded (validated) by minnow-core before it is
 //! handed out.
 
+use minnow_core::layer::window_out;
 use minnow_core::owned::{OwnedLayer, OwnedParams, encode_owned_student};
 use minnow_core::quant::{quantize as quantize_value, quantize_multiplier};
 use minnow_core::{Activation, Meta, Normalization, Pool2d, Shape, Student, limits};
@@ -290,7 +291,9 @@ fn check_layer(i: usize, layer: &FloatLayer, cur: [usize; 3]) -> Result<(), Quan
                 "kernel {k:?} and stride {stride} must be positive"
             )));
         }
-        if h + 2 * padding < k[0] || w + 2 * padding < k[1] {
+        if window_out(h, k[0], stride, padding).is_none()
+            || window_out(w, k[1], stride, padding).is_none()
+        {
             return Err(bad(format!(
                 "kernel {k:?} with padding {padding} does not fit the {h}x{w} input"
             )));
@@ -671,32 +674,18 @@ pub(crate) mod tests {
     use super::*;
     use crate::data::Dataset;
     use crate::int8::calibrate::{Calibration, activation_for_range};
+    use crate::net::params::uniform_vec;
+    use crate::rng::Rng;
     use minnow_core::quant::dequantize;
 
-    /// SplitMix64-based uniform floats in `[-1, 1)`: deterministic test weights.
-    pub(crate) struct SplitMix(u64);
-    impl SplitMix {
-        pub(crate) fn new(seed: u64) -> Self {
-            SplitMix(seed)
-        }
-        pub(crate) fn next_u64(&mut self) -> u64 {
-            self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-            let mut z = self.0;
-            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-            z ^ (z >> 31)
-        }
-        pub(crate) fn uniform(&mut self) -> f32 {
-            ((self.next_u64() >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
-        }
-        pub(crate) fn vec(&mut self, n: usize, scale: f32) -> Vec<f32> {
-            (0..n).map(|_| self.uniform() * scale).collect()
-        }
+    /// Deterministic test weights: the trainer's own generator, uniform in `[-scale, scale)`.
+    pub(crate) fn random_vec(rng: &mut Rng, n: usize, scale: f32) -> Vec<f32> {
+        uniform_vec(rng, n, scale)
     }
 
     /// A random dense-only student `sizes[0] -> sizes[1] -> ...` with ReLU between layers.
     pub(crate) fn random_mlp(sizes: &[usize], seed: u64) -> FloatStudent {
-        let mut rng = SplitMix::new(seed);
+        let mut rng = Rng::new(seed);
         let mut layers = Vec::new();
         for (i, pair) in sizes.windows(2).enumerate() {
             let (n, m) = (pair[0], pair[1]);
@@ -708,8 +697,8 @@ pub(crate) mod tests {
             layers.push(FloatLayer::Dense {
                 in_features: n,
                 out_features: m,
-                weight: rng.vec(n * m, 1.0 / (n as f32).sqrt()),
-                bias: rng.vec(m, 0.1),
+                weight: random_vec(&mut rng, n * m, 1.0 / (n as f32).sqrt()),
+                bias: random_vec(&mut rng, m, 0.1),
                 act,
             });
         }
@@ -726,14 +715,14 @@ pub(crate) mod tests {
 
     /// A random dataset of `n` samples of `shape`, features in `[-2, 2)`.
     pub(crate) fn random_data(n: usize, shape: [usize; 3], classes: usize, seed: u64) -> Dataset {
-        let mut rng = SplitMix::new(seed);
+        let mut rng = Rng::new(seed);
         let dim: usize = shape.iter().product();
         let labels = (0..n)
             .map(|_| (rng.next_u64() % classes as u64) as u8)
             .collect();
         match Dataset::new(
             "random",
-            rng.vec(n * dim, 2.0),
+            random_vec(&mut rng, n * dim, 2.0),
             Some(labels),
             shape,
             classes,
@@ -744,7 +733,7 @@ pub(crate) mod tests {
     }
 
     fn small_cnn() -> FloatStudent {
-        let mut rng = SplitMix::new(7);
+        let mut rng = Rng::new(7);
         FloatStudent {
             name: "cnn".into(),
             input_shape: [6, 6, 2],
@@ -759,8 +748,8 @@ pub(crate) mod tests {
                     kernel: [3, 3],
                     stride: 1,
                     padding: 1,
-                    weight: rng.vec(4 * 9 * 2, 0.4),
-                    bias: rng.vec(4, 0.1),
+                    weight: random_vec(&mut rng, 4 * 9 * 2, 0.4),
+                    bias: random_vec(&mut rng, 4, 0.1),
                     act: Act::Relu,
                 },
                 FloatLayer::DepthwiseConv2d {
@@ -768,8 +757,8 @@ pub(crate) mod tests {
                     kernel: [3, 3],
                     stride: 1,
                     padding: 1,
-                    weight: rng.vec(9 * 4, 0.4),
-                    bias: rng.vec(4, 0.1),
+                    weight: random_vec(&mut rng, 9 * 4, 0.4),
+                    bias: random_vec(&mut rng, 4, 0.1),
                     act: Act::Relu6,
                 },
                 FloatLayer::MaxPool2d {
@@ -784,8 +773,8 @@ pub(crate) mod tests {
                 FloatLayer::Dense {
                     in_features: 4,
                     out_features: 3,
-                    weight: rng.vec(12, 0.5),
-                    bias: rng.vec(3, 0.1),
+                    weight: random_vec(&mut rng, 12, 0.5),
+                    bias: random_vec(&mut rng, 3, 0.1),
                     act: Act::None,
                 },
             ],
@@ -1041,9 +1030,9 @@ pub(crate) mod tests {
                 relu in any::<bool>(),
                 wscale in 0.01_f32..4.0,
             ) {
-                let mut rng = SplitMix::new(seed);
-                let weight = rng.vec(n * m, wscale);
-                let bias = rng.vec(m, wscale);
+                let mut rng = crate::rng::Rng::new(seed);
+                let weight = random_vec(&mut rng, n * m, wscale);
+                let bias = random_vec(&mut rng, m, wscale);
                 let act = if relu { Act::Relu } else { Act::None };
                 let student = FloatStudent {
                     name: "prop".into(),

@@ -12,5 +12,4 @@ pub mod forward;
 pub mod im2col;
 pub mod model;
 pub mod params;
-pub mod rng;
 pub mod spec;

@@ -13,8 +13,8 @@ use crate::net::fake_quant::FakeQuant;
 use crate::net::float::Act;
 use crate::net::forward::forward_net;
 use crate::net::params::{LayerParams, Net, param, uniform_vec};
-use crate::net::rng::Rng;
 use crate::net::spec::{LayerShape, LayerSpec, NetSpec};
+use crate::rng::Rng;
 
 /// A spec and its parameters.
 #[derive(Debug, Clone)]

@@ -4,7 +4,7 @@
 use burn::module::{Module, Param, ParamId};
 use burn::tensor::{Device, Tensor, TensorData};
 
-use crate::net::rng::Rng;
+use crate::rng::Rng;
 
 /// The parameters of one layer (all `None` for layers without weights).
 #[derive(Module, Debug)]
