@@ -2,11 +2,11 @@
 //! shapes), with occasional deliberate corruption (so validation is exercised too).
 
 use arbitrary::{Result, Unstructured};
-use minnow_core::layer::{Activation, Layer, Pool2d, Shape};
+use minnow_core::layer::{Activation, Layer, Pool2d, Shape, window_out};
 use minnow_core::reference;
 use minnow_core::{Normalization, Student};
 
-use crate::{OwnedLayer, OwnedParams, OwnedStudent, quantized_params, row_major};
+use crate::{OwnedLayer, OwnedParams, OwnedStudent, WeightLayout, quantized_params};
 
 /// A generated student, and whether the generator kept to every rule of the format (then
 /// decode must accept it).
@@ -44,10 +44,9 @@ fn weights(u: &mut Unstructured<'_>, n: usize) -> Result<Vec<i8>> {
 
 fn params(
     u: &mut Unstructured<'_>,
-    w: Vec<i8>,
+    w: &[i8],
     channels: usize,
-    per: usize,
-    depthwise: bool,
+    layout: WeightLayout,
     in_act: Activation,
 ) -> Result<OwnedParams> {
     let mut scales = Vec::with_capacity(channels);
@@ -59,39 +58,14 @@ fn params(
     }
     let out = activation(u)?;
     let relu = u.arbitrary()?;
-    let p = if depthwise {
-        quantized_params(
-            w,
-            channels,
-            move |w, c, k| w[k * channels + c],
-            per,
-            in_act,
-            &scales,
-            &bias,
-            out,
-            relu,
-        )
-    } else {
-        quantized_params(
-            w,
-            channels,
-            move |w, c, k| row_major(w, c, per, k),
-            per,
-            in_act,
-            &scales,
-            &bias,
-            out,
-            relu,
-        )
-    };
-    Ok(p)
+    Ok(quantized_params(
+        w, layout, in_act, &scales, &bias, out, relu,
+    ))
 }
 
-/// Output size of a window, as the format defines it.
+/// [`window_out`] on a shape's dimensions (they stay small here: the result fits a `u16`).
 fn out_dim(input: u16, kernel: u8, stride: u8, padding: u8) -> Option<u16> {
-    let padded = u32::from(input) + 2 * u32::from(padding);
-    let k = u32::from(kernel);
-    (padded >= k).then(|| ((padded - k) / u32::from(stride) + 1) as u16)
+    window_out(input.into(), kernel.into(), stride.into(), padding.into()).map(|n| n as u16)
 }
 
 fn window(u: &mut Unstructured<'_>, s: Shape) -> Result<Option<(u8, u8, u8, u8, Shape)>> {
@@ -136,7 +110,7 @@ pub fn student(u: &mut Unstructured<'_>) -> Result<Generated> {
                 let oc: u16 = u.int_in_range(1..=6)?;
                 let per = usize::from(kh) * usize::from(kw) * usize::from(shape.channels);
                 let w = weights(u, usize::from(oc) * per)?;
-                let p = params(u, w, usize::from(oc), per, false, act)?;
+                let p = params(u, &w, usize::from(oc), WeightLayout::ChannelMajor, act)?;
                 act = p.output;
                 shape = Shape::new(out.height, out.width, oc);
                 layers.push(OwnedLayer::Conv2d {
@@ -155,7 +129,7 @@ pub fn student(u: &mut Unstructured<'_>) -> Result<Generated> {
                 let ch = usize::from(shape.channels);
                 let per = usize::from(kh) * usize::from(kw);
                 let w = weights(u, ch * per)?;
-                let p = params(u, w, ch, per, true, act)?;
+                let p = params(u, &w, ch, WeightLayout::ChannelMinor, act)?;
                 act = p.output;
                 shape = out;
                 layers.push(OwnedLayer::DepthwiseConv2d {
@@ -191,7 +165,7 @@ pub fn student(u: &mut Unstructured<'_>) -> Result<Generated> {
                 let out: u16 = u.int_in_range(1..=12)?;
                 let per = shape.len();
                 let w = weights(u, usize::from(out) * per)?;
-                let p = params(u, w, usize::from(out), per, false, act)?;
+                let p = params(u, &w, usize::from(out), WeightLayout::ChannelMajor, act)?;
                 act = p.output;
                 shape = Shape::flat(out);
                 layers.push(OwnedLayer::Dense {
@@ -206,7 +180,7 @@ pub fn student(u: &mut Unstructured<'_>) -> Result<Generated> {
         let out: u16 = u.int_in_range(1..=10)?;
         let per = shape.len();
         let w = weights(u, usize::from(out) * per)?;
-        let p = params(u, w, usize::from(out), per, false, act)?;
+        let p = params(u, &w, usize::from(out), WeightLayout::ChannelMajor, act)?;
         layers.push(OwnedLayer::Dense {
             out_features: out,
             params: p,

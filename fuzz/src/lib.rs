@@ -14,8 +14,7 @@
 
 use minnow_core::header::{FORMAT_VERSION, HEADER_LEN};
 use minnow_core::layer::{Activation, Layer, Pool2d, Shape};
-use minnow_core::quant::quantize_multiplier;
-use minnow_core::student::Meta;
+use minnow_core::meta::Meta;
 use minnow_core::{Error, GoldenVectors, Normalization, Student};
 
 /// Most work (multiply-accumulates plus pooling taps) one fuzz input may ask inference for, so
@@ -192,51 +191,39 @@ pub fn exercise_golden(g: &GoldenVectors<'_>) {
 // ---------------------------------------------------------------------------------------------
 // Owned students: what seeds and the structure-aware target build, then borrow as minnow types.
 
-pub use minnow_core::owned::{OwnedLayer, OwnedParams};
+pub use minnow_core::owned::{OwnedLayer, OwnedParams, WeightLayout};
 
-/// Quantizes a layer the way an exporter does: `weights` are int8 (`channels` rows of
-/// `per_channel`, in the layer's layout as `row(c)` returns), `real_bias` per channel, and the
-/// multipliers come from `s_in * s_w / s_out` via `quantize_multiplier`.
-/// `weight_at(c, k)` gives the k-th weight of channel c (layout-independent).
-#[allow(clippy::too_many_arguments)]
+/// [`OwnedParams::quantized`] from real biases, as an exporter has them (each becomes
+/// `round(bias / (s_in * s_w))` accumulator units first), with a fused ReLU or none. The scales
+/// the seeds and the generator use give representable multipliers and biases.
 pub fn quantized_params(
-    weights: Vec<i8>,
-    channels: usize,
-    weight_at: impl Fn(&[i8], usize, usize) -> i8,
-    per_channel: usize,
+    weights: &[i8],
+    layout: WeightLayout,
     in_act: Activation,
     weight_scales: &[f32],
     real_bias: &[f32],
     output: Activation,
     relu: bool,
 ) -> OwnedParams {
-    let mut bias = Vec::new();
-    let mut multiplier = Vec::new();
-    let mut shift = Vec::new();
-    for c in 0..channels {
-        let s_w = weight_scales[c];
-        let sum_w: i64 = (0..per_channel)
-            .map(|k| i64::from(weight_at(&weights, c, k)))
-            .sum();
-        let b = (f64::from(real_bias[c]) / (f64::from(in_act.scale) * f64::from(s_w))).round()
-            as i64
-            - i64::from(in_act.zero_point) * sum_w;
-        bias.extend_from_slice(&(b as i32).to_le_bytes());
-        let m = f64::from(in_act.scale) * f64::from(s_w) / f64::from(output.scale);
-        let (q, s) = quantize_multiplier(m).unwrap_or((0, 0));
-        multiplier.extend_from_slice(&q.to_le_bytes());
-        shift.push(s as u8);
-    }
-    OwnedParams {
-        weights: minnow_core::i8_bytes(&weights).to_vec(),
-        weight_scales: minnow_core::pack_f32(weight_scales),
-        bias,
-        multiplier,
-        shift,
+    let raw_bias: Vec<i32> = real_bias
+        .iter()
+        .zip(weight_scales)
+        .map(|(&b, &s_w)| {
+            (f64::from(b) / (f64::from(in_act.scale) * f64::from(s_w))).round() as i32
+        })
+        .collect();
+    let act_min = if relu { output.zero_point } else { i8::MIN };
+    OwnedParams::quantized(
+        weights,
+        layout,
+        in_act,
+        weight_scales,
+        &raw_bias,
         output,
-        act_min: if relu { output.zero_point } else { i8::MIN },
-        act_max: i8::MAX,
-    }
+        act_min,
+        i8::MAX,
+    )
+    .expect("representable multipliers and biases")
 }
 
 /// A student, owning everything.
@@ -268,11 +255,6 @@ impl OwnedStudent {
     }
 }
 
-/// OHWI / [out][in] weight `k` of output channel `c`.
-pub fn row_major(w: &[i8], c: usize, per: usize, k: usize) -> i8 {
-    w[c * per + k]
-}
-
 // ---------------------------------------------------------------------------------------------
 // Seeds.
 
@@ -280,11 +262,11 @@ fn act(scale: f32, zero_point: i8) -> Activation {
     Activation { scale, zero_point }
 }
 
+/// A dense layer of `out` rows of `weights` (`[out][in]`).
 fn dense(
     in_act: Activation,
-    n_in: usize,
     out: u16,
-    weights: Vec<i8>,
+    weights: &[i8],
     out_act: Activation,
     relu: bool,
 ) -> OwnedLayer {
@@ -293,9 +275,7 @@ fn dense(
     let bias: Vec<f32> = (0..oc).map(|c| 0.1 * c as f32 - 0.05).collect();
     let p = quantized_params(
         weights,
-        oc,
-        move |w, c, k| row_major(w, c, n_in, k),
-        n_in,
+        WeightLayout::ChannelMajor,
         in_act,
         &scales,
         &bias,
@@ -322,10 +302,8 @@ pub fn tiny_student() -> OwnedStudent {
     // real biases 0.5 and -0.5. Written out so the doc's numbers are easy to follow.
     let weights = vec![2, -2, -2, 2];
     let p = quantized_params(
-        weights,
-        2,
-        |w, c, k| row_major(w, c, 2, k),
-        2,
+        &weights,
+        WeightLayout::ChannelMajor,
         input,
         &[0.5, 0.5],
         &[0.5, -0.5],
@@ -357,12 +335,9 @@ pub fn conv_student() -> OwnedStudent {
     let a3 = act(0.1, 5);
     // 6x6x2 -> conv 3x3 pad 1 stride 1, 4 ch -> 6x6x4 -> maxpool 2/2 -> 3x3x4
     // -> depthwise 3x3 pad 1 stride 2 -> 2x2x4 -> avgpool 2/1 -> 1x1x4 -> flatten -> dense 3
-    let conv_per = 3 * 3 * 2;
     let conv = quantized_params(
-        pattern(4 * conv_per, 1),
-        4,
-        move |w, c, k| row_major(w, c, conv_per, k),
-        conv_per,
+        &pattern(4 * 3 * 3 * 2, 1),
+        WeightLayout::ChannelMajor,
         a0,
         &[0.02, 0.03, 0.025, 0.01],
         &[0.1, -0.2, 0.0, 0.3],
@@ -370,10 +345,8 @@ pub fn conv_student() -> OwnedStudent {
         true,
     );
     let dw = quantized_params(
-        pattern(3 * 3 * 4, 2),
-        4,
-        |w, c, k| w[k * 4 + c],
-        9,
+        &pattern(3 * 3 * 4, 2),
+        WeightLayout::ChannelMinor,
         a1,
         &[0.01, 0.02, 0.015, 0.03],
         &[0.0, 0.05, -0.05, 0.1],
@@ -415,7 +388,7 @@ pub fn conv_student() -> OwnedStudent {
                 stride: 1,
             }),
             OwnedLayer::Flatten,
-            dense(a2, 4, 3, pattern(12, 3), a3, false),
+            dense(a2, 3, &pattern(4 * 3, 3), a3, false),
         ],
     }
 }
@@ -426,12 +399,9 @@ pub fn mlp_student() -> OwnedStudent {
     let a1 = act(0.03, -20);
     let a2 = act(0.05, 0);
     let a3 = act(0.08, 3);
-    let per = 1 * 3 * 1;
     let conv = quantized_params(
-        pattern(2 * per, 4),
-        2,
-        move |w, c, k| row_major(w, c, per, k),
-        per,
+        &pattern(2 * 3, 4), // 2 channels of 1x3x1
+        WeightLayout::ChannelMajor,
         a0,
         &[0.04, 0.02],
         &[0.0, 0.1],
@@ -458,8 +428,8 @@ pub fn mlp_student() -> OwnedStudent {
                 padding: 0,
                 params: conv,
             },
-            dense(a1, 8, 8, pattern(64, 5), a2, true),
-            dense(a2, 8, 4, pattern(32, 6), a3, false),
+            dense(a1, 8, &pattern(8 * 8, 5), a2, true),
+            dense(a2, 4, &pattern(8 * 4, 6), a3, false),
         ],
     }
 }

@@ -44,7 +44,7 @@ impl<'a> GoldenVectors<'a> {
     pub fn decode(blob: &'a [u8]) -> Result<Self, Error> {
         let body = header::open(blob, &GOLDEN_MAGIC)?;
         let mut reader = Reader::new(body);
-        let g = reader.golden();
+        let g = Self::read(&mut reader);
         let g = reader.check(g)?;
         if !reader.rest().is_empty() {
             return Err(Error::TrailingBytes {
@@ -72,6 +72,20 @@ impl<'a> GoldenVectors<'a> {
             return Err(Error::GoldenLengthMismatch);
         }
         Ok(g)
+    }
+
+    /// Reads the fields in declaration order, as serde writes them (see `wire.rs` for why by
+    /// hand); [`GoldenVectors::decode`] checks them.
+    pub(crate) fn read(r: &mut Reader<'a>) -> Self {
+        GoldenVectors {
+            count: r.u32(),
+            input_len: r.u32(),
+            classes: r.u16(),
+            inputs: r.bytes(),
+            logits: r.bytes(),
+            labels: r.bytes(),
+            teacher: r.bytes(),
+        }
     }
 
     /// Number of vectors.

@@ -6,6 +6,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::wire::Reader;
+
 /// A tensor shape in NHWC order without the batch: `height x width x channels`.
 /// A flat vector of `n` features is `1 x 1 x n`... or any shape whose product is `n`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -34,9 +36,20 @@ impl Shape {
         }
     }
 
+    /// `(height, width, channels)` as `usize`, for indexing NHWC data.
+    #[inline(always)]
+    pub fn dims(&self) -> (usize, usize, usize) {
+        (
+            usize::from(self.height),
+            usize::from(self.width),
+            usize::from(self.channels),
+        )
+    }
+
     /// Number of elements (never overflows: at most 2^48).
     pub fn len(&self) -> usize {
-        usize::from(self.height) * usize::from(self.width) * usize::from(self.channels)
+        let (h, w, c) = self.dims();
+        h * w * c
     }
 
     /// True when any dimension is zero.
@@ -120,6 +133,12 @@ impl Params<'_> {
     }
 }
 
+/// Views int8 values as bytes (for building [`Params`] from int8 weights): the inverse of
+/// [`Params::weights_i8`].
+pub fn i8_bytes(v: &[i8]) -> &[u8] {
+    bytemuck::cast_slice(v)
+}
+
 #[inline(always)]
 pub(crate) fn read_i32(bytes: &[u8], index: usize) -> i32 {
     let start = index.saturating_mul(4);
@@ -142,7 +161,7 @@ pub struct Dense<'a> {
 
 /// 2-D convolution over an NHWC tensor with symmetric zero padding (padding reads the input zero
 /// point, i.e. a real 0). Weights are `[out_channels][kernel_h][kernel_w][in_channels]` (OHWI).
-/// Output size: `(in + 2 * padding - kernel) / stride + 1`.
+/// Output size along each axis: [`window_out`].
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Conv2d<'a> {
@@ -156,6 +175,7 @@ pub struct Conv2d<'a> {
 }
 
 /// Depthwise 2-D convolution, channel multiplier 1. Weights are `[kernel_h][kernel_w][channels]`.
+/// Output size along each axis: [`window_out`].
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct DepthwiseConv2d<'a> {
@@ -167,13 +187,37 @@ pub struct DepthwiseConv2d<'a> {
     pub params: Params<'a>,
 }
 
-/// Square pooling window without padding; output size `(in - kernel) / stride + 1`.
-/// Pooling keeps the input's quantization.
+/// Square pooling window without padding; output size along each axis: [`window_out`] with
+/// padding 0. Pooling keeps the input's quantization.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Pool2d {
     pub kernel: u8,
     pub stride: u8,
+}
+
+/// The output length of a convolution or pooling window along one axis, the format's one rule
+/// for it: `(input + 2 * padding - kernel) / stride + 1`, rounding down. `None` when `kernel` or
+/// `stride` is 0 or the kernel does not fit the padded input (or `input + 2 * padding`
+/// overflows). Public so that code building students sizes layers by the decoder's rule.
+pub fn window_out(input: usize, kernel: usize, stride: usize, padding: usize) -> Option<usize> {
+    if kernel == 0 || stride == 0 {
+        return None;
+    }
+    let padded = padding.checked_mul(2)?.checked_add(input)?;
+    Some(padded.checked_sub(kernel)? / stride + 1)
+}
+
+/// [`window_out`] in the widths of the blob's fields; `None` also when the result does not fit
+/// a `u16` (the decoder reports either as a shape mismatch).
+pub(crate) fn out_dim(input: u16, kernel: u8, stride: u8, padding: u8) -> Option<u16> {
+    let out = window_out(
+        usize::from(input),
+        usize::from(kernel),
+        usize::from(stride),
+        usize::from(padding),
+    )?;
+    u16::try_from(out).ok()
 }
 
 /// One layer of a student. The order of variants is part of the format (postcard encodes the
@@ -241,5 +285,114 @@ impl<'a> Layer<'a> {
             Layer::AvgPool2d(_) => "avg_pool2d",
             Layer::Flatten => "flatten",
         }
+    }
+}
+
+// Reading the layers out of a blob's postcard body (see `wire.rs` for why by hand): each type's
+// fields in declaration order, as serde writes them.
+
+impl Shape {
+    pub(crate) fn read(r: &mut Reader<'_>) -> Self {
+        Shape::new(r.u16(), r.u16(), r.u16())
+    }
+}
+
+impl Activation {
+    pub(crate) fn read(r: &mut Reader<'_>) -> Self {
+        Activation {
+            scale: r.f32(),
+            zero_point: r.i8(),
+        }
+    }
+}
+
+impl<'a> Params<'a> {
+    /// Inlined: a `Params` returned by value is copied into the layer with memcpy on the device
+    /// (and memcpy itself costs 300 bytes); firmware that links one kind with parameters (an
+    /// MLP) gets one copy of this code.
+    #[inline(always)]
+    fn read(r: &mut Reader<'a>) -> Self {
+        Params {
+            weights: r.bytes(),
+            weight_scales: r.bytes(),
+            bias: r.bytes(),
+            multiplier: r.bytes(),
+            shift: r.bytes(),
+            output: Activation::read(r),
+            act_min: r.i8(),
+            act_max: r.i8(),
+        }
+    }
+}
+
+impl Pool2d {
+    fn read(r: &mut Reader<'_>) -> Self {
+        Pool2d {
+            kernel: r.u8(),
+            stride: r.u8(),
+        }
+    }
+}
+
+impl<'a> Layer<'a> {
+    /// One layer of a kind in `OPS` (an [`ops`] set); `None` for a kind this version knows but
+    /// `OPS` leaves out (the caller reports `Error::UnsupportedOp`; the fields of left-out
+    /// kinds are not read, so their readers are not linked). The variant indices are those of
+    /// [`Layer`]'s declaration order. A failed read leaves `r` failed (see [`Reader::check`]).
+    pub(crate) fn read<const OPS: u8>(r: &mut Reader<'a>) -> Option<Self> {
+        Some(match r.u32() {
+            0 if OPS & ops::DENSE != 0 => Layer::Dense(Dense {
+                out_features: r.u16(),
+                params: Params::read(r),
+            }),
+            1 if OPS & ops::CONV2D != 0 => Layer::Conv2d(Conv2d {
+                out_channels: r.u16(),
+                kernel_h: r.u8(),
+                kernel_w: r.u8(),
+                stride: r.u8(),
+                padding: r.u8(),
+                params: Params::read(r),
+            }),
+            2 if OPS & ops::DEPTHWISE_CONV2D != 0 => Layer::DepthwiseConv2d(DepthwiseConv2d {
+                kernel_h: r.u8(),
+                kernel_w: r.u8(),
+                stride: r.u8(),
+                padding: r.u8(),
+                params: Params::read(r),
+            }),
+            3 if OPS & ops::MAX_POOL2D != 0 => Layer::MaxPool2d(Pool2d::read(r)),
+            4 if OPS & ops::AVG_POOL2D != 0 => Layer::AvgPool2d(Pool2d::read(r)),
+            5 if OPS & ops::FLATTEN != 0 => Layer::Flatten,
+            0..=5 => return None,
+            _ => r.fail(Layer::Flatten),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn window_out_rules() {
+        assert_eq!(window_out(28, 3, 1, 1), Some(28));
+        assert_eq!(window_out(28, 3, 2, 1), Some(14));
+        assert_eq!(window_out(28, 2, 2, 0), Some(14));
+        assert_eq!(window_out(5, 3, 2, 0), Some(2)); // (5 - 3) / 2 + 1
+        assert_eq!(window_out(6, 3, 2, 0), Some(2)); // rounds down
+        assert_eq!(window_out(1, 3, 1, 1), Some(1)); // the padding makes it fit
+        assert_eq!(window_out(2, 3, 1, 0), None); // does not fit
+        assert_eq!(window_out(5, 3, 0, 0), None); // stride 0
+        assert_eq!(window_out(5, 0, 1, 0), None); // kernel 0
+        assert_eq!(window_out(usize::MAX, 1, 1, 1), None); // padded size overflows
+    }
+
+    #[test]
+    fn out_dim_is_window_out_in_field_widths() {
+        assert_eq!(out_dim(28, 3, 2, 1), Some(14));
+        assert_eq!(out_dim(2, 3, 1, 0), None);
+        assert_eq!(out_dim(5, 3, 0, 0), None);
+        assert_eq!(out_dim(u16::MAX, 1, 1, 0), Some(u16::MAX));
+        assert_eq!(out_dim(u16::MAX, 3, 1, 2), None); // 65537 does not fit a u16
     }
 }

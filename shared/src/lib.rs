@@ -9,7 +9,8 @@
 //!   [`Student::run_ops`] with a [`layer::ops`] set link only the kernels the student uses
 //!   (an MLP's whole runtime is 3.9 KB of flash on a Cortex-M4).
 //! * [`quant`]: the requantization arithmetic (gemmlowp double rounding, documented there).
-//! * [`kernels`]: the int8 ops; [`reference`](mod@reference): their float reference.
+//! * [`kernels`]: the int8 ops, on [`dot`]'s dot product (SIMD where the core has it);
+//!   [`reference`](mod@reference): their float reference.
 //! * [`softmax`], [`distill`]: softmax with temperature and Hinton's distillation formulas.
 //! * [`GoldenVectors`]: the host's expected outputs for the device to check against.
 //! * `owned` (feature `std`): layers owning their arrays, for host code that builds students.
@@ -22,42 +23,32 @@
 extern crate std;
 
 pub mod distill;
+pub mod dot;
 mod error;
 pub mod golden;
 pub mod header;
 pub mod kernels;
 pub mod layer;
 pub mod limits;
+pub mod meta;
 #[cfg(feature = "std")]
 pub mod owned;
+#[cfg(test)]
+mod postcard_conformance;
 pub mod quant;
 pub mod reference;
-#[cfg(all(target_arch = "arm", target_feature = "dsp"))]
-mod simd;
 pub mod softmax;
 pub mod student;
 mod wire;
 
 pub use error::Error;
 pub use golden::GoldenVectors;
-pub use layer::{Activation, Conv2d, Dense, DepthwiseConv2d, Layer, Params, Pool2d, Shape};
+pub use layer::{
+    Activation, Conv2d, Dense, DepthwiseConv2d, Layer, Params, Pool2d, Shape, i8_bytes,
+};
+pub use meta::{Meta, Normalization};
+#[cfg(feature = "std")]
+pub use owned::{pack_f32, pack_i32};
 #[cfg(feature = "std")]
 pub use student::encode_student_to_vec;
-pub use student::{Footprint, Meta, Normalization, Student, encode_student};
-
-/// Views int8 values as bytes (for building [`Params`] from int8 weights).
-pub fn i8_bytes(v: &[i8]) -> &[u8] {
-    bytemuck::cast_slice(v)
-}
-
-/// Packs i32 values little endian, as [`Params`] stores biases and multipliers (host only).
-#[cfg(feature = "std")]
-pub fn pack_i32(v: &[i32]) -> std::vec::Vec<u8> {
-    v.iter().flat_map(|x| x.to_le_bytes()).collect()
-}
-
-/// Packs f32 values little endian, as [`Params`] stores weight scales (host only).
-#[cfg(feature = "std")]
-pub fn pack_f32(v: &[f32]) -> std::vec::Vec<u8> {
-    v.iter().flat_map(|x| x.to_le_bytes()).collect()
-}
+pub use student::{Footprint, Student, encode_student};

@@ -2,12 +2,28 @@
 //! borrow byte slices (on the device they point into flash); code that makes a student (the
 //! trainer's exporter, test and fuzz builders) holds the arrays in an [`OwnedParams`] /
 //! [`OwnedLayer`] and lends them out with `borrow()` to encode or run.
+//!
+//! For test students, [`OwnedParams::quantized`] derives the stored bias and requantization
+//! parameters from int8 weights and scales as an exporter does, and [`xorshift_i8s`] gives the
+//! same pseudo-random int8 values on every machine.
 
 use std::vec::Vec;
 
-use crate::layer::{Activation, Conv2d, Dense, DepthwiseConv2d, Layer, Params, Pool2d};
-use crate::student::{Meta, encode_student_to_vec};
-use crate::{Error, i8_bytes, pack_f32, pack_i32};
+use crate::Error;
+use crate::layer::{Activation, Conv2d, Dense, DepthwiseConv2d, Layer, Params, Pool2d, i8_bytes};
+use crate::meta::Meta;
+use crate::quant::quantize_multiplier;
+use crate::student::encode_student_to_vec;
+
+/// Packs i32 values little endian, as [`Params`] stores biases and multipliers.
+pub fn pack_i32(v: &[i32]) -> Vec<u8> {
+    v.iter().flat_map(|x| x.to_le_bytes()).collect()
+}
+
+/// Packs f32 values little endian, as [`Params`] stores weight scales.
+pub fn pack_f32(v: &[f32]) -> Vec<u8> {
+    v.iter().flat_map(|x| x.to_le_bytes()).collect()
+}
 
 /// One layer's parameter arrays, packed little endian exactly as [`Params`] borrows them.
 #[derive(Debug, Clone, PartialEq)]
@@ -48,6 +64,64 @@ impl OwnedParams {
         }
     }
 
+    /// Quantized parameters derived the way an exporter derives them, for building test
+    /// students: `weights` are int8 (laid out as `layout` says), one output channel per entry
+    /// of `weight_scales`, `raw_bias` in units of `input.scale * weight_scale` before the input
+    /// zero point is folded in. Stored per channel `c`:
+    ///
+    /// * bias `raw_bias[c] - input.zero_point * sum(weights of c)` (see [`Params::bias`]);
+    /// * multiplier and shift of `input.scale * weight_scales[c] / output.scale`
+    ///   ([`quantize_multiplier`]).
+    ///
+    /// Errors: [`Error::LengthMismatch`] (with `layer: u16::MAX`) when `raw_bias` does not have
+    /// one entry per channel or `weights` is not a whole number of channels; the error of
+    /// [`quantize_multiplier`] for a multiplier it cannot represent; [`Error::Overflow`] for a
+    /// folded bias beyond i32. Nothing else is checked here: [`crate::Student::decode`] checks
+    /// the rest, and tests corrupt fields on purpose after building.
+    #[allow(clippy::too_many_arguments)]
+    pub fn quantized(
+        weights: &[i8],
+        layout: WeightLayout,
+        input: Activation,
+        weight_scales: &[f32],
+        raw_bias: &[i32],
+        output: Activation,
+        act_min: i8,
+        act_max: i8,
+    ) -> Result<Self, Error> {
+        let channels = weight_scales.len();
+        let per_channel = weights.len().checked_div(channels).unwrap_or(0);
+        if raw_bias.len() != channels || per_channel * channels != weights.len() {
+            return Err(Error::LengthMismatch { layer: u16::MAX });
+        }
+        let mut bias = Vec::with_capacity(channels);
+        let mut multiplier = Vec::with_capacity(channels);
+        let mut shift = Vec::with_capacity(channels);
+        for (c, (&s_w, &raw)) in weight_scales.iter().zip(raw_bias).enumerate() {
+            let sum_w: i64 = layout
+                .channel(weights, c, channels, per_channel)
+                .map(|&w| i64::from(w))
+                .sum();
+            let folded = i64::from(raw) - i64::from(input.zero_point) * sum_w;
+            bias.push(i32::try_from(folded).map_err(|_| Error::Overflow)?);
+            let (m, s) = quantize_multiplier(
+                f64::from(input.scale) * f64::from(s_w) / f64::from(output.scale),
+            )?;
+            multiplier.push(m);
+            shift.push(s);
+        }
+        Ok(OwnedParams::pack(
+            weights,
+            weight_scales,
+            &bias,
+            &multiplier,
+            &shift,
+            output,
+            act_min,
+            act_max,
+        ))
+    }
+
     pub fn borrow(&self) -> Params<'_> {
         Params {
             weights: &self.weights,
@@ -60,6 +134,49 @@ impl OwnedParams {
             act_max: self.act_max,
         }
     }
+}
+
+/// Which of a layer's weights belong to output channel `c`, for [`OwnedParams::quantized`]'s
+/// per-channel sums.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WeightLayout {
+    /// `[channels][per_channel]`: dense (`[out][in]`) and convolution (OHWI) weights.
+    ChannelMajor,
+    /// `[per_channel][channels]`: depthwise convolution weights (`[kh][kw][c]`).
+    ChannelMinor,
+}
+
+impl WeightLayout {
+    fn channel(
+        self,
+        weights: &[i8],
+        c: usize,
+        channels: usize,
+        per_channel: usize,
+    ) -> impl Iterator<Item = &i8> {
+        let (start, step) = match self {
+            WeightLayout::ChannelMajor => (c * per_channel, 1),
+            WeightLayout::ChannelMinor => (c, channels),
+        };
+        weights.iter().skip(start).step_by(step).take(per_channel)
+    }
+}
+
+/// A deterministic pseudo-random sequence of `n` int8 values in `[lo, hi]` (xorshift32 from
+/// `seed`): test students and inputs that are the same on every machine and every run. The
+/// firmware's QEMU golden vectors (firmware/testgen) are made of it, so it must never change.
+pub fn xorshift_i8s(n: usize, seed: u32, lo: i8, hi: i8) -> Vec<i8> {
+    let (lo, hi) = (lo.min(hi), lo.max(hi));
+    let mut x = seed.wrapping_mul(2_654_435_761).wrapping_add(0x9e37_79b9) | 1;
+    let span = (i32::from(hi) - i32::from(lo) + 1) as u32;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            (i32::from(lo) + (x % span) as i32) as i8
+        })
+        .collect()
 }
 
 /// A [`Layer`] that owns its parameters. `P` is how they are held: packed bytes
@@ -213,7 +330,80 @@ pub fn encode_owned_student(meta: &Meta<'_>, layers: &[OwnedLayer]) -> Result<Ve
 mod tests {
     use super::*;
     use crate::Student;
-    use crate::student::Normalization;
+    use crate::meta::Normalization;
+
+    #[test]
+    fn quantized_folds_the_input_zero_point_and_derives_multipliers() {
+        let act = |scale, zero_point| Activation { scale, zero_point };
+        // Input zero point 3, so bias = raw - 3 * sum(weights of the channel).
+        let build = |w: &[i8], layout, scales: &[f32], bias: &[i32], out_scale| {
+            OwnedParams::quantized(
+                w,
+                layout,
+                act(0.5, 3),
+                scales,
+                bias,
+                act(out_scale, -1),
+                -1,
+                i8::MAX,
+            )
+        };
+        // Two channels of two weights: (2, -2) and (5, 1); multipliers 0.5 * 0.5 / 0.25 = 1
+        // and 0.5 * 0.25 / 0.25 = 0.5.
+        let w = [2, -2, 5, 1];
+        let rows = WeightLayout::ChannelMajor;
+        let p = build(&w, rows, &[0.5, 0.25], &[10, -10], 0.25).expect("representable");
+        let want = OwnedParams::pack(
+            &w,
+            &[0.5, 0.25],
+            &[10, -10 - 3 * 6],
+            &[1 << 30, 1 << 30],
+            &[1, 0],
+            act(0.25, -1),
+            -1,
+            i8::MAX,
+        );
+        assert_eq!(p, want);
+        // The same weights as [per_channel][channels]: channel 0 is (2, 5), channel 1 (-2, 1).
+        let columns = WeightLayout::ChannelMinor;
+        let q = build(&w, columns, &[0.5, 0.25], &[10, -10], 0.25).expect("representable");
+        assert_eq!(q.bias, pack_i32(&[10 - 3 * 7, -10 + 3]));
+
+        let length = Err(Error::LengthMismatch { layer: u16::MAX });
+        assert_eq!(build(&[1, 2, 3], rows, &[0.5, 0.5], &[0, 0], 1.0), length);
+        assert_eq!(build(&[1, 2], rows, &[0.5, 0.5], &[0], 1.0), length);
+        assert_eq!(build(&[1], rows, &[], &[], 1.0), length);
+        assert!(build(&[], rows, &[], &[], 1.0).is_ok());
+        assert_eq!(
+            build(&[1, 2], rows, &[0.5], &[0], 1e-12),
+            Err(Error::InvalidQuantization { layer: u16::MAX })
+        );
+        assert_eq!(
+            build(&[-127, -127], rows, &[0.5], &[i32::MAX], 1.0),
+            Err(Error::Overflow)
+        );
+    }
+
+    /// firmware/testgen's students and golden vectors, which the QEMU boards check bit for
+    /// bit, are made of this sequence: these values must never change.
+    #[test]
+    fn xorshift_i8s_is_pinned() {
+        assert_eq!(
+            xorshift_i8s(8, 1, -127, 127),
+            [124, 71, -115, 127, -42, 114, -50, 97]
+        );
+        assert_eq!(
+            xorshift_i8s(6, 1 ^ 0x5555, -100, 100),
+            [75, 12, -36, -42, 56, -8]
+        );
+        assert_eq!(xorshift_i8s(4, 0, -128, 127), [-103, -66, -70, 53]);
+        assert_eq!(xorshift_i8s(4, 0, 127, -128), [-103, -66, -70, 53]);
+        assert!(
+            xorshift_i8s(1000, 9, -3, 2)
+                .iter()
+                .all(|v| (-3..=2).contains(v))
+        );
+    }
 
     #[test]
     fn owned_layers_encode_to_a_student_that_decodes_to_the_same_layers() {

@@ -32,6 +32,21 @@ fn real(x: i8, a: Activation) -> f64 {
     (f64::from(x) - f64::from(a.zero_point)) * f64::from(a.scale)
 }
 
+/// The input pixel (an index over `height x width`) that kernel tap `(ky, kx)` of output pixel
+/// `(oy, ox)` reads at this stride and zero padding, or `None` when the tap lands in the padding.
+fn tapped_pixel(
+    in_shape: Shape,
+    stride: usize,
+    padding: usize,
+    (oy, ox): (usize, usize),
+    (ky, kx): (usize, usize),
+) -> Option<usize> {
+    let (ih, iw, _) = in_shape.dims();
+    let iy = (oy * stride + ky).checked_sub(padding)?;
+    let ix = (ox * stride + kx).checked_sub(padding)?;
+    (iy < ih && ix < iw).then_some(iy * iw + ix)
+}
+
 /// Reference fully connected layer.
 pub fn dense(layer: &Dense<'_>, in_act: Activation, input: &[i8], out: &mut [i8]) {
     let p = &layer.params;
@@ -61,18 +76,10 @@ pub fn conv2d(
     out: &mut [i8],
 ) {
     let p = &layer.params;
-    let (ih, iw, ic) = (
-        i64::from(in_shape.height),
-        i64::from(in_shape.width),
-        usize::from(in_shape.channels),
-    );
-    let (oh, ow, oc) = (
-        usize::from(out_shape.height),
-        usize::from(out_shape.width),
-        usize::from(out_shape.channels),
-    );
+    let ic = usize::from(in_shape.channels);
+    let (oh, ow, oc) = out_shape.dims();
     let (kh, kw) = (usize::from(layer.kernel_h), usize::from(layer.kernel_w));
-    let (s, pad) = (i64::from(layer.stride), i64::from(layer.padding));
+    let (s, pad) = (usize::from(layer.stride), usize::from(layer.padding));
     let flen = kh * kw * ic;
     let weights = p.weights_i8();
     for oy in 0..oh {
@@ -83,16 +90,11 @@ pub fn conv2d(
                 let mut y = bias;
                 for ky in 0..kh {
                     for kx in 0..kw {
-                        let iy = oy as i64 * s + ky as i64 - pad;
-                        let ix = ox as i64 * s + kx as i64 - pad;
-                        if iy < 0 || ix < 0 || iy >= ih || ix >= iw {
+                        let Some(px) = tapped_pixel(in_shape, s, pad, (oy, ox), (ky, kx)) else {
                             continue;
-                        }
+                        };
                         for ci in 0..ic {
-                            let x = input
-                                .get(((iy * iw + ix) as usize) * ic + ci)
-                                .copied()
-                                .unwrap_or(0);
+                            let x = input.get(px * ic + ci).copied().unwrap_or(0);
                             let wv = w.get((ky * kw + kx) * ic + ci).copied().unwrap_or(0);
                             y += real(x, in_act) * f64::from(wv) * s_w;
                         }
@@ -116,14 +118,10 @@ pub fn depthwise_conv2d(
     out: &mut [i8],
 ) {
     let p = &layer.params;
-    let (ih, iw, ch) = (
-        i64::from(in_shape.height),
-        i64::from(in_shape.width),
-        usize::from(in_shape.channels),
-    );
-    let (oh, ow) = (usize::from(out_shape.height), usize::from(out_shape.width));
+    let ch = usize::from(in_shape.channels);
+    let (oh, ow, _) = out_shape.dims();
     let (kh, kw) = (usize::from(layer.kernel_h), usize::from(layer.kernel_w));
-    let (s, pad) = (i64::from(layer.stride), i64::from(layer.padding));
+    let (s, pad) = (usize::from(layer.stride), usize::from(layer.padding));
     let weights = p.weights_i8();
     let mut w = [0_i8; 225]; // MAX_KERNEL^2
     for c in 0..ch {
@@ -136,15 +134,10 @@ pub fn depthwise_conv2d(
                 let mut y = bias;
                 for ky in 0..kh {
                     for kx in 0..kw {
-                        let iy = oy as i64 * s + ky as i64 - pad;
-                        let ix = ox as i64 * s + kx as i64 - pad;
-                        if iy < 0 || ix < 0 || iy >= ih || ix >= iw {
+                        let Some(px) = tapped_pixel(in_shape, s, pad, (oy, ox), (ky, kx)) else {
                             continue;
-                        }
-                        let x = input
-                            .get(((iy * iw + ix) as usize) * ch + c)
-                            .copied()
-                            .unwrap_or(0);
+                        };
+                        let x = input.get(px * ch + c).copied().unwrap_or(0);
                         y += real(x, in_act) * f64::from(w[(ky * kw + kx).min(224)]) * s_w;
                     }
                 }
@@ -164,8 +157,8 @@ fn pool_ref(
     out: &mut [i8],
     f: impl Fn(&[f64]) -> f64,
 ) {
-    let (iw, ch) = (usize::from(in_shape.width), usize::from(in_shape.channels));
-    let (oh, ow) = (usize::from(out_shape.height), usize::from(out_shape.width));
+    let (_, iw, ch) = in_shape.dims();
+    let (oh, ow, _) = out_shape.dims();
     let (k, s) = (usize::from(p.kernel), usize::from(p.stride));
     let mut window = [0.0_f64; 225];
     for oy in 0..oh {

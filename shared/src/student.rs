@@ -1,46 +1,18 @@
 //! A decoded student: metadata, validated layers, and inference into caller-supplied buffers.
 
-use serde::{Deserialize, Serialize};
-
 use crate::Error;
 use crate::error::len32;
 use crate::header;
 use crate::kernels;
-use crate::layer::{Activation, Layer, Params, Shape, ops};
+use crate::layer::{Activation, Layer, Params, Shape, ops, out_dim};
 use crate::limits;
+use crate::meta::{Meta, Normalization};
 use crate::quant::{self, MAX_SHIFT, MIN_SHIFT};
+use crate::softmax::argmax_i8;
 use crate::wire::Reader;
 
 /// The magic of a student blob.
 pub const STUDENT_MAGIC: [u8; 4] = *b"MNST";
-
-/// Input normalisation the device must apply before quantizing: `x' = (x - mean) / std`.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub struct Normalization {
-    pub mean: f32,
-    pub std: f32,
-}
-
-/// Everything about a student except its layers.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub struct Meta<'a> {
-    /// A name for reports: printable ASCII, at most [`limits::MAX_NAME_LEN`] bytes.
-    #[serde(borrow)]
-    pub name: &'a str,
-    /// Shape of one input sample (NHWC without batch).
-    pub input_shape: Shape,
-    /// Number of classes; the last layer must produce exactly this many values.
-    pub classes: u16,
-    /// Quantization of the (normalised) input.
-    pub input: Activation,
-    /// Normalisation of raw inputs, computed on the training data.
-    pub normalization: Normalization,
-    /// The distillation temperature the student was trained at (informational: inference is
-    /// temperature-free; divide the dequantized logits by it to get soft predictions).
-    pub temperature: f32,
-}
 
 /// Footprint of a student, computed once at decode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -96,7 +68,7 @@ impl<'a, const OPS: u8> Iterator for Layers<'a, OPS> {
         let index = self.index;
         self.index += 1;
         let mut reader = Reader::new(self.rest);
-        let layer = reader.layer::<OPS>();
+        let layer = Layer::read::<OPS>(&mut reader);
         let item = match reader.check(layer) {
             Ok(Some(layer)) => Ok(layer),
             Ok(None) => Err(Error::UnsupportedOp { layer: index }),
@@ -220,10 +192,10 @@ fn resolve<const OPS: u8>(
         }
     };
     let window = |kh: u8, kw: u8, stride: u8, pad: u8, c: u16| -> Result<Shape, Error> {
-        let h = kernels::out_dim(input.height, kh, stride, pad)
-            .ok_or(Error::ShapeMismatch { layer: index })?;
-        let w = kernels::out_dim(input.width, kw, stride, pad)
-            .ok_or(Error::ShapeMismatch { layer: index })?;
+        let h =
+            out_dim(input.height, kh, stride, pad).ok_or(Error::ShapeMismatch { layer: index })?;
+        let w =
+            out_dim(input.width, kw, stride, pad).ok_or(Error::ShapeMismatch { layer: index })?;
         check_shape(Shape::new(h, w, c), index)
     };
     match layer {
@@ -286,7 +258,7 @@ impl<'a> Student<'a> {
     pub fn decode_ops<const OPS: u8>(blob: &'a [u8]) -> Result<Self, Error> {
         let body = header::open(blob, &STUDENT_MAGIC)?;
         let mut reader = Reader::new(body);
-        let meta = reader.meta();
+        let meta = Meta::read(&mut reader);
         let count = reader.u32();
         let (meta, count) = reader.check((meta, count))?;
         let layers = reader.rest();
@@ -327,7 +299,7 @@ impl<'a> Student<'a> {
         // the iterator's Option<Result<Layer>> brings memcpy back on the device (+296 bytes of
         // runtime on the M4, over its 4 KB budget; measured).
         for index in 0..layer_count {
-            let layer = reader.layer::<OPS>();
+            let layer = Layer::read::<OPS>(&mut reader);
             let layer = reader
                 .check(layer)?
                 .ok_or(Error::UnsupportedOp { layer: index })?;
@@ -585,7 +557,7 @@ impl<'a> Student<'a> {
         logits: &mut [i8],
     ) -> Result<usize, Error> {
         self.run(input, scratch, logits)?;
-        crate::softmax::argmax_i8(&logits[..self.classes()]).ok_or(Error::Overflow)
+        argmax_i8(&logits[..self.classes()]).ok_or(Error::Overflow)
     }
 
     /// The quantization of the logits (the last layer's output).

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{OwnedParams, act, meta, quantized, reseal, tiny_student_blob, weights};
+use common::{OwnedParams, WeightLayout, act, meta, quantized, reseal, tiny_student_blob, weights};
 use minnow_core::golden::UNKNOWN_CLASS;
 use minnow_core::{
     Conv2d, Dense, Error, GoldenVectors, Layer, Normalization, Pool2d, Shape, Student,
@@ -14,7 +14,7 @@ use minnow_core::{
 fn dense_params(n: usize, m: usize, relu: bool) -> OwnedParams {
     quantized(
         &weights(n * m, 7),
-        m,
+        WeightLayout::ChannelMajor,
         act(0.05, -3),
         &vec![0.01; m],
         &vec![3; m],
@@ -349,7 +349,7 @@ fn malformed_layers_matrix() {
     // a conv window that does not fit, and padding not smaller than the kernel
     let c = quantized(
         &weights(9, 1),
-        1,
+        WeightLayout::ChannelMajor,
         act(0.05, -3),
         &[0.01],
         &[0],

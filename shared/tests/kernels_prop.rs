@@ -5,9 +5,11 @@
 
 mod common;
 
-use common::{act, quantized};
-use minnow_core::{Conv2d, Dense, DepthwiseConv2d, Pool2d, Shape, kernels, reference};
+use common::{OwnedParams, WeightLayout, act, quantized};
+use minnow_core::layer::window_out;
+use minnow_core::{Conv2d, Dense, DepthwiseConv2d, Pool2d, Shape, dot, kernels, reference};
 use proptest::prelude::*;
+use proptest::test_runner::{RngAlgorithm, TestRng};
 
 fn max_abs_diff(a: &[i8], b: &[i8]) -> i32 {
     a.iter()
@@ -17,13 +19,63 @@ fn max_abs_diff(a: &[i8], b: &[i8]) -> i32 {
         .unwrap_or(0)
 }
 
-fn out_dim(i: usize, k: usize, s: usize, p: usize) -> Option<usize> {
-    (i + 2 * p).checked_sub(k).map(|d| d / s + 1)
-}
+/// `(s_in, zp_in, s_out, zp_out, relu)`: a weight layer's quantization.
+type Quant = (f32, i8, f32, i8, bool);
 
 prop_compose! {
     fn quant()(s_in in 1e-3f32..0.5, zp_in in any::<i8>(), s_out in 1e-2f32..2.0, zp_out in any::<i8>(), relu in any::<bool>())
-        -> (f32, i8, f32, i8, bool) { (s_in, zp_in, s_out, zp_out, relu) }
+        -> Quant { (s_in, zp_in, s_out, zp_out, relu) }
+}
+
+/// A padding smaller than both kernel sides (as the decoder requires) picked by `pad_seed`, and
+/// the output height and width it gives; `None` when the window does not fit.
+fn conv_window(
+    h: usize,
+    w: usize,
+    kh: usize,
+    kw: usize,
+    stride: usize,
+    pad_seed: u8,
+) -> Option<(usize, usize, usize)> {
+    let pad = usize::from(pad_seed) % kh.min(kw);
+    Some((
+        pad,
+        window_out(h, kh, stride, pad)?,
+        window_out(w, kw, stride, pad)?,
+    ))
+}
+
+/// A weight layer's random parameters and input, drawn from `seed`: `weights` int8 weights in
+/// [-127, 127] laid out as `layout`, a weight scale and a raw bias per channel, quantized as `q`
+/// says, and `inputs` int8 input values.
+fn random_layer(
+    seed: u64,
+    weights: usize,
+    layout: WeightLayout,
+    channels: usize,
+    inputs: usize,
+    q: Quant,
+) -> (OwnedParams, Vec<i8>) {
+    let mut rng = TestRng::from_seed(RngAlgorithm::ChaCha, &seed.to_le_bytes().repeat(4));
+    let w: Vec<i8> = (0..weights).map(|_| rng.random_range(-127..=127)).collect();
+    let x: Vec<i8> = (0..inputs).map(|_| rng.random()).collect();
+    let s_w: Vec<f32> = (0..channels)
+        .map(|_| rng.random_range(1e-3f32..0.05))
+        .collect();
+    let bias: Vec<i32> = (0..channels)
+        .map(|_| rng.random_range(-5000..5000))
+        .collect();
+    let (s_in, zp_in, s_out, zp_out, relu) = q;
+    let p = quantized(
+        &w,
+        layout,
+        act(s_in, zp_in),
+        &s_w,
+        &bias,
+        act(s_out, zp_out),
+        relu,
+    );
+    (p, x)
 }
 
 proptest! {
@@ -33,19 +85,15 @@ proptest! {
     fn dense_matches_reference(
         (n, m) in (1usize..80, 1usize..12),
         seed in any::<u64>(),
-        (s_in, zp_in, s_out, zp_out, relu) in quant(),
+        q in quant(),
     ) {
-        let mut rng = proptest::test_runner::TestRng::from_seed(proptest::test_runner::RngAlgorithm::ChaCha, &seed.to_le_bytes().repeat(4));
-        let w: Vec<i8> = (0..n * m).map(|_| rng.random_range(-127..=127)).collect();
-        let x: Vec<i8> = (0..n).map(|_| rng.random()).collect();
-        let s_w: Vec<f32> = (0..m).map(|_| rng.random_range(1e-3f32..0.05)).collect();
-        let bias: Vec<i32> = (0..m).map(|_| rng.random_range(-5000..5000)).collect();
-        let p = quantized(&w, m, act(s_in, zp_in), &s_w, &bias, act(s_out, zp_out), relu);
+        let (p, x) = random_layer(seed, n * m, WeightLayout::ChannelMajor, m, n, q);
+        let in_act = act(q.0, q.1);
         let layer = Dense { out_features: m as u16, params: p.borrow() };
         let mut got = vec![0i8; m];
         let mut want = vec![0i8; m];
         kernels::dense(&layer, &x, &mut got);
-        reference::dense(&layer, act(s_in, zp_in), &x, &mut want);
+        reference::dense(&layer, in_act, &x, &mut want);
         prop_assert!(max_abs_diff(&got, &want) <= 1, "kernel {got:?} reference {want:?}");
     }
 
@@ -55,18 +103,13 @@ proptest! {
         (kh, kw, stride) in (1usize..4, 1usize..4, 1usize..3),
         pad_seed in any::<u8>(),
         seed in any::<u64>(),
-        (s_in, zp_in, s_out, zp_out, relu) in quant(),
+        q in quant(),
     ) {
-        let pad = usize::from(pad_seed) % kh.min(kw);
-        let (Some(oh), Some(ow)) = (out_dim(h, kh, stride, pad), out_dim(w, kw, stride, pad)) else {
+        let Some((pad, oh, ow)) = conv_window(h, w, kh, kw, stride, pad_seed) else {
             return Ok(());
         };
-        let mut rng = proptest::test_runner::TestRng::from_seed(proptest::test_runner::RngAlgorithm::ChaCha, &seed.to_le_bytes().repeat(4));
-        let wts: Vec<i8> = (0..oc * kh * kw * ic).map(|_| rng.random_range(-127..=127)).collect();
-        let x: Vec<i8> = (0..h * w * ic).map(|_| rng.random()).collect();
-        let s_w: Vec<f32> = (0..oc).map(|_| rng.random_range(1e-3f32..0.05)).collect();
-        let bias: Vec<i32> = (0..oc).map(|_| rng.random_range(-5000..5000)).collect();
-        let p = quantized(&wts, oc, act(s_in, zp_in), &s_w, &bias, act(s_out, zp_out), relu);
+        let (p, x) = random_layer(seed, oc * kh * kw * ic, WeightLayout::ChannelMajor, oc, h * w * ic, q);
+        let (in_act, zp_in) = (act(q.0, q.1), q.1);
         let layer = Conv2d { out_channels: oc as u16, kernel_h: kh as u8, kernel_w: kw as u8, stride: stride as u8, padding: pad as u8, params: p.borrow() };
         let in_shape = Shape::new(h as u16, w as u16, ic as u16);
         let out_shape = Shape::new(oh as u16, ow as u16, oc as u16);
@@ -74,7 +117,7 @@ proptest! {
         let mut want = vec![0i8; oh * ow * oc];
         let mut patch = vec![0i8; kernels::conv2d_patch_len(&layer, in_shape)];
         kernels::conv2d(&layer, in_shape, zp_in, &x, out_shape, &mut patch, &mut got);
-        reference::conv2d(&layer, in_shape, act(s_in, zp_in), &x, out_shape, &mut want);
+        reference::conv2d(&layer, in_shape, in_act, &x, out_shape, &mut want);
         prop_assert!(max_abs_diff(&got, &want) <= 1, "kernel {got:?} reference {want:?}");
     }
 
@@ -84,35 +127,21 @@ proptest! {
         (kh, kw, stride) in (1usize..4, 1usize..4, 1usize..3),
         pad_seed in any::<u8>(),
         seed in any::<u64>(),
-        (s_in, zp_in, s_out, zp_out, relu) in quant(),
+        q in quant(),
     ) {
-        let pad = usize::from(pad_seed) % kh.min(kw);
-        let (Some(oh), Some(ow)) = (out_dim(h, kh, stride, pad), out_dim(w, kw, stride, pad)) else {
+        let Some((pad, oh, ow)) = conv_window(h, w, kh, kw, stride, pad_seed) else {
             return Ok(());
         };
-        let mut rng = proptest::test_runner::TestRng::from_seed(proptest::test_runner::RngAlgorithm::ChaCha, &seed.to_le_bytes().repeat(4));
-        // [kh][kw][c] layout; OwnedParams folds per channel over a contiguous block, so build the
-        // per-channel sums from a channel-major copy and then lay the weights out depthwise.
-        let per_channel: Vec<Vec<i8>> = (0..ch).map(|_| (0..kh * kw).map(|_| rng.random_range(-127..=127)).collect()).collect();
-        let x: Vec<i8> = (0..h * w * ch).map(|_| rng.random()).collect();
-        let s_w: Vec<f32> = (0..ch).map(|_| rng.random_range(1e-3f32..0.05)).collect();
-        let bias: Vec<i32> = (0..ch).map(|_| rng.random_range(-5000..5000)).collect();
-        let channel_major: Vec<i8> = per_channel.concat();
-        let mut p = quantized(&channel_major, ch, act(s_in, zp_in), &s_w, &bias, act(s_out, zp_out), relu);
-        let mut hwc = vec![0i8; kh * kw * ch];
-        for c in 0..ch {
-            for k in 0..kh * kw {
-                hwc[k * ch + c] = per_channel[c][k];
-            }
-        }
-        p.weights = minnow_core::i8_bytes(&hwc).to_vec();
+        // weights [kh][kw][c]
+        let (p, x) = random_layer(seed, kh * kw * ch, WeightLayout::ChannelMinor, ch, h * w * ch, q);
+        let (in_act, zp_in) = (act(q.0, q.1), q.1);
         let layer = DepthwiseConv2d { kernel_h: kh as u8, kernel_w: kw as u8, stride: stride as u8, padding: pad as u8, params: p.borrow() };
         let in_shape = Shape::new(h as u16, w as u16, ch as u16);
         let out_shape = Shape::new(oh as u16, ow as u16, ch as u16);
         let mut got = vec![0i8; oh * ow * ch];
         let mut want = vec![0i8; oh * ow * ch];
         kernels::depthwise_conv2d(&layer, in_shape, zp_in, &x, out_shape, &mut got);
-        reference::depthwise_conv2d(&layer, in_shape, act(s_in, zp_in), &x, out_shape, &mut want);
+        reference::depthwise_conv2d(&layer, in_shape, in_act, &x, out_shape, &mut want);
         prop_assert!(max_abs_diff(&got, &want) <= 1, "kernel {got:?} reference {want:?}");
     }
 
@@ -122,7 +151,7 @@ proptest! {
         (k, stride) in (1usize..4, 1usize..4),
         x in proptest::collection::vec(any::<i8>(), 300),
     ) {
-        let (Some(oh), Some(ow)) = (out_dim(h, k, stride, 0), out_dim(w, k, stride, 0)) else {
+        let (Some(oh), Some(ow)) = (window_out(h, k, stride, 0), window_out(w, k, stride, 0)) else {
             return Ok(());
         };
         let x = &x[..h * w * ch];
@@ -152,7 +181,7 @@ proptest! {
     #[test]
     fn dot_matches_wide_sum(a in proptest::collection::vec(any::<i8>(), 0..300), b in proptest::collection::vec(-127i8..=127, 0..300)) {
         let wide: i64 = a.iter().zip(&b).map(|(&x, &y)| i64::from(x) * i64::from(y)).sum();
-        prop_assert_eq!(i64::from(kernels::dot_i8(&a, &b)), wide);
-        prop_assert_eq!(kernels::dot_i8(&a, &b), kernels::dot_i8_portable(&a, &b));
+        prop_assert_eq!(i64::from(dot::dot_i8(&a, &b)), wide);
+        prop_assert_eq!(dot::dot_i8(&a, &b), dot::dot_i8_portable(&a, &b));
     }
 }

@@ -84,7 +84,7 @@ fn default_run_end_to_end() {
     let started = Instant::now();
     let outcome = run::run(&cfg).expect("minnow run succeeds on digits");
     eprintln!("default run took {:.1}s", started.elapsed().as_secs_f64());
-    let table = run::summary::summary_table(&outcome);
+    let table = run::summary::summary_table(&outcome.dir, &outcome.report);
     eprintln!("{table}");
 
     for f in [

@@ -8,7 +8,7 @@ use burn::tensor::module::conv2d;
 use burn::tensor::ops::ConvOptions;
 use burn::tensor::{Tensor, TensorData};
 use minnow::net::im2col::conv2d_im2col;
-use minnow::net::rng::Rng;
+use minnow::rng::Rng;
 
 fn main() {
     let dev = minnow::net::backend::device(Default::default())

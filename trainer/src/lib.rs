@@ -11,6 +11,9 @@
 //! [`cli`] turns the command line into each stage's settings; [`config`] reads and writes them
 //! as TOML. `docs/architecture.md` draws the picture.
 
+// No function a reader must scroll through (the threshold is in clippy.toml).
+#![warn(clippy::too_many_lines)]
+
 pub mod cli;
 pub mod config;
 pub mod data;
@@ -21,6 +24,7 @@ pub mod fingerprint;
 pub mod int8;
 pub mod net;
 pub mod percent;
+pub mod rng;
 pub mod run;
 pub mod train;
 

@@ -6,88 +6,43 @@
 #![allow(dead_code)]
 
 use minnow_core::golden::UNKNOWN_CLASS;
-use minnow_core::quant::quantize_multiplier;
+use minnow_core::owned::{OwnedParams, WeightLayout, xorshift_i8s};
 use minnow_core::{
-    Activation, Conv2d, Dense, DepthwiseConv2d, GoldenVectors, Layer, Meta, Normalization, Params,
-    Pool2d, Shape, Student, pack_f32, pack_i32,
+    Activation, Conv2d, Dense, DepthwiseConv2d, GoldenVectors, Layer, Meta, Normalization, Pool2d,
+    Shape, Student,
 };
 
-/// xorshift32 stream of int8 values in `[lo, hi]`.
-pub fn i8s(n: usize, seed: u32, lo: i8, hi: i8) -> Vec<i8> {
-    let mut x = seed.wrapping_mul(2_654_435_761).wrapping_add(0x9e37_79b9) | 1;
-    let span = (i32::from(hi) - i32::from(lo) + 1) as u32;
-    (0..n)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            (i32::from(lo) + (x % span) as i32) as i8
-        })
-        .collect()
-}
-
-/// Owned parameter arrays of one layer.
-struct Owned {
-    weights: Vec<u8>,
-    scales: Vec<u8>,
-    bias: Vec<u8>,
-    multiplier: Vec<u8>,
-    shift: Vec<u8>,
-    output: Activation,
-    act_min: i8,
-}
-
-impl Owned {
-    /// `channels` output channels of `per` weights each; output scale chosen so that outputs
-    /// spread over the int8 range instead of saturating.
-    fn new(channels: usize, per: usize, s_in: Activation, seed: u32, relu: bool) -> Self {
-        let w = i8s(channels * per, seed, -127, 127);
-        let raw_bias = i8s(channels, seed ^ 0x5555, -100, 100);
-        let s_w: Vec<f32> = (0..channels)
-            .map(|c| 0.01 + 0.001 * (c % 7) as f32)
-            .collect();
-        // |x - zp| ~ 100, |w| ~ 73: the accumulator's spread is ~ sqrt(per) * 7300.
-        let spread = (per as f64).sqrt() * 7300.0;
-        let out_scale = (f64::from(s_in.scale) * 0.0105 * spread / 40.0) as f32;
-        let output = Activation {
-            scale: out_scale,
-            zero_point: if relu { -128 } else { 3 },
-        };
-        let (mut bias, mut mult, mut shift) = (Vec::new(), Vec::new(), Vec::new());
-        for c in 0..channels {
-            let sum: i32 = w[c * per..(c + 1) * per]
-                .iter()
-                .map(|&v| i32::from(v))
-                .sum();
-            bias.push(i32::from(raw_bias[c]) * 50 - i32::from(s_in.zero_point) * sum);
-            let m = f64::from(s_in.scale) * f64::from(s_w[c]) / f64::from(out_scale);
-            let (q, s) = quantize_multiplier(m).expect("representable multiplier");
-            mult.push(q);
-            shift.push(s as u8);
-        }
-        Owned {
-            weights: minnow_core::i8_bytes(&w).to_vec(),
-            scales: pack_f32(&s_w),
-            bias: pack_i32(&bias),
-            multiplier: pack_i32(&mult),
-            shift,
-            output,
-            act_min: if relu { output.zero_point } else { -128 },
-        }
-    }
-
-    fn params(&self) -> Params<'_> {
-        Params {
-            weights: &self.weights,
-            weight_scales: &self.scales,
-            bias: &self.bias,
-            multiplier: &self.multiplier,
-            shift: &self.shift,
-            output: self.output,
-            act_min: self.act_min,
-            act_max: 127,
-        }
-    }
+/// One layer's parameters: `channels` output channels of `per` random weights each, random
+/// biases, and an output scale chosen so that outputs spread over the int8 range instead of
+/// saturating. The bias fold sums each channel's weights as channel-major rows, also for the
+/// CNN's depthwise layer (whose weights are `[kh][kw][c]`): its biases are random either way,
+/// and so its blob and golden vectors stay the bytes the QEMU boards have always checked.
+fn layer_params(
+    channels: usize,
+    per: usize,
+    s_in: Activation,
+    seed: u32,
+    relu: bool,
+) -> OwnedParams {
+    let w = xorshift_i8s(channels * per, seed, -127, 127);
+    let raw_bias: Vec<i32> = xorshift_i8s(channels, seed ^ 0x5555, -100, 100)
+        .iter()
+        .map(|&b| i32::from(b) * 50)
+        .collect();
+    let s_w: Vec<f32> = (0..channels)
+        .map(|c| 0.01 + 0.001 * (c % 7) as f32)
+        .collect();
+    // |x - zp| ~ 100, |w| ~ 73: the accumulator's spread is ~ sqrt(per) * 7300.
+    let spread = (per as f64).sqrt() * 7300.0;
+    let out_scale = (f64::from(s_in.scale) * 0.0105 * spread / 40.0) as f32;
+    let output = Activation {
+        scale: out_scale,
+        zero_point: if relu { -128 } else { 3 },
+    };
+    let act_min = if relu { output.zero_point } else { -128 };
+    let rows = WeightLayout::ChannelMajor;
+    OwnedParams::quantized(&w, rows, s_in, &s_w, &raw_bias, output, act_min, 127)
+        .expect("representable multipliers")
 }
 
 fn meta(name: &str, input_shape: Shape, classes: u16) -> Meta<'_> {
@@ -110,16 +65,16 @@ fn meta(name: &str, input_shape: Shape, classes: u16) -> Meta<'_> {
 /// MLP `inputs -> hidden (ReLU) -> classes`, e.g. 784-64-10.
 pub fn mlp(inputs: u16, hidden: u16, classes: u16, seed: u32) -> Vec<u8> {
     let m = meta("testgen-mlp", Shape::flat(inputs), classes);
-    let h = Owned::new(hidden.into(), inputs.into(), m.input, seed, true);
-    let o = Owned::new(classes.into(), hidden.into(), h.output, seed + 1, false);
+    let h = layer_params(hidden.into(), inputs.into(), m.input, seed, true);
+    let o = layer_params(classes.into(), hidden.into(), h.output, seed + 1, false);
     let layers = [
         Layer::Dense(Dense {
             out_features: hidden,
-            params: h.params(),
+            params: h.borrow(),
         }),
         Layer::Dense(Dense {
             out_features: classes,
-            params: o.params(),
+            params: o.borrow(),
         }),
     ];
     minnow_core::encode_student_to_vec(&m, &layers).expect("mlp encodes")
@@ -130,12 +85,12 @@ pub fn mlp(inputs: u16, hidden: u16, classes: u16, seed: u32) -> Vec<u8> {
 /// `side` must be a multiple of 4.
 pub fn cnn(side: u16, classes: u16, seed: u32) -> Vec<u8> {
     let m = meta("testgen-cnn", Shape::new(side, side, 1), classes);
-    let c1 = Owned::new(8, 9, m.input, seed, true);
-    let dw = Owned::new(8, 9, c1.output, seed + 1, true);
-    let c2 = Owned::new(12, 8, dw.output, seed + 2, true);
+    let c1 = layer_params(8, 9, m.input, seed, true);
+    let dw = layer_params(8, 9, c1.output, seed + 1, true);
+    let c2 = layer_params(12, 8, dw.output, seed + 2, true);
     let q = side / 4;
     let flat = usize::from(q) * usize::from(q) * 12;
-    let d = Owned::new(classes.into(), flat, c2.output, seed + 3, false);
+    let d = layer_params(classes.into(), flat, c2.output, seed + 3, false);
     let layers = [
         Layer::Conv2d(Conv2d {
             out_channels: 8,
@@ -143,7 +98,7 @@ pub fn cnn(side: u16, classes: u16, seed: u32) -> Vec<u8> {
             kernel_w: 3,
             stride: 1,
             padding: 1,
-            params: c1.params(),
+            params: c1.borrow(),
         }),
         Layer::MaxPool2d(Pool2d {
             kernel: 2,
@@ -154,7 +109,7 @@ pub fn cnn(side: u16, classes: u16, seed: u32) -> Vec<u8> {
             kernel_w: 3,
             stride: 1,
             padding: 1,
-            params: dw.params(),
+            params: dw.borrow(),
         }),
         Layer::AvgPool2d(Pool2d {
             kernel: 2,
@@ -166,12 +121,12 @@ pub fn cnn(side: u16, classes: u16, seed: u32) -> Vec<u8> {
             kernel_w: 1,
             stride: 1,
             padding: 0,
-            params: c2.params(),
+            params: c2.borrow(),
         }),
         Layer::Flatten,
         Layer::Dense(Dense {
             out_features: classes,
-            params: d.params(),
+            params: d.borrow(),
         }),
     ];
     minnow_core::encode_student_to_vec(&m, &layers).expect("cnn encodes")
@@ -198,7 +153,7 @@ pub fn golden(student: &[u8], count: usize, seed: u32) -> (Vec<u8>, Expected) {
     let s = Student::decode(student).expect("student decodes");
     let n = s.input_len();
     let classes = s.classes();
-    let inputs = i8s(count * n, seed ^ 0xabcd, -128, 127);
+    let inputs = xorshift_i8s(count * n, seed ^ 0xabcd, -128, 127);
     let mut scratch = vec![0_i8; s.scratch_len()];
     let mut logits = vec![0_i8; count * classes];
     let (mut labels, mut teacher) = (Vec::new(), Vec::new());

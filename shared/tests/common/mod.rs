@@ -1,39 +1,34 @@
 //! Builders for test students: owned parameter arrays that lend out `Params`.
 #![allow(dead_code)]
 
-use minnow_core::quant::quantize_multiplier;
+use minnow_core::owned::xorshift_i8s;
 use minnow_core::{Activation, Layer, Meta, Normalization, Shape};
 
-pub use minnow_core::owned::OwnedParams;
+pub use minnow_core::owned::{OwnedParams, WeightLayout};
 
-/// Quantized parameters of one layer: `weights` is `channels x per_channel`; `raw_bias` is in
-/// `s_in * s_w` units before folding the input zero point.
+/// [`OwnedParams::quantized`] with a fused ReLU or none: `raw_bias` is in `s_in * s_w` units
+/// before the zero-point fold, one entry per channel as `s_w`.
 pub fn quantized(
     weights: &[i8],
-    channels: usize,
+    layout: WeightLayout,
     s_in: Activation,
     s_w: &[f32],
     raw_bias: &[i32],
     output: Activation,
     relu: bool,
 ) -> OwnedParams {
-    let per = weights.len() / channels.max(1);
-    let mut bias = Vec::new();
-    let mut mult = Vec::new();
-    let mut shift = Vec::new();
-    for c in 0..channels {
-        let sum: i32 = weights[c * per..(c + 1) * per]
-            .iter()
-            .map(|&w| i32::from(w))
-            .sum();
-        bias.push(raw_bias[c] - i32::from(s_in.zero_point) * sum);
-        let m = f64::from(s_in.scale) * f64::from(s_w[c]) / f64::from(output.scale);
-        let (q, s) = quantize_multiplier(m).expect("representable multiplier");
-        mult.push(q);
-        shift.push(s);
-    }
-    let act_min = if relu { output.zero_point } else { -128 };
-    OwnedParams::pack(weights, s_w, &bias, &mult, &shift, output, act_min, 127)
+    let act_min = if relu { output.zero_point } else { i8::MIN };
+    OwnedParams::quantized(
+        weights,
+        layout,
+        s_in,
+        s_w,
+        raw_bias,
+        output,
+        act_min,
+        i8::MAX,
+    )
+    .expect("representable multipliers")
 }
 
 pub fn act(scale: f32, zero_point: i8) -> Activation {
@@ -54,17 +49,9 @@ pub fn meta(name: &str, input_shape: Shape, classes: u16) -> Meta<'_> {
     }
 }
 
-/// A deterministic pseudo-random int8 sequence (weights in [-127, 127]).
+/// Deterministic pseudo-random weights in the symmetric range [-127, 127].
 pub fn weights(n: usize, seed: u32) -> Vec<i8> {
-    let mut x = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
-    (0..n)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            ((x % 255) as i32 - 127) as i8
-        })
-        .collect()
+    xorshift_i8s(n, seed, -127, 127)
 }
 
 /// A tiny valid student: input 4x4x1 -> conv 3x3 pad 1 (2 ch, relu) -> maxpool 2 -> flatten ->
@@ -72,7 +59,7 @@ pub fn weights(n: usize, seed: u32) -> Vec<i8> {
 pub fn tiny_student_blob() -> Vec<u8> {
     let conv = quantized(
         &weights(18, 1),
-        2,
+        WeightLayout::ChannelMajor,
         act(0.05, -3),
         &[0.02, 0.03],
         &[10, -20],
@@ -81,7 +68,7 @@ pub fn tiny_student_blob() -> Vec<u8> {
     );
     let dense = quantized(
         &weights(24, 2),
-        3,
+        WeightLayout::ChannelMajor,
         act(0.1, -128),
         &[0.01, 0.02, 0.015],
         &[5, 0, -5],

@@ -193,15 +193,17 @@ impl VerifyArgs {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::{Cli, Command};
     use clap::Parser;
 
+    /// `minnow verify`'s flags on their own.
+    #[derive(Debug, Parser)]
+    struct Verify {
+        #[command(flatten)]
+        args: VerifyArgs,
+    }
+
     fn args(line: &[&str]) -> std::result::Result<VerifyArgs, clap::Error> {
-        let cli = Cli::try_parse_from(["minnow", "verify"].iter().chain(line))?;
-        match cli.command {
-            Command::Verify(a) => Ok(a),
-            _ => unreachable!("verify parses as verify"),
-        }
+        Ok(Verify::try_parse_from(["verify"].iter().chain(line))?.args)
     }
 
     #[test]

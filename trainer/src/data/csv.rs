@@ -7,7 +7,9 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::{DataError, Dataset, Location, check_labels, file_stem, read_file};
+use super::dataset::Dataset;
+use super::error::{DataError, Location};
+use super::file::{check_labels, file_stem, read_file};
 
 /// How to read a CSV file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -362,6 +364,14 @@ mod tests {
             ),
             "{err}"
         );
+        Ok(())
+    }
+
+    /// Values and labels that are not numbers the data can hold.
+    #[test]
+    fn malformed_values() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let lab = CsvOptions::default();
 
         let err = fails(&dir, "nan.csv", "1,2,0\n\n3,NaN,1\n", &lab)?;
         assert!(

@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::{DataError, Dataset, Location, check_labels, file_stem, read_file};
+use super::dataset::Dataset;
+use super::error::{DataError, Location};
+use super::file::{check_labels, file_stem, read_file};
 
 /// Which half of MNIST to load.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
@@ -482,7 +484,6 @@ mod tests {
             std::fs::write(&p, bytes)?;
             Ok(p)
         };
-        let good_img = w("good-img", &idx_u8_bytes(&[2, 2, 2], &[1; 8]))?;
 
         // Wrong magic.
         let p = w("magic.idx", b"\x01\x02\x08\x03rest")?;
@@ -609,6 +610,19 @@ mod tests {
         let p = w("zero.idx", &idx_u8_bytes(&[0, 2, 2], &[]))?;
         let err = load_idx(&p, None).err().ok_or("zero samples accepted")?;
         assert!(matches!(err, DataError::Empty { .. }), "{err}");
+        Ok(())
+    }
+
+    /// Labels that do not fit the images: count, range, shape.
+    #[test]
+    fn malformed_label_files() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let w = |name: &str, bytes: &[u8]| -> Result<PathBuf, std::io::Error> {
+            let p = dir.path().join(name);
+            std::fs::write(&p, bytes)?;
+            Ok(p)
+        };
+        let good_img = w("good-img", &idx_u8_bytes(&[2, 2, 2], &[1; 8]))?;
 
         // Image/label count mismatch.
         let lp = w("three-labels", &idx_u8_bytes(&[3], &[0, 1, 2]))?;

@@ -3,7 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{DataError, Dataset};
+use super::dataset::Dataset;
+use super::error::DataError;
 
 /// One global mean/std, fitted on the training set only. The blob stores it as minnow-core's
 /// [`minnow_core::Normalization`], which the device applies.
@@ -75,8 +76,8 @@ impl Standardizer {
 
 #[cfg(test)]
 mod tests {
-    use super::super::builtin_digits;
     use super::*;
+    use crate::data::source::builtin_digits;
 
     #[test]
     fn fit_known_values() -> Result<(), DataError> {

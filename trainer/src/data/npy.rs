@@ -1,12 +1,4 @@
-//! NPY arrays (NumPy format versions 1.0, 2.0 and 3.0), parsed by hand
-//! following <https://numpy.org/doc/stable/reference/generated/numpy.lib.format.html>:
-//!
-//! ```text
-//! "\x93NUMPY" major minor  header_len (u16 LE for v1, u32 LE for v2/v3)
-//! header: a Python dict literal {'descr': '<f4', 'fortran_order': False, 'shape': (N, ...), }
-//!         padded with spaces and a final '\n'
-//! data:   prod(shape) elements, C order
-//! ```
+//! NPY arrays as datasets (the header is read by [`super::npy_format`]).
 //!
 //! Supported: little-endian (or byte-sized) `f4`, `f8`, `u1`, `i1`, `u2`,
 //! `i2`, `u4`, `i4`, `u8`, `i8` and `b1`, C order. Features are `(N,)`,
@@ -15,9 +7,10 @@
 
 use std::path::Path;
 
-use super::{DataError, Dataset, Location, check_labels, file_stem, read_file};
-
-const MAGIC: &[u8; 6] = b"\x93NUMPY";
+use super::dataset::Dataset;
+use super::error::{DataError, Location};
+use super::file::{check_labels, file_stem, read_file};
+use super::npy_format::{Descr, HeaderError, MAGIC, read_header};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -114,89 +107,51 @@ fn parse_npy(path: &Path) -> Result<Npy, DataError> {
         actual: actual as u64,
         decompressed: file.decompressed,
     };
-    let bad_header = |offset: usize, reason: String| DataError::BadHeader {
+    let unsupported = |reason: String| DataError::Unsupported {
         path: path.to_owned(),
-        offset: offset as u64,
         reason,
     };
-    if !bytes.starts_with(MAGIC) {
-        let n = bytes.len().min(6);
-        return Err(DataError::BadMagic {
+    let header = read_header(&bytes).map_err(|e| match e {
+        HeaderError::BadMagic { found } => DataError::BadMagic {
             path: path.to_owned(),
             offset: 0,
             expected: "\"\\x93NUMPY\"".to_owned(),
-            found: format!("{:?}", String::from_utf8_lossy(&bytes[..n])),
-        });
-    }
-    if bytes.len() < 8 {
-        return Err(truncated(10, bytes.len()));
-    }
-    let major = bytes[6];
-    let (len_size, header_start) = match major {
-        1 => (2, 10),
-        2 | 3 => (4, 12),
-        v => {
-            return Err(DataError::Unsupported {
-                path: path.to_owned(),
-                reason: format!("NPY format version {v}.{} (know 1, 2 and 3)", bytes[7]),
-            });
-        }
-    };
-    if bytes.len() < header_start {
-        return Err(truncated(header_start, bytes.len()));
-    }
-    let mut len_bytes = [0u8; 4];
-    len_bytes[..len_size].copy_from_slice(&bytes[8..8 + len_size]);
-    let header_len = u32::from_le_bytes(len_bytes) as usize;
-    let data_offset = header_start + header_len;
-    if bytes.len() < data_offset {
-        return Err(truncated(data_offset, bytes.len()));
-    }
-    let header = std::str::from_utf8(&bytes[header_start..data_offset]).map_err(|e| {
-        bad_header(
-            header_start + e.valid_up_to(),
-            "header is not UTF-8 text".to_owned(),
-        )
-    })?;
-    let dict =
-        parse_header(header).map_err(|(at, reason)| bad_header(header_start + at, reason))?;
-    let header_err = |reason: String| bad_header(header_start, reason);
-
-    let descr = match dict.descr {
-        Some(Value::Str(s)) => s,
-        Some(_) => {
-            return Err(DataError::Unsupported {
-                path: path.to_owned(),
-                reason: "structured dtypes (a 'descr' that is not a string)".to_owned(),
-            });
-        }
-        None => return Err(header_err("no 'descr' key".to_owned())),
-    };
-    let fortran = match dict.fortran_order {
-        Some(Value::Bool(b)) => b,
-        Some(_) => return Err(header_err("'fortran_order' is not True/False".to_owned())),
-        None => return Err(header_err("no 'fortran_order' key".to_owned())),
-    };
-    let shape = match dict.shape {
-        Some(Value::Tuple(t)) => t,
-        Some(_) => return Err(header_err("'shape' is not a tuple".to_owned())),
-        None => return Err(header_err("no 'shape' key".to_owned())),
-    };
-    let dtype = parse_descr(&descr).map_err(|reason| DataError::Unsupported {
-        path: path.to_owned(),
-        reason,
-    })?;
-    if fortran && shape.len() > 1 {
-        return Err(DataError::Unsupported {
+            found: format!("{:?}", String::from_utf8_lossy(&found)),
+        },
+        HeaderError::UnsupportedVersion { major, minor } => unsupported(format!(
+            "NPY format version {major}.{minor} (1.0, 2.0 and 3.0 are read)"
+        )),
+        HeaderError::Truncated { needed, available } => truncated(needed, available),
+        HeaderError::Syntax { offset, reason } => DataError::BadHeader {
             path: path.to_owned(),
-            reason: "Fortran-order arrays (save with np.ascontiguousarray first)".to_owned(),
-        });
+            offset: offset as u64,
+            reason,
+        },
+    })?;
+    let descr = match header.descr {
+        Descr::Simple(s) => s,
+        Descr::Structured => {
+            return Err(unsupported(
+                "structured dtypes (a 'descr' that is not a string)".to_owned(),
+            ));
+        }
+    };
+    let dtype = parse_descr(&descr).map_err(unsupported)?;
+    let (shape, data_offset) = (header.shape, header.data_offset);
+    if header.fortran_order && shape.len() > 1 {
+        return Err(unsupported(
+            "Fortran-order arrays (save with np.ascontiguousarray first)".to_owned(),
+        ));
     }
     let expected = shape
         .iter()
         .try_fold(dtype.size, |acc, &d| acc.checked_mul(d))
         .and_then(|n| n.checked_add(data_offset))
-        .ok_or_else(|| header_err(format!("shape {shape:?} is too large")))?;
+        .ok_or_else(|| DataError::BadHeader {
+            path: path.to_owned(),
+            offset: MAGIC.len() as u64,
+            reason: format!("shape {shape:?} is too large"),
+        })?;
     if bytes.len() < expected {
         return Err(truncated(expected, bytes.len()));
     }
@@ -254,172 +209,6 @@ fn parse_descr(descr: &str) -> Result<DType, String> {
         _ => return Err(unsupported()),
     }
     Ok(DType { kind, size })
-}
-
-#[derive(Debug, Clone, PartialEq)]
-enum Value {
-    Str(String),
-    Bool(bool),
-    Tuple(Vec<usize>),
-    Other,
-}
-
-#[derive(Debug, Default)]
-struct HeaderDict {
-    descr: Option<Value>,
-    fortran_order: Option<Value>,
-    shape: Option<Value>,
-}
-
-/// Parses the header dict literal. Errors carry a byte offset into `s`.
-fn parse_header(s: &str) -> Result<HeaderDict, (usize, String)> {
-    let mut p = Parser { s, pos: 0 };
-    let mut dict = HeaderDict::default();
-    p.expect('{')?;
-    loop {
-        p.skip_ws();
-        if p.eat('}') {
-            break;
-        }
-        let key_at = p.pos;
-        let key = p.string()?;
-        p.expect(':')?;
-        let value = p.value()?;
-        let slot = match key.as_str() {
-            "descr" => &mut dict.descr,
-            "fortran_order" => &mut dict.fortran_order,
-            "shape" => &mut dict.shape,
-            _ => return Err((key_at, format!("unexpected key '{key}'"))),
-        };
-        if slot.replace(value).is_some() {
-            return Err((key_at, format!("duplicate key '{key}'")));
-        }
-        p.skip_ws();
-        if p.eat(',') {
-            continue;
-        }
-        p.expect('}')?;
-        break;
-    }
-    p.skip_ws();
-    if p.pos != s.len() {
-        return Err((p.pos, "unexpected text after the header dict".to_owned()));
-    }
-    Ok(dict)
-}
-
-struct Parser<'a> {
-    s: &'a str,
-    pos: usize,
-}
-
-impl Parser<'_> {
-    fn rest(&self) -> &str {
-        &self.s[self.pos..]
-    }
-
-    fn skip_ws(&mut self) {
-        let trimmed = self.rest().trim_start();
-        self.pos = self.s.len() - trimmed.len();
-    }
-
-    fn eat(&mut self, c: char) -> bool {
-        if self.rest().starts_with(c) {
-            self.pos += c.len_utf8();
-            true
-        } else {
-            false
-        }
-    }
-
-    fn expect(&mut self, c: char) -> Result<(), (usize, String)> {
-        self.skip_ws();
-        if self.eat(c) {
-            Ok(())
-        } else {
-            Err((self.pos, format!("expected '{c}'")))
-        }
-    }
-
-    fn string(&mut self) -> Result<String, (usize, String)> {
-        self.skip_ws();
-        let start = self.pos;
-        let quote = match self.rest().chars().next() {
-            Some(q @ ('\'' | '"')) => q,
-            _ => return Err((start, "expected a quoted string".to_owned())),
-        };
-        self.pos += 1;
-        let end = self
-            .rest()
-            .find(quote)
-            .ok_or_else(|| (start, "unterminated string".to_owned()))?;
-        let out = self.rest()[..end].to_owned();
-        self.pos += end + 1;
-        Ok(out)
-    }
-
-    fn value(&mut self) -> Result<Value, (usize, String)> {
-        self.skip_ws();
-        let rest = self.rest();
-        if rest.starts_with('\'') || rest.starts_with('"') {
-            return self.string().map(Value::Str);
-        }
-        if let Some(r) = rest.strip_prefix("True") {
-            self.pos = self.s.len() - r.len();
-            return Ok(Value::Bool(true));
-        }
-        if let Some(r) = rest.strip_prefix("False") {
-            self.pos = self.s.len() - r.len();
-            return Ok(Value::Bool(false));
-        }
-        if self.eat('(') {
-            let mut dims = Vec::new();
-            loop {
-                self.skip_ws();
-                if self.eat(')') {
-                    return Ok(Value::Tuple(dims));
-                }
-                let at = self.pos;
-                let digits = self
-                    .rest()
-                    .find(|c: char| !c.is_ascii_digit())
-                    .unwrap_or(self.rest().len());
-                let dim = self.rest()[..digits]
-                    .parse::<usize>()
-                    .map_err(|_| (at, "expected a non-negative integer in 'shape'".to_owned()))?;
-                self.pos += digits;
-                self.eat('L'); // Python 2 longs
-                dims.push(dim);
-                self.skip_ws();
-                if !self.eat(',') {
-                    self.expect(')')?;
-                    return Ok(Value::Tuple(dims));
-                }
-            }
-        }
-        if self.rest().starts_with('[') || self.rest().starts_with('{') {
-            // A structured dtype's descr: skip the (bracket-balanced) value.
-            let mut depth = 0usize;
-            for (i, c) in self.rest().char_indices() {
-                match c {
-                    '[' | '{' | '(' => depth += 1,
-                    ']' | '}' | ')' => {
-                        depth -= 1;
-                        if depth == 0 {
-                            self.pos += i + 1;
-                            return Ok(Value::Other);
-                        }
-                    }
-                    _ => {}
-                }
-            }
-            return Err((self.pos, "unbalanced brackets".to_owned()));
-        }
-        Err((
-            self.pos,
-            "expected a string, True, False or a tuple".to_owned(),
-        ))
-    }
 }
 
 /// Loads an NPY features array and optional labels; see
@@ -573,21 +362,7 @@ fn non_finite(path: &Path, npy: &Npy, i: usize, value: f64) -> DataError {
 /// already in little-endian bytes.
 #[cfg(test)]
 pub(crate) fn npy_bytes(descr: &str, shape: &[usize], data: &[u8]) -> Vec<u8> {
-    let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
-    let shape = match dims.len() {
-        1 => format!("({},)", dims[0]),
-        _ => format!("({})", dims.join(", ")),
-    };
-    let mut header = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}");
-    // Pad so that the data starts 64-byte aligned; the header ends in '\n'.
-    while (10 + header.len() + 1) % 64 != 0 {
-        header.push(' ');
-    }
-    header.push('\n');
-    let mut out = MAGIC.to_vec();
-    out.extend_from_slice(&[1, 0]);
-    out.extend_from_slice(&(header.len() as u16).to_le_bytes());
-    out.extend_from_slice(header.as_bytes());
+    let mut out = super::npy_format::write_header(descr, shape);
     out.extend_from_slice(data);
     out
 }
@@ -694,32 +469,7 @@ mod tests {
     }
 
     #[test]
-    fn header_parser() {
-        let d =
-            parse_header("{'descr': '<f4', 'fortran_order': False, 'shape': (60000, 784), }   \n")
-                .expect("valid");
-        assert_eq!(d.descr, Some(Value::Str("<f4".into())));
-        assert_eq!(d.fortran_order, Some(Value::Bool(false)));
-        assert_eq!(d.shape, Some(Value::Tuple(vec![60000, 784])));
-        let d = parse_header("{\"shape\": (5L,), \"descr\": \"|u1\", \"fortran_order\": True}")
-            .expect("valid");
-        assert_eq!(d.shape, Some(Value::Tuple(vec![5])));
-        assert_eq!(
-            parse_header("{'shape': ()}").expect("valid").shape,
-            Some(Value::Tuple(vec![]))
-        );
-        for bad in [
-            "",
-            "{",
-            "{'descr' '<f4'}",
-            "{'shape': (1, -2)}",
-            "{'descr': '<f4'",
-            "{'x': 1}",
-            "{'shape': (1,), 'shape': (2,)}",
-            "{} junk",
-        ] {
-            assert!(parse_header(bad).is_err(), "{bad:?} accepted");
-        }
+    fn dtypes() {
         assert!(parse_descr("<f4").is_ok());
         assert!(parse_descr(">f4").is_err());
         assert!(parse_descr("<c8").is_err());
@@ -731,7 +481,6 @@ mod tests {
     fn malformed_files() -> TestResult {
         let dir = tempfile::tempdir()?;
         let good = npy_bytes("<f4", &[2, 2], &f32s(&[1.0, 2.0, 3.0, 4.0]));
-        let gp = write(&dir, "good.npy", &good)?;
         // Where the data starts in an NPY v1 file written by `npy_bytes`.
         let data_at = |b: &[u8]| 10 + usize::from(u16::from_le_bytes([b[8], b[9]]));
 
@@ -837,6 +586,17 @@ mod tests {
             .ok_or("garbled accepted")?;
         assert!(matches!(err, DataError::BadHeader { .. }), "{err}");
         assert_names(&err, "garbled.npy");
+        Ok(())
+    }
+
+    /// Labels that do not fit the features: count, range, dtype, shape.
+    #[test]
+    fn malformed_label_files() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let good = npy_bytes("<f4", &[2, 2], &f32s(&[1.0, 2.0, 3.0, 4.0]));
+        let gp = write(&dir, "good.npy", &good)?;
+        // Where the data starts in an NPY v1 file written by `npy_bytes`.
+        let data_at = |b: &[u8]| 10 + usize::from(u16::from_le_bytes([b[8], b[9]]));
 
         // Labels: count mismatch, out of range, float dtype, 2-D.
         let l = write(&dir, "three.npy", &npy_bytes("|u1", &[3], &[0, 1, 2]))?;

@@ -3,7 +3,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{DataError, DataSpec, Dataset, MnistSplit, Splits, load, split};
+use super::dataset::Dataset;
+use super::error::DataError;
+use super::idx::MnistSplit;
+use super::source::{DataSpec, load};
+use super::split::{Splits, split};
 
 /// Data selection and splitting, the same for a teacher and its students.
 ///

@@ -13,7 +13,9 @@
 //! its proportional share to within one sample, and the totals are exact.
 //! Within each split, samples come in shuffled order (not grouped by class).
 
-use super::{DataError, Dataset};
+use super::dataset::Dataset;
+use super::error::DataError;
+use crate::rng::Rng;
 
 /// A split of one dataset.
 #[derive(Debug, Clone, PartialEq)]
@@ -29,43 +31,6 @@ pub struct SplitIndices {
     pub train: Vec<usize>,
     pub val: Vec<usize>,
     pub test: Vec<usize>,
-}
-
-/// SplitMix64: a tiny, well-known 64-bit generator.
-#[derive(Debug, Clone)]
-pub(crate) struct SplitMix64(u64);
-
-impl SplitMix64 {
-    pub(crate) fn new(seed: u64) -> Self {
-        Self(seed)
-    }
-
-    pub(crate) fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `0..bound` (Lemire 2019, unbiased). `bound` must be > 0.
-    pub(crate) fn below(&mut self, bound: u64) -> u64 {
-        let threshold = bound.wrapping_neg() % bound;
-        loop {
-            let m = u128::from(self.next_u64()) * u128::from(bound);
-            if (m as u64) >= threshold {
-                return (m >> 64) as u64;
-            }
-        }
-    }
-
-    /// Fisher–Yates shuffle (Durstenfeld's form, from the back).
-    pub(crate) fn shuffle<T>(&mut self, items: &mut [T]) {
-        for i in (1..items.len()).rev() {
-            let j = self.below(i as u64 + 1) as usize;
-            items.swap(i, j);
-        }
-    }
 }
 
 /// The number of samples a fraction asks for: rounded to nearest, and at
@@ -112,7 +77,7 @@ pub fn split_indices(
     }
 
     let mut order: Vec<usize> = (0..n).collect();
-    SplitMix64::new(seed).shuffle(&mut order);
+    Rng::new(seed).shuffle_unbiased(&mut order);
     // rank[i] = position of sample i in the shuffled order.
     let mut rank = vec![0usize; n];
     for (pos, &i) in order.iter().enumerate() {
@@ -175,24 +140,8 @@ pub fn split(
 
 #[cfg(test)]
 mod tests {
-    use super::super::builtin_digits;
     use super::*;
-
-    #[test]
-    fn splitmix_reference_values() {
-        // Vigna's splitmix64.c seeded with 1234567.
-        let mut r = SplitMix64::new(1_234_567);
-        assert_eq!(
-            [r.next_u64(), r.next_u64(), r.next_u64()],
-            [
-                6_457_827_717_110_365_317,
-                3_203_168_211_198_807_973,
-                9_817_491_932_198_370_423
-            ]
-        );
-        let mut r = SplitMix64::new(7);
-        assert!((0..1000).all(|_| r.below(3) < 3));
-    }
+    use crate::data::source::builtin_digits;
 
     #[test]
     fn pinned_split() -> Result<(), String> {

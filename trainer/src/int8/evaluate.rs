@@ -192,65 +192,14 @@ pub fn evaluate(
     teacher: Option<&[u8]>,
 ) -> Result<Evaluation, EvaluateError> {
     let student = Student::decode(blob).map_err(EvaluateError::Blob)?;
+    let labels = check_inputs(&student, float, test, teacher)?;
     let n = test.len();
-    if n == 0 {
-        return Err(EvaluateError::EmptyTestSet);
-    }
-    let labels = test
-        .labels
-        .as_deref()
-        .ok_or_else(|| EvaluateError::Unlabeled(test.name.clone()))?;
     let classes = student.classes();
-    let input_shape = shape3(student.meta().input_shape);
-    if input_shape != test.shape || classes != test.classes || float.input_shape != test.shape {
-        return Err(EvaluateError::DataMismatch {
-            blob: input_shape,
-            blob_classes: classes,
-            data: test.shape,
-            data_classes: test.classes,
-        });
-    }
-    if student.layer_count() != float.layers.len() {
-        return Err(EvaluateError::LayerCountMismatch {
-            blob: student.layer_count(),
-            float: float.layers.len(),
-        });
-    }
-    if let Some(t) = teacher {
-        if t.len() != n {
-            return Err(EvaluateError::TeacherLength {
-                expected: n,
-                got: t.len(),
-            });
-        }
-        if let Some((sample, &value)) = t
-            .iter()
-            .enumerate()
-            .find(|&(_, &c)| usize::from(c) >= classes)
-        {
-            return Err(EvaluateError::TeacherClass {
-                sample,
-                value,
-                classes,
-            });
-        }
-    }
-
-    // Per-layer output quantization and shapes (pooling and flatten keep their input's).
-    let mut acts: Vec<Activation> = Vec::with_capacity(student.layer_count());
-    let mut act = student.meta().input;
-    let mut kinds = Vec::with_capacity(student.layer_count());
-    for layer in student.layers() {
-        let layer = layer.map_err(EvaluateError::Blob)?;
-        if let Some(p) = layer.params() {
-            act = p.output;
-        }
-        acts.push(act);
-        kinds.push(layer.kind());
-    }
-    let shapes: Vec<[usize; 3]> = (0..student.layer_count())
-        .map(|i| student.layer_shapes(i).map_or([0; 3], |s| shape3(s.output)))
-        .collect();
+    let LayerOutputs {
+        grids: acts,
+        kinds,
+        shapes,
+    } = layer_outputs(&student)?;
     let out_act = student.output_activation();
 
     let mut layer_acc = vec![MetricsAccumulator::default(); student.layer_count()];
@@ -338,6 +287,90 @@ pub fn evaluate(
         layers,
         int8_logits,
         int8_inputs,
+    })
+}
+
+/// The test set's labels, once the blob, the float student, the data and the teacher's
+/// predictions are known to belong together.
+fn check_inputs<'d>(
+    student: &Student<'_>,
+    float: &FloatStudent,
+    test: &'d Dataset,
+    teacher: Option<&[u8]>,
+) -> Result<&'d [u8], EvaluateError> {
+    let n = test.len();
+    if n == 0 {
+        return Err(EvaluateError::EmptyTestSet);
+    }
+    let labels = test
+        .labels
+        .as_deref()
+        .ok_or_else(|| EvaluateError::Unlabeled(test.name.clone()))?;
+    let classes = student.classes();
+    let input_shape = shape3(student.meta().input_shape);
+    if input_shape != test.shape || classes != test.classes || float.input_shape != test.shape {
+        return Err(EvaluateError::DataMismatch {
+            blob: input_shape,
+            blob_classes: classes,
+            data: test.shape,
+            data_classes: test.classes,
+        });
+    }
+    if student.layer_count() != float.layers.len() {
+        return Err(EvaluateError::LayerCountMismatch {
+            blob: student.layer_count(),
+            float: float.layers.len(),
+        });
+    }
+    if let Some(t) = teacher {
+        if t.len() != n {
+            return Err(EvaluateError::TeacherLength {
+                expected: n,
+                got: t.len(),
+            });
+        }
+        if let Some((sample, &value)) = t
+            .iter()
+            .enumerate()
+            .find(|&(_, &c)| usize::from(c) >= classes)
+        {
+            return Err(EvaluateError::TeacherClass {
+                sample,
+                value,
+                classes,
+            });
+        }
+    }
+    Ok(labels)
+}
+
+/// Each layer's output quantization, kind and shape (pooling and flatten keep their input's
+/// quantization).
+struct LayerOutputs {
+    grids: Vec<Activation>,
+    kinds: Vec<&'static str>,
+    shapes: Vec<[usize; 3]>,
+}
+
+fn layer_outputs(student: &Student<'_>) -> Result<LayerOutputs, EvaluateError> {
+    let mut acts: Vec<Activation> = Vec::with_capacity(student.layer_count());
+    let mut act = student.meta().input;
+    let mut kinds = Vec::with_capacity(student.layer_count());
+    for layer in student.layers() {
+        let layer = layer.map_err(EvaluateError::Blob)?;
+        if let Some(p) = layer.params() {
+            act = p.output;
+        }
+        acts.push(act);
+        kinds.push(layer.kind());
+    }
+    let shapes: Vec<[usize; 3]> = (0..student.layer_count())
+        .map(|i| student.layer_shapes(i).map_or([0; 3], |s| shape3(s.output)))
+        .collect();
+    Ok(LayerOutputs {
+        grids: acts,
+        kinds,
+        shapes,
     })
 }
 

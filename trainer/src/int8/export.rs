@@ -58,9 +58,9 @@ pub enum ExportError {
 /// `minnow run` file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExportConfig {
-    /// Most golden vectors embedded in the firmware (the first test samples). Each costs input
-    /// + classes + 2 bytes of flash; the default covers the whole digits test split (359), so
-    /// the device's accuracy is measured on the same samples as the host's.
+    /// Most golden vectors embedded in the firmware (the first test samples). Each costs the
+    /// input, the classes and 2 bytes of flash; the default covers the whole digits test split
+    /// (359), so the device's accuracy is measured on the same samples as the host's.
     pub golden: usize,
     /// Flash budget for the student blob in bytes.
     #[serde(default)]
@@ -355,12 +355,13 @@ pub(crate) mod tests {
         norm: Standardizer,
         epochs: usize,
     ) -> FloatStudent {
-        use crate::int8::quantize::tests::SplitMix;
+        use crate::int8::quantize::tests::random_vec;
+        use crate::rng::Rng;
         let (d, h, k) = (64, 32, 10);
-        let mut rng = SplitMix::new(42);
-        let mut w1 = rng.vec(h * d, (6.0 / (d + h) as f32).sqrt());
+        let mut rng = Rng::new(42);
+        let mut w1 = random_vec(&mut rng, h * d, (6.0 / (d + h) as f32).sqrt());
         let mut b1 = vec![0.0_f32; h];
-        let mut w2 = rng.vec(k * h, (6.0 / (h + k) as f32).sqrt());
+        let mut w2 = random_vec(&mut rng, k * h, (6.0 / (h + k) as f32).sqrt());
         let mut b2 = vec![0.0_f32; k];
         let x: Vec<f32> = norm.apply_all(&train.features);
         let labels = train.labels.as_deref().expect("labeled");

@@ -18,6 +18,7 @@
 //! the blob the firmware runs, and the blob is decoded (validated) by minnow-core before it is
 //! handed out.
 
+use minnow_core::layer::window_out;
 use minnow_core::owned::{OwnedLayer, OwnedParams, encode_owned_student};
 use minnow_core::quant::{quantize as quantize_value, quantize_multiplier};
 use minnow_core::{Activation, Meta, Normalization, Pool2d, Shape, Student, limits};
@@ -209,6 +210,32 @@ pub fn check_student(
     shape: [usize; 3],
     classes: usize,
 ) -> Result<(), QuantizeError> {
+    check_header(student, shape, classes)?;
+    let mut cur = shape;
+    for (i, layer) in student.layers.iter().enumerate() {
+        check_layer(i, layer, cur)?;
+        cur = layer.output_shape(cur);
+    }
+    let produced = cur.iter().product::<usize>();
+    if produced != classes {
+        return Err(QuantizeError::InvalidLayer {
+            layer: student.layers.len() - 1,
+            kind: layer_kind(&student.layers[student.layers.len() - 1]),
+            reason: format!(
+                "the last layer produces {produced} values but there are {classes} classes"
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// Everything about the student but its layers: the data it expects, its name, its
+/// normalisation and temperature.
+fn check_header(
+    student: &FloatStudent,
+    shape: [usize; 3],
+    classes: usize,
+) -> Result<(), QuantizeError> {
     let name = student.name.clone();
     if student.input_shape != shape {
         return Err(QuantizeError::InputShapeMismatch {
@@ -246,121 +273,114 @@ pub fn check_student(
     if !(student.temperature.is_finite() && student.temperature > 0.0) {
         return Err(QuantizeError::InvalidTemperature(student.temperature));
     }
-    let mut cur = shape;
-    for (i, layer) in student.layers.iter().enumerate() {
-        let kind = layer_kind(layer);
-        let bad = |reason: String| QuantizeError::InvalidLayer {
-            layer: i,
-            kind,
-            reason,
-        };
-        let [h, w, c] = cur;
-        let window = |k: [usize; 2], stride: usize, padding: usize| -> Result<(), QuantizeError> {
-            if stride == 0 || k[0] == 0 || k[1] == 0 {
-                return Err(bad(format!(
-                    "kernel {k:?} and stride {stride} must be positive"
-                )));
-            }
-            if h + 2 * padding < k[0] || w + 2 * padding < k[1] {
-                return Err(bad(format!(
-                    "kernel {k:?} with padding {padding} does not fit the {h}x{w} input"
-                )));
-            }
-            Ok(())
-        };
-        match layer {
-            FloatLayer::Dense {
-                in_features,
-                out_features,
-                weight,
-                bias,
-                ..
-            } => {
-                if *in_features != h * w * c {
-                    return Err(bad(format!(
-                        "in_features = {in_features} but its input {cur:?} has {} values",
-                        h * w * c
-                    )));
-                }
-                if weight.len() != in_features * out_features || bias.len() != *out_features {
-                    return Err(bad(format!(
-                        "{} weights and {} biases for {in_features} -> {out_features}",
-                        weight.len(),
-                        bias.len()
-                    )));
-                }
-                finite(i, kind, "weight", weight)?;
-                finite(i, kind, "bias", bias)?;
-            }
-            FloatLayer::Conv2d {
-                in_channels,
-                out_channels,
-                kernel,
-                stride,
-                padding,
-                weight,
-                bias,
-                ..
-            } => {
-                if *in_channels != c {
-                    return Err(bad(format!(
-                        "in_channels = {in_channels} but its input {cur:?} has {c} channels"
-                    )));
-                }
-                window(*kernel, *stride, *padding)?;
-                if weight.len() != out_channels * kernel[0] * kernel[1] * in_channels
-                    || bias.len() != *out_channels
-                {
-                    return Err(bad(format!(
-                        "{} weights and {} biases for {out_channels} x {kernel:?} x {in_channels}",
-                        weight.len(),
-                        bias.len()
-                    )));
-                }
-                finite(i, kind, "weight", weight)?;
-                finite(i, kind, "bias", bias)?;
-            }
-            FloatLayer::DepthwiseConv2d {
-                channels,
-                kernel,
-                stride,
-                padding,
-                weight,
-                bias,
-                ..
-            } => {
-                if *channels != c {
-                    return Err(bad(format!(
-                        "channels = {channels} but its input {cur:?} has {c} channels"
-                    )));
-                }
-                window(*kernel, *stride, *padding)?;
-                if weight.len() != kernel[0] * kernel[1] * channels || bias.len() != *channels {
-                    return Err(bad(format!(
-                        "{} weights and {} biases for {kernel:?} x {channels}",
-                        weight.len(),
-                        bias.len()
-                    )));
-                }
-                finite(i, kind, "weight", weight)?;
-                finite(i, kind, "bias", bias)?;
-            }
-            FloatLayer::MaxPool2d { kernel, stride } | FloatLayer::AvgPool2d { kernel, stride } => {
-                window([*kernel, *kernel], *stride, 0)?;
-            }
-            FloatLayer::Flatten => {}
+    Ok(())
+}
+
+/// One layer receiving inputs of shape `cur`: its arrays fit its shapes and are finite.
+fn check_layer(i: usize, layer: &FloatLayer, cur: [usize; 3]) -> Result<(), QuantizeError> {
+    let kind = layer_kind(layer);
+    let bad = |reason: String| QuantizeError::InvalidLayer {
+        layer: i,
+        kind,
+        reason,
+    };
+    let [h, w, c] = cur;
+    let window = |k: [usize; 2], stride: usize, padding: usize| -> Result<(), QuantizeError> {
+        if stride == 0 || k[0] == 0 || k[1] == 0 {
+            return Err(bad(format!(
+                "kernel {k:?} and stride {stride} must be positive"
+            )));
         }
-        cur = layer.output_shape(cur);
-    }
-    let produced = cur.iter().product::<usize>();
-    if produced != classes {
-        return Err(QuantizeError::InvalidLayer {
-            layer: student.layers.len() - 1,
-            kind: layer_kind(&student.layers[student.layers.len() - 1]),
-            reason: format!(
-                "the last layer produces {produced} values but there are {classes} classes"
-            ),
-        });
+        if window_out(h, k[0], stride, padding).is_none()
+            || window_out(w, k[1], stride, padding).is_none()
+        {
+            return Err(bad(format!(
+                "kernel {k:?} with padding {padding} does not fit the {h}x{w} input"
+            )));
+        }
+        Ok(())
+    };
+    match layer {
+        FloatLayer::Dense {
+            in_features,
+            out_features,
+            weight,
+            bias,
+            ..
+        } => {
+            if *in_features != h * w * c {
+                return Err(bad(format!(
+                    "in_features = {in_features} but its input {cur:?} has {} values",
+                    h * w * c
+                )));
+            }
+            if weight.len() != in_features * out_features || bias.len() != *out_features {
+                return Err(bad(format!(
+                    "{} weights and {} biases for {in_features} -> {out_features}",
+                    weight.len(),
+                    bias.len()
+                )));
+            }
+            finite(i, kind, "weight", weight)?;
+            finite(i, kind, "bias", bias)?;
+        }
+        FloatLayer::Conv2d {
+            in_channels,
+            out_channels,
+            kernel,
+            stride,
+            padding,
+            weight,
+            bias,
+            ..
+        } => {
+            if *in_channels != c {
+                return Err(bad(format!(
+                    "in_channels = {in_channels} but its input {cur:?} has {c} channels"
+                )));
+            }
+            window(*kernel, *stride, *padding)?;
+            if weight.len() != out_channels * kernel[0] * kernel[1] * in_channels
+                || bias.len() != *out_channels
+            {
+                return Err(bad(format!(
+                    "{} weights and {} biases for {out_channels} x {kernel:?} x {in_channels}",
+                    weight.len(),
+                    bias.len()
+                )));
+            }
+            finite(i, kind, "weight", weight)?;
+            finite(i, kind, "bias", bias)?;
+        }
+        FloatLayer::DepthwiseConv2d {
+            channels,
+            kernel,
+            stride,
+            padding,
+            weight,
+            bias,
+            ..
+        } => {
+            if *channels != c {
+                return Err(bad(format!(
+                    "channels = {channels} but its input {cur:?} has {c} channels"
+                )));
+            }
+            window(*kernel, *stride, *padding)?;
+            if weight.len() != kernel[0] * kernel[1] * channels || bias.len() != *channels {
+                return Err(bad(format!(
+                    "{} weights and {} biases for {kernel:?} x {channels}",
+                    weight.len(),
+                    bias.len()
+                )));
+            }
+            finite(i, kind, "weight", weight)?;
+            finite(i, kind, "bias", bias)?;
+        }
+        FloatLayer::MaxPool2d { kernel, stride } | FloatLayer::AvgPool2d { kernel, stride } => {
+            window([*kernel, *kernel], *stride, 0)?;
+        }
+        FloatLayer::Flatten => {}
     }
     Ok(())
 }
@@ -488,8 +508,6 @@ pub fn quantize_student(
     check_student(student, calibration.shape, calibration.classes)?;
     let (raw_ranges, samples) = calibrate(student, calibration, opts)?;
     let grids = activation_grids(student, &raw_ranges);
-
-    let input_act = grids[0];
     let ranges = raw_ranges
         .iter()
         .zip(&grids)
@@ -499,129 +517,12 @@ pub fn quantize_student(
             activation,
         })
         .collect();
-    let mut shape = student.input_shape;
-    let mut layers = Vec::with_capacity(student.layers.len());
-    for (i, layer) in student.layers.iter().enumerate() {
-        let kind = layer_kind(layer);
-        let (act_in, out_act) = (grids[i], grids[i + 1]);
-        let q = match layer {
-            FloatLayer::Dense {
-                in_features,
-                out_features,
-                weight,
-                bias,
-                act,
-            } => {
-                let n = *in_features;
-                let params = quantize_params(
-                    i,
-                    ChannelWeights {
-                        channels: *out_features,
-                        per_channel: n,
-                        index: &|c, k| c * n + k,
-                    },
-                    weight,
-                    bias,
-                    act_in,
-                    out_act,
-                    *act,
-                )?;
-                QuantizedLayer::Dense {
-                    out_features: to_u16(i, kind, "out_features", *out_features)?,
-                    params,
-                }
-            }
-            FloatLayer::Conv2d {
-                in_channels,
-                out_channels,
-                kernel,
-                stride,
-                padding,
-                weight,
-                bias,
-                act,
-            } => {
-                let per = kernel[0] * kernel[1] * in_channels;
-                let params = quantize_params(
-                    i,
-                    ChannelWeights {
-                        channels: *out_channels,
-                        per_channel: per,
-                        index: &|c, k| c * per + k,
-                    },
-                    weight,
-                    bias,
-                    act_in,
-                    out_act,
-                    *act,
-                )?;
-                QuantizedLayer::Conv2d {
-                    out_channels: to_u16(i, kind, "out_channels", *out_channels)?,
-                    kernel_h: to_u8(i, kind, "kernel height", kernel[0])?,
-                    kernel_w: to_u8(i, kind, "kernel width", kernel[1])?,
-                    stride: to_u8(i, kind, "stride", *stride)?,
-                    padding: to_u8(i, kind, "padding", *padding)?,
-                    params,
-                }
-            }
-            FloatLayer::DepthwiseConv2d {
-                channels,
-                kernel,
-                stride,
-                padding,
-                weight,
-                bias,
-                act,
-            } => {
-                let ch = *channels;
-                let quantized = quantize_params(
-                    i,
-                    ChannelWeights {
-                        channels: ch,
-                        per_channel: kernel[0] * kernel[1],
-                        // Blob and float layouts are both [kh][kw][c]: channel c's k-th tap is
-                        // at k * channels + c.
-                        index: &|c, k| k * ch + c,
-                    },
-                    weight,
-                    bias,
-                    act_in,
-                    out_act,
-                    *act,
-                )?;
-                // Back to the [kh][kw][c] layout of the blob.
-                let per = kernel[0] * kernel[1];
-                let mut weights = vec![0_i8; per * ch];
-                for c in 0..ch {
-                    for k in 0..per {
-                        weights[k * ch + c] = quantized.weights[c * per + k];
-                    }
-                }
-                QuantizedLayer::DepthwiseConv2d {
-                    kernel_h: to_u8(i, kind, "kernel height", kernel[0])?,
-                    kernel_w: to_u8(i, kind, "kernel width", kernel[1])?,
-                    stride: to_u8(i, kind, "stride", *stride)?,
-                    padding: to_u8(i, kind, "padding", *padding)?,
-                    params: QuantizedParams {
-                        weights,
-                        ..quantized
-                    },
-                }
-            }
-            FloatLayer::MaxPool2d { kernel, stride } => QuantizedLayer::MaxPool2d(Pool2d {
-                kernel: to_u8(i, kind, "kernel", *kernel)?,
-                stride: to_u8(i, kind, "stride", *stride)?,
-            }),
-            FloatLayer::AvgPool2d { kernel, stride } => QuantizedLayer::AvgPool2d(Pool2d {
-                kernel: to_u8(i, kind, "kernel", *kernel)?,
-                stride: to_u8(i, kind, "stride", *stride)?,
-            }),
-            FloatLayer::Flatten => QuantizedLayer::Flatten,
-        };
-        layers.push(q);
-        shape = layer.output_shape(shape);
-    }
-    let _ = shape;
+    let layers = student
+        .layers
+        .iter()
+        .enumerate()
+        .map(|(i, layer)| quantize_layer(i, layer, grids[i], grids[i + 1]))
+        .collect::<Result<Vec<_>, _>>()?;
     let [h, w, c] = student.input_shape;
     let kind = "input";
     Ok(QuantizedStudent {
@@ -632,7 +533,7 @@ pub fn quantize_student(
             to_u16(0, kind, "channels", c)?,
         ),
         classes: to_u16(0, kind, "classes", student.classes)?,
-        input: input_act,
+        input: grids[0],
         normalization: Normalization {
             mean: student.norm_mean,
             std: student.norm_std,
@@ -644,37 +545,147 @@ pub fn quantize_student(
     })
 }
 
+/// Layer `i`, whose input is on the grid `act_in` and whose output goes to `out_act`.
+fn quantize_layer(
+    i: usize,
+    layer: &FloatLayer,
+    act_in: Activation,
+    out_act: Activation,
+) -> Result<QuantizedLayer, QuantizeError> {
+    let kind = layer_kind(layer);
+    Ok(match layer {
+        FloatLayer::Dense {
+            in_features,
+            out_features,
+            weight,
+            bias,
+            act,
+        } => {
+            let n = *in_features;
+            let params = quantize_params(
+                i,
+                ChannelWeights {
+                    channels: *out_features,
+                    per_channel: n,
+                    index: &|c, k| c * n + k,
+                },
+                weight,
+                bias,
+                act_in,
+                out_act,
+                *act,
+            )?;
+            QuantizedLayer::Dense {
+                out_features: to_u16(i, kind, "out_features", *out_features)?,
+                params,
+            }
+        }
+        FloatLayer::Conv2d {
+            in_channels,
+            out_channels,
+            kernel,
+            stride,
+            padding,
+            weight,
+            bias,
+            act,
+        } => {
+            let per = kernel[0] * kernel[1] * in_channels;
+            let params = quantize_params(
+                i,
+                ChannelWeights {
+                    channels: *out_channels,
+                    per_channel: per,
+                    index: &|c, k| c * per + k,
+                },
+                weight,
+                bias,
+                act_in,
+                out_act,
+                *act,
+            )?;
+            QuantizedLayer::Conv2d {
+                out_channels: to_u16(i, kind, "out_channels", *out_channels)?,
+                kernel_h: to_u8(i, kind, "kernel height", kernel[0])?,
+                kernel_w: to_u8(i, kind, "kernel width", kernel[1])?,
+                stride: to_u8(i, kind, "stride", *stride)?,
+                padding: to_u8(i, kind, "padding", *padding)?,
+                params,
+            }
+        }
+        FloatLayer::DepthwiseConv2d {
+            channels,
+            kernel,
+            stride,
+            padding,
+            weight,
+            bias,
+            act,
+        } => {
+            let ch = *channels;
+            let quantized = quantize_params(
+                i,
+                ChannelWeights {
+                    channels: ch,
+                    per_channel: kernel[0] * kernel[1],
+                    // Blob and float layouts are both [kh][kw][c]: channel c's k-th tap is
+                    // at k * channels + c.
+                    index: &|c, k| k * ch + c,
+                },
+                weight,
+                bias,
+                act_in,
+                out_act,
+                *act,
+            )?;
+            // Back to the [kh][kw][c] layout of the blob.
+            let per = kernel[0] * kernel[1];
+            let mut weights = vec![0_i8; per * ch];
+            for c in 0..ch {
+                for k in 0..per {
+                    weights[k * ch + c] = quantized.weights[c * per + k];
+                }
+            }
+            QuantizedLayer::DepthwiseConv2d {
+                kernel_h: to_u8(i, kind, "kernel height", kernel[0])?,
+                kernel_w: to_u8(i, kind, "kernel width", kernel[1])?,
+                stride: to_u8(i, kind, "stride", *stride)?,
+                padding: to_u8(i, kind, "padding", *padding)?,
+                params: QuantizedParams {
+                    weights,
+                    ..quantized
+                },
+            }
+        }
+        FloatLayer::MaxPool2d { kernel, stride } => QuantizedLayer::MaxPool2d(Pool2d {
+            kernel: to_u8(i, kind, "kernel", *kernel)?,
+            stride: to_u8(i, kind, "stride", *stride)?,
+        }),
+        FloatLayer::AvgPool2d { kernel, stride } => QuantizedLayer::AvgPool2d(Pool2d {
+            kernel: to_u8(i, kind, "kernel", *kernel)?,
+            stride: to_u8(i, kind, "stride", *stride)?,
+        }),
+        FloatLayer::Flatten => QuantizedLayer::Flatten,
+    })
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
     use crate::data::Dataset;
     use crate::int8::calibrate::{Calibration, activation_for_range};
+    use crate::net::params::uniform_vec;
+    use crate::rng::Rng;
     use minnow_core::quant::dequantize;
 
-    /// SplitMix64-based uniform floats in `[-1, 1)`: deterministic test weights.
-    pub(crate) struct SplitMix(u64);
-    impl SplitMix {
-        pub(crate) fn new(seed: u64) -> Self {
-            SplitMix(seed)
-        }
-        pub(crate) fn next_u64(&mut self) -> u64 {
-            self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-            let mut z = self.0;
-            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-            z ^ (z >> 31)
-        }
-        pub(crate) fn uniform(&mut self) -> f32 {
-            ((self.next_u64() >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
-        }
-        pub(crate) fn vec(&mut self, n: usize, scale: f32) -> Vec<f32> {
-            (0..n).map(|_| self.uniform() * scale).collect()
-        }
+    /// Deterministic test weights: the trainer's own generator, uniform in `[-scale, scale)`.
+    pub(crate) fn random_vec(rng: &mut Rng, n: usize, scale: f32) -> Vec<f32> {
+        uniform_vec(rng, n, scale)
     }
 
     /// A random dense-only student `sizes[0] -> sizes[1] -> ...` with ReLU between layers.
     pub(crate) fn random_mlp(sizes: &[usize], seed: u64) -> FloatStudent {
-        let mut rng = SplitMix::new(seed);
+        let mut rng = Rng::new(seed);
         let mut layers = Vec::new();
         for (i, pair) in sizes.windows(2).enumerate() {
             let (n, m) = (pair[0], pair[1]);
@@ -686,8 +697,8 @@ pub(crate) mod tests {
             layers.push(FloatLayer::Dense {
                 in_features: n,
                 out_features: m,
-                weight: rng.vec(n * m, 1.0 / (n as f32).sqrt()),
-                bias: rng.vec(m, 0.1),
+                weight: random_vec(&mut rng, n * m, 1.0 / (n as f32).sqrt()),
+                bias: random_vec(&mut rng, m, 0.1),
                 act,
             });
         }
@@ -704,14 +715,14 @@ pub(crate) mod tests {
 
     /// A random dataset of `n` samples of `shape`, features in `[-2, 2)`.
     pub(crate) fn random_data(n: usize, shape: [usize; 3], classes: usize, seed: u64) -> Dataset {
-        let mut rng = SplitMix::new(seed);
+        let mut rng = Rng::new(seed);
         let dim: usize = shape.iter().product();
         let labels = (0..n)
             .map(|_| (rng.next_u64() % classes as u64) as u8)
             .collect();
         match Dataset::new(
             "random",
-            rng.vec(n * dim, 2.0),
+            random_vec(&mut rng, n * dim, 2.0),
             Some(labels),
             shape,
             classes,
@@ -722,7 +733,7 @@ pub(crate) mod tests {
     }
 
     fn small_cnn() -> FloatStudent {
-        let mut rng = SplitMix::new(7);
+        let mut rng = Rng::new(7);
         FloatStudent {
             name: "cnn".into(),
             input_shape: [6, 6, 2],
@@ -737,8 +748,8 @@ pub(crate) mod tests {
                     kernel: [3, 3],
                     stride: 1,
                     padding: 1,
-                    weight: rng.vec(4 * 9 * 2, 0.4),
-                    bias: rng.vec(4, 0.1),
+                    weight: random_vec(&mut rng, 4 * 9 * 2, 0.4),
+                    bias: random_vec(&mut rng, 4, 0.1),
                     act: Act::Relu,
                 },
                 FloatLayer::DepthwiseConv2d {
@@ -746,8 +757,8 @@ pub(crate) mod tests {
                     kernel: [3, 3],
                     stride: 1,
                     padding: 1,
-                    weight: rng.vec(9 * 4, 0.4),
-                    bias: rng.vec(4, 0.1),
+                    weight: random_vec(&mut rng, 9 * 4, 0.4),
+                    bias: random_vec(&mut rng, 4, 0.1),
                     act: Act::Relu6,
                 },
                 FloatLayer::MaxPool2d {
@@ -762,8 +773,8 @@ pub(crate) mod tests {
                 FloatLayer::Dense {
                     in_features: 4,
                     out_features: 3,
-                    weight: rng.vec(12, 0.5),
-                    bias: rng.vec(3, 0.1),
+                    weight: random_vec(&mut rng, 12, 0.5),
+                    bias: random_vec(&mut rng, 3, 0.1),
                     act: Act::None,
                 },
             ],
@@ -1019,9 +1030,9 @@ pub(crate) mod tests {
                 relu in any::<bool>(),
                 wscale in 0.01_f32..4.0,
             ) {
-                let mut rng = SplitMix::new(seed);
-                let weight = rng.vec(n * m, wscale);
-                let bias = rng.vec(m, wscale);
+                let mut rng = crate::rng::Rng::new(seed);
+                let weight = random_vec(&mut rng, n * m, wscale);
+                let bias = random_vec(&mut rng, m, wscale);
                 let act = if relu { Act::Relu } else { Act::None };
                 let student = FloatStudent {
                     name: "prop".into(),

@@ -149,8 +149,8 @@ mod tests {
     use super::*;
     use crate::net::backend;
     use crate::net::float::Act;
-    use crate::net::rng::Rng;
     use crate::net::spec::{Arch, NetConfig, NetSpec};
+    use crate::rng::Rng;
     use burn::tensor::TensorData;
 
     fn arch(arch: Arch, hidden: &[usize], channels: &[usize], relu6: bool) -> NetConfig {

@@ -87,8 +87,10 @@ pub struct FloatStudent {
     pub layers: Vec<FloatLayer>,
 }
 
+/// minnow-core's output size of a window, 0 where the window does not fit (a student the
+/// quantizer's check refuses before it runs one).
 fn window_out(input: usize, kernel: usize, stride: usize, padding: usize) -> usize {
-    (input + 2 * padding).saturating_sub(kernel) / stride.max(1) + 1
+    minnow_core::layer::window_out(input, kernel, stride, padding).unwrap_or(0)
 }
 
 impl FloatLayer {

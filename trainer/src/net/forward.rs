@@ -10,9 +10,9 @@ use minnow_core::Activation;
 use crate::net::fake_quant::{FakeQuant, fake_quantize, fake_quantize_conv, fake_quantize_dense};
 use crate::net::float::Act;
 use crate::net::im2col::conv2d_im2col;
-use crate::net::model::Net;
-use crate::net::rng::Rng;
+use crate::net::params::Net;
 use crate::net::spec::{LayerSpec, NetSpec};
+use crate::rng::Rng;
 
 fn apply_act<const D: usize>(x: Tensor<D>, act: Act) -> Tensor<D> {
     match act {

@@ -12,6 +12,7 @@
 //! prints both timings side by side.
 
 use burn::tensor::{Tensor, s};
+use minnow_core::layer::window_out;
 
 /// `conv2d(x, w, b)` with groups 1, dilation 1: `x` is `[batch, in, h, w]`, `w` is
 /// `[out, in, kh, kw]` (burn's layout), the result `[batch, out, oh, ow]` with
@@ -25,8 +26,9 @@ pub fn conv2d_im2col(
 ) -> Tensor<4> {
     let [n, c, h, wd] = x.dims();
     let [o, _, kh, kw] = w.dims();
-    let oh = (h + 2 * padding - kh) / stride + 1;
-    let ow = (wd + 2 * padding - kw) / stride + 1;
+    // The spec's shapes were checked (NetSpec::shapes) before any forward pass.
+    let out = |n, k| window_out(n, k, stride, padding).expect("a window that fits its input");
+    let (oh, ow) = (out(h, kh), out(wd, kw));
     let x = if padding > 0 {
         x.pad((padding, padding, padding, padding), 0.0)
     } else {
@@ -61,7 +63,7 @@ pub fn conv2d_im2col(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::net::rng::Rng;
+    use crate::rng::Rng;
     use burn::tensor::module::conv2d;
     use burn::tensor::ops::ConvOptions;
     use burn::tensor::{Device, TensorData};

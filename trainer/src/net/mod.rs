@@ -11,5 +11,5 @@ pub mod float;
 pub mod forward;
 pub mod im2col;
 pub mod model;
-pub mod rng;
+pub mod params;
 pub mod spec;

@@ -5,56 +5,22 @@
 //! Parameters are NCHW/OIHW inside burn; [`crate::net::convert`] turns them into minnow's
 //! layouts.
 
-use burn::module::{Module, Param, ParamId};
+use burn::module::Module;
 use burn::tensor::{Device, Tensor, TensorData};
 
 use crate::error::{Error, Result};
 use crate::net::fake_quant::FakeQuant;
 use crate::net::float::Act;
 use crate::net::forward::forward_net;
-use crate::net::rng::Rng;
+use crate::net::params::{LayerParams, Net, param, uniform_vec};
 use crate::net::spec::{LayerShape, LayerSpec, NetSpec};
-
-/// The parameters of one layer (all `None` for layers without weights).
-#[derive(Module, Debug)]
-pub struct LayerParams {
-    /// Dense weight, `[in, out]` (burn's layout: `y = x W + b`).
-    pub w2: Option<Param<Tensor<2>>>,
-    /// Conv weight, `[out, in / groups, kh, kw]` (OIHW).
-    pub w4: Option<Param<Tensor<4>>>,
-    pub bias: Option<Param<Tensor<1>>>,
-}
-
-/// The burn module: one [`LayerParams`] per layer of the spec.
-#[derive(Module, Debug)]
-pub struct Net {
-    pub layers: Vec<LayerParams>,
-}
+use crate::rng::Rng;
 
 /// A spec and its parameters.
 #[derive(Debug, Clone)]
 pub struct Model {
     pub spec: NetSpec,
     pub net: Net,
-}
-
-/// A parameter with a deterministic id. burn's default ids are random, and records store them,
-/// so random ids would make two runs with the same seed write different bytes.
-fn param<const D: usize>(
-    id: u64,
-    values: Vec<f32>,
-    shape: [usize; D],
-    device: &Device,
-) -> Param<Tensor<D>> {
-    let mut p = Param::from_tensor(Tensor::from_data(TensorData::new(values, shape), device));
-    p.id = ParamId::from(id);
-    p
-}
-
-fn uniform_vec(rng: &mut Rng, n: usize, bound: f32) -> Vec<f32> {
-    (0..n)
-        .map(|_| (rng.uniform() * 2.0 - 1.0) * bound)
-        .collect()
 }
 
 impl Model {
@@ -171,8 +137,6 @@ impl Model {
         }
         Ok(out)
     }
-
-    /// Converts to minnow's float format (NHWC activations, OHWI conv weights, dense inputs in
 
     /// The parameters as burnpack bytes (a burn [`burn::store::ModuleRecord`]).
     pub fn record_bytes(&self) -> Result<Vec<u8>> {

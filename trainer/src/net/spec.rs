@@ -2,6 +2,7 @@
 //! with every model, and [`NetSpec::build`], which turns the architecture settings
 //! ([`ArchParams`]) into one.
 
+use minnow_core::layer::window_out;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{Choice, choice_serde};
@@ -62,11 +63,6 @@ pub struct NetSpec {
 pub(crate) enum LayerShape {
     Spatial([usize; 3]),
     Flat(usize),
-}
-
-fn window_out(input: usize, kernel: usize, stride: usize, padding: usize) -> Option<usize> {
-    let padded = input + 2 * padding;
-    (kernel > 0 && stride > 0 && padded >= kernel).then(|| (padded - kernel) / stride + 1)
 }
 
 /// Which architecture family [`NetSpec::build`] makes.

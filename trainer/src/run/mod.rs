@@ -151,7 +151,7 @@ pub fn run(cfg: &RunConfig) -> Result<RunOutcome> {
 /// `minnow run`: the chain, then its table on stdout; an error when the device disagreed.
 pub fn run_and_print(cfg: &RunConfig) -> Result<()> {
     let outcome = run(cfg)?;
-    print!("{}", summary::summary_table(&outcome));
+    print!("{}", summary::summary_table(&outcome.dir, &outcome.report));
     if let Some(d) = &outcome.report.device
         && d.mismatches > 0
     {

@@ -1,16 +1,17 @@
 //! The one table `minnow run` prints: teacher, float and int8 student, the device, the
 //! footprint.
 
+use std::path::Path;
+
+use crate::int8::report::Report;
 use crate::percent::pct_or;
-use crate::run::RunOutcome;
 
 fn pct(x: Option<f64>) -> String {
     pct_or(x, "-")
 }
 
 /// The one table `minnow run` prints.
-pub fn summary_table(outcome: &RunOutcome) -> String {
-    let r = &outcome.report;
+pub fn summary_table(dir: &Path, r: &Report) -> String {
     let d = r.device.as_ref();
     let rows: Vec<(&str, String)> = vec![
         ("teacher accuracy (host, float)", pct(r.teacher.accuracy)),
@@ -77,7 +78,7 @@ pub fn summary_table(outcome: &RunOutcome) -> String {
         ),
     ];
     let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
-    let mut s = format!("minnow run: {}\n", outcome.dir.display());
+    let mut s = format!("minnow run: {}\n", dir.display());
     for (k, v) in rows {
         s.push_str(&format!("  {k:<width$}  {v}\n"));
     }

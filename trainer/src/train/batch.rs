@@ -2,7 +2,7 @@
 //! `jitter` pixels (input augmentation), then normalised.
 
 use crate::data::Dataset;
-use crate::net::rng::Rng;
+use crate::rng::Rng;
 
 /// Shifts one raw `[h, w, c]` sample by `(dy, dx)` pixels, filling with zeros.
 fn shift(sample: &[f32], [h, w, c]: [usize; 3], dy: isize, dx: isize, out: &mut [f32]) {

@@ -26,13 +26,10 @@ use half::f16;
 use memmap2::Mmap;
 use serde::{Deserialize, Serialize};
 
+use crate::data::npy_format::{self, Descr, HeaderError};
 use crate::files;
 use crate::fingerprint::sha256_hex;
 
-/// NPY magic: `\x93NUMPY`.
-const NPY_MAGIC: &[u8; 6] = b"\x93NUMPY";
-/// numpy aligns the start of the data to this many bytes.
-const NPY_ALIGN: usize = 64;
 /// `format` field of the sidecar.
 pub const SIDECAR_FORMAT: &str = "minnow-logit-cache";
 /// `format_version` of the sidecar this code writes and reads.
@@ -277,29 +274,7 @@ pub fn sidecar_path(path: &Path) -> PathBuf {
 /// The NPY v1.0 header (magic through the `\n`) numpy would write for a
 /// C-order `(n, classes)` array of `dtype`; its length is a multiple of 64.
 pub fn npy_header(n: usize, classes: usize, dtype: LogitDtype) -> Vec<u8> {
-    // Byte for byte what numpy >= 1.23 writes: sorted keys, Python reprs, a
-    // trailing ", }", room to grow the first axis to 21 digits, then spaces
-    // and a newline up to the alignment.
-    let mut dict = format!(
-        "{{'descr': '{}', 'fortran_order': False, 'shape': ({n}, {classes}), }}",
-        dtype.descr()
-    );
-    dict.push_str(&" ".repeat(21usize.saturating_sub(n.to_string().len())));
-    let unpadded = NPY_MAGIC.len() + 2 + 2 + dict.len() + 1;
-    let pad = (NPY_ALIGN - unpadded % NPY_ALIGN) % NPY_ALIGN;
-    let header_len = dict.len() + pad + 1;
-    let mut out = Vec::with_capacity(unpadded + pad);
-    out.extend_from_slice(NPY_MAGIC);
-    out.extend_from_slice(&[1, 0]);
-    out.extend_from_slice(
-        &u16::try_from(header_len)
-            .expect("a 2-D header is short")
-            .to_le_bytes(),
-    );
-    out.extend_from_slice(dict.as_bytes());
-    out.resize(out.len() + pad, b' ');
-    out.push(b'\n');
-    out
+    npy_format::write_header(dtype.descr(), &[n, classes])
 }
 
 /// Checks the logits and encodes them (header + little-endian data).
@@ -435,292 +410,67 @@ struct NpyHeader {
     data_offset: usize,
 }
 
-/// A Python literal as it appears in an NPY header.
-#[derive(Debug, PartialEq)]
-enum Lit {
-    Str(String),
-    Bool(bool),
-    Int(u64),
-    Tuple(Vec<Lit>),
-    List(Vec<Lit>),
-    Dict(Vec<(Lit, Lit)>),
-}
-
-/// Just enough of Python's literal syntax for NPY headers.
-struct LitParser<'a> {
-    s: &'a [u8],
-    i: usize,
-}
-
-impl LitParser<'_> {
-    fn ws(&mut self) {
-        while self.i < self.s.len() && self.s[self.i].is_ascii_whitespace() {
-            self.i += 1;
-        }
-    }
-
-    fn peek(&mut self) -> Option<u8> {
-        self.ws();
-        self.s.get(self.i).copied()
-    }
-
-    fn expect(&mut self, c: u8) -> Result<(), String> {
-        match self.peek() {
-            Some(x) if x == c => {
-                self.i += 1;
-                Ok(())
-            }
-            other => Err(format!(
-                "expected '{}' at byte {}, found {:?}",
-                c as char,
-                self.i,
-                other.map(char::from)
-            )),
-        }
-    }
-
-    /// Items up to `close`, separated by commas, trailing comma allowed.
-    fn seq<T>(
-        &mut self,
-        close: u8,
-        mut item: impl FnMut(&mut Self) -> Result<T, String>,
-    ) -> Result<(Vec<T>, bool), String> {
-        let mut items = Vec::new();
-        let mut trailing_comma = false;
-        loop {
-            if self.peek() == Some(close) {
-                self.i += 1;
-                return Ok((items, trailing_comma));
-            }
-            items.push(item(self)?);
-            trailing_comma = false;
-            match self.peek() {
-                Some(b',') => {
-                    self.i += 1;
-                    trailing_comma = true;
-                }
-                Some(c) if c == close => {}
-                other => {
-                    return Err(format!(
-                        "expected ',' or '{}' at byte {}, found {:?}",
-                        close as char,
-                        self.i,
-                        other.map(char::from)
-                    ));
-                }
-            }
-        }
-    }
-
-    fn value(&mut self) -> Result<Lit, String> {
-        match self.peek() {
-            Some(q @ (b'\'' | b'"')) => {
-                self.i += 1;
-                let start = self.i;
-                while self.i < self.s.len() && self.s[self.i] != q {
-                    if self.s[self.i] == b'\\' {
-                        return Err("escape sequences in strings are not supported".into());
-                    }
-                    self.i += 1;
-                }
-                if self.i >= self.s.len() {
-                    return Err("unterminated string".into());
-                }
-                let text = std::str::from_utf8(&self.s[start..self.i])
-                    .map_err(|e| e.to_string())?
-                    .to_owned();
-                self.i += 1;
-                Ok(Lit::Str(text))
-            }
-            Some(b'(') => {
-                self.i += 1;
-                let (items, trailing) = self.seq(b')', Self::value)?;
-                // `(3)` is just 3 in Python; a 1-tuple is `(3,)`.
-                if items.len() == 1 && !trailing {
-                    return Ok(items.into_iter().next().expect("one item"));
-                }
-                Ok(Lit::Tuple(items))
-            }
-            Some(b'[') => {
-                self.i += 1;
-                Ok(Lit::List(self.seq(b']', Self::value)?.0))
-            }
-            Some(b'{') => {
-                self.i += 1;
-                let (items, _) = self.seq(b'}', |p| {
-                    let k = p.value()?;
-                    p.expect(b':')?;
-                    Ok((k, p.value()?))
-                })?;
-                Ok(Lit::Dict(items))
-            }
-            Some(c) if c.is_ascii_digit() => {
-                let start = self.i;
-                while self.i < self.s.len() && self.s[self.i].is_ascii_digit() {
-                    self.i += 1;
-                }
-                let digits = std::str::from_utf8(&self.s[start..self.i]).expect("ascii digits");
-                // Python 2 numpy wrote longs as `3L`.
-                if self.s.get(self.i) == Some(&b'L') {
-                    self.i += 1;
-                }
-                digits
-                    .parse()
-                    .map(Lit::Int)
-                    .map_err(|e| format!("integer {digits}: {e}"))
-            }
-            Some(c) if c.is_ascii_alphabetic() => {
-                let start = self.i;
-                while self.i < self.s.len() && self.s[self.i].is_ascii_alphanumeric() {
-                    self.i += 1;
-                }
-                match &self.s[start..self.i] {
-                    b"True" => Ok(Lit::Bool(true)),
-                    b"False" => Ok(Lit::Bool(false)),
-                    other => Err(format!(
-                        "unexpected name {:?}",
-                        String::from_utf8_lossy(other)
-                    )),
-                }
-            }
-            other => Err(format!(
-                "unexpected {:?} at byte {}",
-                other.map(char::from),
-                self.i
-            )),
-        }
-    }
-}
-
 /// Parses and checks the header of an NPY file holding `file_len` bytes.
 fn parse_header(path: &Path, bytes: &[u8], file_len: u64) -> Result<NpyHeader, CacheError> {
-    let bad = |reason: String| CacheError::BadHeader {
-        path: path.to_path_buf(),
-        reason,
-    };
-    if bytes.len() < 8 || &bytes[..6] != NPY_MAGIC {
-        return Err(CacheError::BadMagic {
-            path: path.to_path_buf(),
-            found: bytes[..bytes.len().min(6)].to_vec(),
-        });
-    }
-    let (major, minor) = (bytes[6], bytes[7]);
-    let (len_size, utf8) = match (major, minor) {
-        (1, 0) => (2, false),
-        (2, 0) => (4, false),
-        (3, 0) => (4, true),
-        _ => {
-            return Err(CacheError::UnsupportedVersion {
-                path: path.to_path_buf(),
-                major,
-                minor,
-            });
-        }
-    };
-    let prefix = 8 + len_size;
-    if bytes.len() < prefix {
-        return Err(CacheError::Truncated {
-            path: path.to_path_buf(),
-            expected: prefix as u64,
+    let path = path.to_path_buf();
+    let header = npy_format::read_header(bytes).map_err(|e| match e {
+        HeaderError::BadMagic { found } => CacheError::BadMagic {
+            path: path.clone(),
+            found,
+        },
+        HeaderError::UnsupportedVersion { major, minor } => CacheError::UnsupportedVersion {
+            path: path.clone(),
+            major,
+            minor,
+        },
+        HeaderError::Truncated { needed, .. } => CacheError::Truncated {
+            path: path.clone(),
+            expected: needed as u64,
             actual: file_len,
-        });
-    }
-    let header_len = if len_size == 2 {
-        usize::from(u16::from_le_bytes([bytes[8], bytes[9]]))
-    } else {
-        u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize
+        },
+        HeaderError::Syntax { offset, reason } => CacheError::BadHeader {
+            path: path.clone(),
+            reason: format!("{reason} (byte {offset})"),
+        },
+    })?;
+    let descr = match header.descr {
+        Descr::Simple(d) => d,
+        Descr::Structured => "structured dtype".into(),
     };
-    let data_offset = prefix + header_len;
-    if bytes.len() < data_offset {
-        return Err(CacheError::Truncated {
-            path: path.to_path_buf(),
-            expected: data_offset as u64,
-            actual: file_len,
-        });
-    }
-    let text = &bytes[prefix..data_offset];
-    if !utf8 && !text.is_ascii() {
-        return Err(bad("non-ASCII bytes in a version 1.0/2.0 header".into()));
-    }
-    let mut p = LitParser { s: text, i: 0 };
-    let Lit::Dict(items) = p.value().map_err(&bad)? else {
-        return Err(bad("the header is not a dict".into()));
-    };
-    if p.peek().is_some() {
-        return Err(bad(format!(
-            "unexpected bytes after the header dict at byte {}",
-            p.i
-        )));
-    }
-    let (mut descr, mut fortran, mut shape) = (None, None, None);
-    for (k, v) in items {
-        match (k, v) {
-            (Lit::Str(k), Lit::Str(d)) if k == "descr" => descr = Some(d),
-            (Lit::Str(k), Lit::List(_)) if k == "descr" => descr = Some("structured dtype".into()),
-            (Lit::Str(k), Lit::Bool(f)) if k == "fortran_order" => fortran = Some(f),
-            (Lit::Str(k), Lit::Tuple(dims)) if k == "shape" => {
-                let dims: Option<Vec<usize>> = dims
-                    .into_iter()
-                    .map(|d| {
-                        if let Lit::Int(v) = d {
-                            usize::try_from(v).ok()
-                        } else {
-                            None
-                        }
-                    })
-                    .collect();
-                shape = Some(
-                    dims.ok_or_else(|| bad("shape holds something other than integers".into()))?,
-                );
-            }
-            (Lit::Str(k), v) => return Err(bad(format!("unexpected value {v:?} for key {k:?}"))),
-            (k, _) => return Err(bad(format!("unexpected key {k:?}"))),
-        }
-    }
-    let descr = descr.ok_or_else(|| bad("no 'descr' key".into()))?;
-    let fortran = fortran.ok_or_else(|| bad("no 'fortran_order' key".into()))?;
-    let shape = shape.ok_or_else(|| bad("no 'shape' key".into()))?;
     let dtype = LogitDtype::from_descr(&descr).ok_or_else(|| CacheError::UnsupportedDtype {
-        path: path.to_path_buf(),
+        path: path.clone(),
         descr,
     })?;
+    let shape = header.shape;
     let [n, classes] = shape[..] else {
-        return Err(CacheError::UnsupportedShape {
-            path: path.to_path_buf(),
-            shape,
-        });
+        return Err(CacheError::UnsupportedShape { path, shape });
     };
     if classes == 0 {
-        return Err(CacheError::UnsupportedShape {
-            path: path.to_path_buf(),
-            shape,
-        });
+        return Err(CacheError::UnsupportedShape { path, shape });
     }
     // A 2-D Fortran array with more than one row and column is laid out
     // differently; refuse all of them so the rule is simple.
-    if fortran {
-        return Err(CacheError::FortranOrder {
-            path: path.to_path_buf(),
-        });
+    if header.fortran_order {
+        return Err(CacheError::FortranOrder { path });
     }
     let expected = (n as u64)
         .checked_mul(classes as u64)
         .and_then(|v| v.checked_mul(dtype.size() as u64))
         .ok_or_else(|| CacheError::UnsupportedShape {
-            path: path.to_path_buf(),
+            path: path.clone(),
             shape: vec![n, classes],
         })?;
-    let actual = file_len - data_offset as u64;
+    let actual = file_len - header.data_offset as u64;
     if actual < expected {
         return Err(CacheError::Truncated {
-            path: path.to_path_buf(),
+            path,
             expected,
             actual,
         });
     }
     if actual > expected {
         return Err(CacheError::TrailingBytes {
-            path: path.to_path_buf(),
+            path,
             expected,
             extra: actual - expected,
         });
@@ -729,7 +479,7 @@ fn parse_header(path: &Path, bytes: &[u8], file_len: u64) -> Result<NpyHeader, C
         n,
         classes,
         dtype,
-        data_offset,
+        data_offset: header.data_offset,
     })
 }
 

@@ -81,7 +81,7 @@ pub fn logit_matching_loss(student_logits: Tensor<2>, teacher_logits: Tensor<2>)
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::net::rng::Rng;
+    use crate::rng::Rng;
     use burn::tensor::{Device, TensorData};
     use minnow_core::distill;
 

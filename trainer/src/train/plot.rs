@@ -140,7 +140,7 @@ where
         Some((0.0, 1.0)),
         text,
     )?;
-    Ok(root.present().map_err(boxed)?)
+    root.present().map_err(boxed)
 }
 
 /// Draws `curves.png` and `curves.svg` into `dir`.

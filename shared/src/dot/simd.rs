@@ -2,7 +2,7 @@
 //! The DSP-extension (ARMv7E-M / ARMv8-M Main with DSP) dot product: SXTB16 unpacks two int8
 //! lanes to int16, SMLAD multiplies two int16 pairs and accumulates, so 4 MACs take two SMLADs.
 //! SMLAD's accumulate wraps like `wrapping_add` (it only sets the Q flag), so the result is
-//! bit-identical to [`crate::kernels::dot_i8_portable`].
+//! bit-identical to the portable one (`portable.rs`).
 //!
 //! Both loops are hand-written assembly. [`dot2_i8`], the bulk of every dense layer and
 //! convolution, computes two output rows at once so each input word is loaded and widened once
@@ -15,6 +15,8 @@
 #![allow(unsafe_code)] // inline assembly; lib.rs denies unsafe everywhere else
 
 use core::arch::asm;
+
+use super::portable::dot_i8_scalar;
 
 /// Sum of `a[i] * b[i]` over the shorter slice: one word (4 MACs) per loop iteration, each
 /// operand word loaded once with a post-incremented (possibly unaligned) LDR and widened with
@@ -57,7 +59,7 @@ pub fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
     }
     let tail = 4 * words;
     let (ta, tb) = (a.get(tail..n).unwrap_or(&[]), b.get(tail..n).unwrap_or(&[]));
-    crate::kernels::dot_i8_scalar(ta, tb).wrapping_add(acc)
+    dot_i8_scalar(ta, tb).wrapping_add(acc)
 }
 
 /// Two dot products sharing one input: `(sum x[i] * w0[i], sum x[i] * w1[i])` over the shortest
