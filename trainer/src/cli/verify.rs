@@ -10,7 +10,7 @@ use crate::device::firmware::Profile;
 use crate::device::matrix::{Blobs, RunSettings};
 use crate::device::toolchain::THUMB_TARGETS;
 use crate::device::verify::{
-    DeviceConfig, Plan, VerifyConfig, core_board, print_toolchain, verify, verify_plan,
+    DeviceConfig, Plan, VerifyConfig, core_board, print_probe, print_toolchain, verify, verify_plan,
 };
 use crate::error::{Error, Result};
 
@@ -98,9 +98,21 @@ impl VerifyArgs {
         if let Some(target) = &self.print_toolchain {
             return print_toolchain(target);
         }
-        match (&self.run_dir, self.is_plain()) {
-            (Some(_), true) => verify(&self.config()?),
+        match (&self.run_dir, &self.probe) {
+            (Some(_), _) if self.is_plain() => verify(&self.config()?),
+            (_, Some(chip)) => print_probe(chip, &self.blobs()?.0, self.firmware_dir.as_deref()),
             _ => verify_plan(&self.plan()?).map(|_| ()),
+        }
+    }
+
+    /// The student and golden vectors (and the run folder's report.json, if verifying a run).
+    fn blobs(&self) -> Result<(Blobs, Option<PathBuf>)> {
+        match (&self.run_dir, &self.student, &self.golden) {
+            (Some(dir), _, _) => Ok((Blobs::of_run(dir)?, Some(dir.join("report.json")))),
+            (None, Some(student), Some(golden)) => Ok((Blobs::files(student, golden)?, None)),
+            _ => Err(Error::Usage(
+                "verify: give a run folder, or --student FILE --golden FILE".into(),
+            )),
         }
     }
 
@@ -141,15 +153,7 @@ impl VerifyArgs {
     /// Everything else: several cores, other builds, budgets, files instead of a run folder.
     pub fn plan(&self) -> Result<Plan> {
         let d = DeviceConfig::default();
-        let (blobs, report) = match (&self.run_dir, &self.student, &self.golden) {
-            (Some(dir), _, _) => (Blobs::of_run(dir)?, Some(dir.join("report.json"))),
-            (None, Some(student), Some(golden)) => (Blobs::files(student, golden)?, None),
-            _ => {
-                return Err(Error::Usage(
-                    "verify: give a run folder, or --student FILE --golden FILE".into(),
-                ));
-            }
-        };
+        let (blobs, report) = self.blobs()?;
         let core = self.core.clone().unwrap_or(d.core);
         let boards = qemu_board_list(&core).map_err(|bad| {
             Error::Usage(format!(
@@ -276,6 +280,21 @@ mod tests {
             .plan()
             .expect_err("budget for a board not verified");
         assert!(err.to_string().contains("not among the boards"), "{err}");
+        // --probe with two files prints the probe-rs commands too (here: refuses the chip).
+        let s = dir.path().join("student.minnow");
+        let g = dir.path().join("golden.mngv");
+        let err = args(&[
+            "--student",
+            s.to_str().expect("utf8"),
+            "--golden",
+            g.to_str().expect("utf8"),
+            "--probe",
+            "ESP32",
+        ])
+        .expect("parses")
+        .run()
+        .expect_err("no memory map for this chip");
+        assert!(err.to_string().contains("--probe ESP32"), "{err}");
         let err = args(&[d, "--core", "m0,m9"])
             .expect("parses")
             .plan()

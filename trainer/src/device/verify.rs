@@ -257,7 +257,7 @@ fn summary(section: &DeviceReport) -> String {
 }
 
 /// `minnow verify --probe CHIP`: the commands for a real board, printed.
-fn print_probe(chip: &str, blobs: &Blobs, firmware_dir: Option<&Path>) -> Result<()> {
+pub fn print_probe(chip: &str, blobs: &Blobs, firmware_dir: Option<&Path>) -> Result<()> {
     let board = probe_board(chip).ok_or_else(|| {
         Error::Usage(format!(
             "--probe {chip}: no firmware memory map for this chip (known: {}); add \
