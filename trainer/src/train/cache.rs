@@ -648,10 +648,8 @@ impl LogitCache {
         Ok(())
     }
 
-    /// Opens logits computed elsewhere, without a sidecar: checks the NPY
-    /// format and that there is one row per sample of the transfer set, and
-    /// warns on stderr that nothing ties the rows to this data or teacher.
-    pub fn open_foreign(path: &Path, expected_rows: usize) -> Result<Self, CacheError> {
+    /// Maps logits that must hold `expected_rows` rows of finite values.
+    fn map_rows(path: &Path, expected_rows: usize) -> Result<Self, CacheError> {
         let cache = Self::map(path)?;
         if cache.n != expected_rows {
             return Err(CacheError::RowCount {
@@ -661,6 +659,14 @@ impl LogitCache {
             });
         }
         cache.check_finite()?;
+        Ok(cache)
+    }
+
+    /// Opens logits computed elsewhere, without a sidecar: checks the NPY
+    /// format and that there is one row per sample of the transfer set, and
+    /// warns on stderr that nothing ties the rows to this data or teacher.
+    pub fn open_foreign(path: &Path, expected_rows: usize) -> Result<Self, CacheError> {
+        let cache = Self::map_rows(path, expected_rows)?;
         eprintln!(
             "warning: {}: using foreign teacher logits ({} x {} {}) with UNCHECKED provenance: nothing ties \
              them to this transfer set, its row order or a teacher; only the shape was checked",
@@ -683,15 +689,7 @@ impl LogitCache {
         expected_rows: usize,
         provenance: &Provenance,
     ) -> Result<Self, CacheError> {
-        let mut cache = Self::map(path)?;
-        if cache.n != expected_rows {
-            return Err(CacheError::RowCount {
-                path: path.to_path_buf(),
-                rows: cache.n,
-                expected: expected_rows,
-            });
-        }
-        cache.check_finite()?;
+        let mut cache = Self::map_rows(path, expected_rows)?;
         let sidecar = Sidecar::new(
             cache.n,
             cache.classes,

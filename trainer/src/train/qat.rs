@@ -118,9 +118,9 @@ mod tests {
             .to_float_student("qat", norm.mean, norm.std, 1.0)
             .expect("float student");
         let int8 = quantize_student(&student, &data, &opts).expect("quantizes");
-        assert_eq!(int8.input, quant.input);
-        let mut grid = int8.input;
-        for (i, layer) in int8.layers.iter().enumerate() {
+        assert_eq!(int8.student.input, quant.input);
+        let mut grid = int8.student.input;
+        for (i, layer) in int8.student.layers.iter().enumerate() {
             if let Some(p) = layer.params() {
                 grid = p.output;
             }
