@@ -466,7 +466,10 @@ fn run_and_export_write_the_same_bytes() {
         for f in ["student.minnow", "golden.mngv", "report.json", "report.md"] {
             let a = std::fs::read(run_dir.join(f)).expect("run's file");
             let b = std::fs::read(out.join(f)).expect("export's file");
-            assert!(a == b, "{name}: {f} differs between minnow run and minnow export");
+            assert!(
+                a == b,
+                "{name}: {f} differs between minnow run and minnow export"
+            );
         }
         let report: Value =
             serde_json::from_slice(&std::fs::read(out.join("report.json")).expect("report"))

@@ -110,9 +110,9 @@ pub fn names(dir: &Path) -> Result<Vec<String>, IoError> {
     Ok(names)
 }
 
-/// `std::path::absolute`, falling back to the path itself.
-pub fn absolute(p: &Path) -> PathBuf {
-    std::path::absolute(p).unwrap_or_else(|_| p.to_owned())
+/// `std::path::absolute` with the path in the error (it fails when the working folder is gone).
+pub fn absolute(p: &Path) -> Result<PathBuf, IoError> {
+    std::path::absolute(p).map_err(|e| IoError::new(p, e))
 }
 
 #[cfg(test)]

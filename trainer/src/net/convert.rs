@@ -128,7 +128,11 @@ impl Model {
                     }
                 }
                 (LayerSpec::Flatten, LayerShape::Flat(_)) | (LayerSpec::Dropout { .. }, _) => {}
-                _ => return Err(Error::Config(format!("layer {l:?} cannot be exported"))),
+                _ => {
+                    return Err(Error::Internal(
+                        "a layer of the spec that its shapes rule out",
+                    ));
+                }
             }
             prev = *s;
         }

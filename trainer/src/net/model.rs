@@ -166,11 +166,11 @@ impl Model {
             .iter_mut()
             .rev()
             .find(|l| l.w2.is_some() || l.w4.is_some())
-            .ok_or_else(|| Error::Config("the network has no layer with weights".into()))?;
+            .ok_or(Error::Internal("the network has no layer with weights"))?;
         let b = last
             .bias
             .take()
-            .ok_or_else(|| Error::Config("the output layer has no bias".into()))?;
+            .ok_or(Error::Internal("the output layer has no bias"))?;
         let mut v = b.val().into_data().try_into_vec::<f32>()?;
         for &c in classes {
             if let Some(x) = v.get_mut(c) {

@@ -182,6 +182,13 @@ pub enum CacheError {
         path.display(), sidecar.display()
     )]
     MissingSidecar { path: PathBuf, sidecar: PathBuf },
+    #[error("{}: sidecar {} is not JSON of a logit cache: {source}", path.display(), sidecar.display())]
+    SidecarJson {
+        path: PathBuf,
+        sidecar: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
     #[error("{}: bad sidecar {}: {reason}", path.display(), sidecar.display())]
     BadSidecar {
         path: PathBuf,
@@ -569,7 +576,12 @@ impl LogitCache {
             sidecar: json_path.clone(),
             reason,
         };
-        let sidecar: Sidecar = serde_json::from_slice(&json).map_err(|e| bad(e.to_string()))?;
+        let sidecar: Sidecar =
+            serde_json::from_slice(&json).map_err(|source| CacheError::SidecarJson {
+                path: path.to_path_buf(),
+                sidecar: json_path.clone(),
+                source,
+            })?;
         if sidecar.format != SIDECAR_FORMAT {
             return Err(bad(format!(
                 "format is {:?}, expected {SIDECAR_FORMAT:?}",

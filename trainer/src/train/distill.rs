@@ -50,7 +50,7 @@ pub fn distill(cfg: &DistillConfig) -> Result<StudentArtifacts> {
 
 /// [`distill`], continuing from the run folder's checkpoint when `resume`.
 pub(crate) fn distill_run(cfg: &DistillConfig, resume: bool) -> Result<StudentArtifacts> {
-    let cfg = cfg.absolute();
+    let cfg = cfg.absolute()?;
     cfg.check()?;
     let p = cfg.data.prepare()?;
     let transfer = transfer_from(&p.train, &cfg)?;

@@ -36,9 +36,9 @@ pub fn calibrate_grids(
     let student = model.to_float_student("qat", norm.mean, norm.std, 1.0)?;
     let (ranges, _) = calibrate(&student, data, opts)?;
     let mut grids = activation_grids(&student, &ranges).into_iter();
-    let input = grids
-        .next()
-        .ok_or_else(|| Error::Config("quantization-aware training: no input range".into()))?;
+    let input = grids.next().ok_or(Error::Internal(
+        "quantization-aware training: no input range",
+    ))?;
     Ok(FakeQuant {
         input,
         outputs: grids.collect(),

@@ -181,9 +181,10 @@ pub fn load_model(dir: &Path, role: Role, device: &Device) -> Result<(Model, Mod
     let bpk = role.record_file(dir);
     let bytes = files::read(&bpk)?;
     let model = Model::from_record_bytes(file.spec.clone(), &bytes, device).map_err(|e| {
-        Error::Artifact {
-            path: bpk,
-            problem: format!("does not fit {}: {e}", toml_path.display()),
+        Error::RecordMismatch {
+            record: bpk,
+            model_file: toml_path,
+            source: Box::new(e),
         }
     })?;
     Ok((model, file))

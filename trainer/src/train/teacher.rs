@@ -32,7 +32,7 @@ pub fn train_teacher(cfg: &TeacherConfig) -> Result<TeacherArtifacts> {
 
 /// [`train_teacher`], continuing from the members' checkpoints when `resume`.
 pub(crate) fn train_teacher_run(cfg: &TeacherConfig, resume: bool) -> Result<TeacherArtifacts> {
-    let cfg = cfg.absolute();
+    let cfg = cfg.absolute()?;
     cfg.check()?;
     let p = cfg.data.prepare()?;
     let norm = Standardizer::fit(&p.train)?;
