@@ -392,7 +392,6 @@ struct ChannelWeights<'w> {
     index: &'w dyn Fn(usize, usize) -> usize,
 }
 
-#[allow(clippy::too_many_arguments)]
 fn quantize_params(
     layer: usize,
     cw: ChannelWeights<'_>,
