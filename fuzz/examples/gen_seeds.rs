@@ -33,7 +33,7 @@ fn main() {
         fs::create_dir_all(out.join(dir)).expect("mkdir");
     }
     for (name, s) in seed_students() {
-        let blob = s.encode();
+        let blob = s.encode().expect("encodes");
         Student::decode(&blob).expect("seed decodes");
         // decode_student: the blob, then inference input bytes.
         let mut raw = blob.clone();
@@ -68,7 +68,7 @@ fn main() {
 
     // The worked example of docs/format.md.
     let tiny = tiny_student();
-    let blob = tiny.encode();
+    let blob = tiny.encode().expect("encodes");
     println!(
         "tiny student: {} bytes (body {})",
         blob.len(),

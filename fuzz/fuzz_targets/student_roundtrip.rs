@@ -14,7 +14,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let input_bytes = u.take_rest();
-    let blob = g.student.encode();
+    let blob = g.student.encode().expect("encodes");
     let s = match Student::decode(&blob) {
         Ok(s) => s,
         Err(e) => {

@@ -14,7 +14,6 @@
 
 use minnow_core::header::{FORMAT_VERSION, HEADER_LEN};
 use minnow_core::layer::{Activation, Layer, Pool2d, Shape};
-use minnow_core::meta::Meta;
 use minnow_core::{Error, GoldenVectors, Normalization, Student};
 
 /// Most work (multiply-accumulates plus pooling taps) one fuzz input may ask inference for, so
@@ -191,7 +190,7 @@ pub fn exercise_golden(g: &GoldenVectors<'_>) {
 // ---------------------------------------------------------------------------------------------
 // Owned students: what seeds and the structure-aware target build, then borrow as minnow types.
 
-pub use minnow_core::owned::{OwnedLayer, OwnedParams, WeightLayout};
+pub use minnow_core::owned::{OwnedLayer, OwnedParams, OwnedStudent, WeightLayout};
 
 /// [`OwnedParams::quantized`] from real biases, as an exporter has them (each becomes
 /// `round(bias / (s_in * s_w))` accumulator units first), with a fused ReLU or none. The scales
@@ -224,35 +223,6 @@ pub fn quantized_params(
         i8::MAX,
     )
     .expect("representable multipliers and biases")
-}
-
-/// A student, owning everything.
-#[derive(Debug, Clone)]
-pub struct OwnedStudent {
-    pub name: String,
-    pub input_shape: Shape,
-    pub classes: u16,
-    pub input: Activation,
-    pub normalization: Normalization,
-    pub temperature: f32,
-    pub layers: Vec<OwnedLayer>,
-}
-
-impl OwnedStudent {
-    pub fn meta(&self) -> Meta<'_> {
-        Meta {
-            name: &self.name,
-            input_shape: self.input_shape,
-            classes: self.classes,
-            input: self.input,
-            normalization: self.normalization,
-            temperature: self.temperature,
-        }
-    }
-
-    pub fn encode(&self) -> Vec<u8> {
-        minnow_core::owned::encode_owned_student(&self.meta(), &self.layers).expect("encode")
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -436,7 +406,7 @@ pub fn mlp_student() -> OwnedStudent {
 
 /// Golden vectors for `s`: a few inputs with the logits minnow-core computes for them.
 pub fn golden_for(s: &OwnedStudent, count: usize) -> Vec<u8> {
-    let blob = s.encode();
+    let blob = s.encode().expect("encodes");
     let st = Student::decode(&blob).expect("seed student decodes");
     let mut inputs = Vec::new();
     let mut logits = Vec::new();
@@ -492,7 +462,7 @@ mod tests {
     #[test]
     fn seeds_decode_run_and_roundtrip() {
         for (name, s) in seed_students() {
-            let blob = s.encode();
+            let blob = s.encode().expect("encodes");
             let st = Student::decode(&blob).unwrap_or_else(|e| panic!("{name}: {e}"));
             exercise_student(&st, b"\x01\x80\x7f").expect("small");
             let body = &blob[HEADER_LEN..];

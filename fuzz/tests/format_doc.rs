@@ -20,7 +20,7 @@ fn hex(s: &str) -> Vec<u8> {
 }
 
 fn body() -> Vec<u8> {
-    tiny_student().encode()[HEADER_LEN..].to_vec()
+    tiny_student().encode().expect("encodes")[HEADER_LEN..].to_vec()
 }
 
 /// Replaces `body[at..at + len]` with `with` and seals the result.
@@ -36,7 +36,7 @@ fn decode(blob: &[u8]) -> Result<(), Error> {
 
 #[test]
 fn worked_example_bytes() {
-    assert_eq!(tiny_student().encode(), hex(TINY));
+    assert_eq!(tiny_student().encode().expect("encodes"), hex(TINY));
     assert_eq!(golden_for(&tiny_student(), 2), hex(TINY_GOLDEN));
     let blob = hex(TINY);
     let s = Student::decode(&blob).unwrap();
@@ -273,7 +273,7 @@ fn macs_beyond_u32_are_overflow() {
     }];
     // S13 (class count) is checked before S14: make the class count right with a valid tail.
     assert!(matches!(
-        decode(&s.encode()),
+        decode(&s.encode().expect("encodes")),
         Err(Error::ClassCountMismatch { .. })
     ));
     s.layers.push(OwnedLayer::MaxPool2d(minnow_core::Pool2d {
@@ -282,7 +282,7 @@ fn macs_beyond_u32_are_overflow() {
     }));
     // 32x32 -> pool 15/8 -> 3x3x1024 = 9216 elements; classes must match
     s.classes = 9216;
-    assert_eq!(decode(&s.encode()), Err(Error::Overflow));
+    assert_eq!(decode(&s.encode().expect("encodes")), Err(Error::Overflow));
 }
 
 #[test]
@@ -293,7 +293,7 @@ fn something_must_compute_and_be_included() {
     let flatten_only = patched(27, b.len() - 27, &[0x05]);
     assert_eq!(decode(&flatten_only), Err(Error::NoLayers));
     // S10a: code built for convolutions only does not take a dense layer.
-    let blob = tiny_student().encode();
+    let blob = tiny_student().encode().expect("encodes");
     assert_eq!(
         Student::decode_ops::<{ minnow_core::layer::ops::CONV2D }>(&blob).map(|_| ()),
         Err(Error::UnsupportedOp { layer: 0 })
@@ -303,11 +303,11 @@ fn something_must_compute_and_be_included() {
 
 #[test]
 fn scratch_sizing_example() {
-    let blob = minnow_fuzz::conv_student().encode();
+    let blob = minnow_fuzz::conv_student().encode().expect("encodes");
     assert_eq!(Student::decode(&blob).unwrap().scratch_len(), 144 + 36 + 18);
-    let blob = minnow_fuzz::mlp_student().encode();
+    let blob = minnow_fuzz::mlp_student().encode().expect("encodes");
     assert_eq!(Student::decode(&blob).unwrap().scratch_len(), 8 + 8 + 3);
-    let blob = tiny_student().encode();
+    let blob = tiny_student().encode().expect("encodes");
     // its only layer writes straight into the logits
     assert_eq!(Student::decode(&blob).unwrap().scratch_len(), 0);
 }

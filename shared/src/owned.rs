@@ -7,11 +7,14 @@
 //! parameters from int8 weights and scales as an exporter does, and [`xorshift_i8s`] gives the
 //! same pseudo-random int8 values on every machine.
 
+use std::string::String;
 use std::vec::Vec;
 
 use crate::Error;
-use crate::layer::{Activation, Conv2d, Dense, DepthwiseConv2d, Layer, Params, Pool2d, i8_bytes};
-use crate::meta::Meta;
+use crate::layer::{
+    Activation, Conv2d, Dense, DepthwiseConv2d, Layer, Params, Pool2d, Shape, i8_bytes,
+};
+use crate::meta::{Meta, Normalization};
 use crate::quant::quantize_multiplier;
 use crate::student::encode_student_to_vec;
 
@@ -326,11 +329,57 @@ pub fn encode_owned_student(meta: &Meta<'_>, layers: &[OwnedLayer]) -> Result<Ve
     encode_student_to_vec(meta, &layers)
 }
 
+/// Everything a student blob holds, owned: its [`Meta`] fields and its layers over parameters
+/// `P` (packed [`OwnedParams`], or a builder's typed arrays).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OwnedStudent<P = OwnedParams> {
+    pub name: String,
+    pub input_shape: Shape,
+    pub classes: u16,
+    pub input: Activation,
+    pub normalization: Normalization,
+    pub temperature: f32,
+    pub layers: Vec<OwnedLayer<P>>,
+}
+
+impl<P> OwnedStudent<P> {
+    /// Everything but the layers, borrowed.
+    pub fn meta(&self) -> Meta<'_> {
+        Meta {
+            name: &self.name,
+            input_shape: self.input_shape,
+            classes: self.classes,
+            input: self.input,
+            normalization: self.normalization,
+            temperature: self.temperature,
+        }
+    }
+
+    /// The same student with every layer's parameters mapped by `f`.
+    pub fn map_params<Q>(&self, f: impl Fn(&P) -> Q) -> OwnedStudent<Q> {
+        OwnedStudent {
+            name: self.name.clone(),
+            input_shape: self.input_shape,
+            classes: self.classes,
+            input: self.input,
+            normalization: self.normalization,
+            temperature: self.temperature,
+            layers: self.layers.iter().map(|l| l.map_params(&f)).collect(),
+        }
+    }
+}
+
+impl OwnedStudent {
+    /// The student blob (not validated: a hand-built student may be one decode refuses).
+    pub fn encode(&self) -> Result<Vec<u8>, Error> {
+        encode_owned_student(&self.meta(), &self.layers)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::Student;
-    use crate::meta::Normalization;
 
     #[test]
     fn quantized_folds_the_input_zero_point_and_derives_multipliers() {

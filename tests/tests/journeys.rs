@@ -294,15 +294,7 @@ fn resume_after_kill_matches_uninterrupted() {
 }
 
 fn files(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir)
-        .map(|rd| {
-            rd.filter_map(|e| e.ok())
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .collect()
-        })
-        .unwrap_or_default();
-    v.sort();
-    v
+    minnow::files::names(dir).expect("list")
 }
 
 #[test]
@@ -443,5 +435,46 @@ fn corrupt_inputs_fail_cleanly_at_each_stage() {
             report_before == report_after,
             "a failed verify must not touch report.json"
         );
+    }
+}
+
+/// `minnow run`'s export step and `minnow export` of the same student are one code path: the
+/// files they write are byte for byte the same, for a plain run and for a quantization-aware
+/// one, whose calibration percentile both must use (the run's export once ignored it).
+#[test]
+fn run_and_export_write_the_same_bytes() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    for (name, qat) in [("plain", false), ("qat", true)] {
+        let run_dir = tmp.path().join(name);
+        let mut cfg = quick_run_config(&run_dir, "none");
+        cfg.teacher.train.epochs = 4;
+        cfg.student.train.epochs = 3;
+        cfg.student.qat = qat;
+        cfg.student.qat_percentile = qat.then_some(99.9);
+        run::run(&cfg).expect("minnow run");
+        let out = tmp.path().join(format!("{name}-export"));
+        let code = minnow::cli::run([
+            "minnow",
+            "export",
+            run_dir.join("student").to_str().expect("utf8"),
+            "--teacher",
+            run_dir.join("teacher").to_str().expect("utf8"),
+            "--out",
+            out.to_str().expect("utf8"),
+        ]);
+        assert_eq!(code, 0, "{name}: minnow export");
+        for f in ["student.minnow", "golden.mngv", "report.json", "report.md"] {
+            let a = std::fs::read(run_dir.join(f)).expect("run's file");
+            let b = std::fs::read(out.join(f)).expect("export's file");
+            assert!(
+                a == b,
+                "{name}: {f} differs between minnow run and minnow export"
+            );
+        }
+        let report: Value =
+            serde_json::from_slice(&std::fs::read(out.join("report.json")).expect("report"))
+                .expect("json");
+        let want = if qat { Value::from(99.9) } else { Value::Null };
+        assert_eq!(report["data"]["percentile"], want, "{name}");
     }
 }

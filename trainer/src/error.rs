@@ -105,6 +105,19 @@ pub enum Error {
         source: minnow_core::Error,
     },
 
+    /// A saved record that does not fit the network its model file describes.
+    #[error("{}: does not fit {}: {source}", record.display(), model_file.display())]
+    RecordMismatch {
+        record: PathBuf,
+        model_file: PathBuf,
+        #[source]
+        source: Box<Error>,
+    },
+
+    /// A state minnow's own checks rule out (seeing it is a bug in minnow).
+    #[error("internal error: {0}")]
+    Internal(&'static str),
+
     /// Training diverged or produced non-finite numbers.
     #[error("training diverged: {0}")]
     Diverged(String),

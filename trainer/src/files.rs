@@ -93,9 +93,26 @@ pub fn create_dir_all(path: &Path) -> Result<(), IoError> {
     std::fs::create_dir_all(path).map_err(|e| IoError::new(path, e))
 }
 
-/// `std::path::absolute`, falling back to the path itself.
-pub fn absolute(p: &Path) -> PathBuf {
-    std::path::absolute(p).unwrap_or_else(|_| p.to_owned())
+/// The names of the entries of folder `dir`, sorted; none when it does not exist.
+pub fn names(dir: &Path) -> Result<Vec<String>, IoError> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(IoError::new(dir, e)),
+    };
+    let mut names = entries
+        .map(|e| {
+            e.map(|e| e.file_name().to_string_lossy().into_owned())
+                .map_err(|e| IoError::new(dir, e))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    names.sort();
+    Ok(names)
+}
+
+/// `std::path::absolute` with the path in the error (it fails when the working folder is gone).
+pub fn absolute(p: &Path) -> Result<PathBuf, IoError> {
+    std::path::absolute(p).map_err(|e| IoError::new(p, e))
 }
 
 #[cfg(test)]

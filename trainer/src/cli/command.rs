@@ -219,10 +219,20 @@ mod tests {
         Cli::try_parse_from(std::iter::once("minnow").chain(args.iter().copied())).expect("parses")
     }
 
+    /// The flags of `minnow distill ARGS`.
+    fn distill_args(args: &[&str]) -> DistillArgs {
+        let all: Vec<&str> = std::iter::once("distill")
+            .chain(args.iter().copied())
+            .collect();
+        match parse(&all).command {
+            Command::Distill(a) => a,
+            other => panic!("parsed as {other:?}"),
+        }
+    }
+
     #[test]
     fn hidden_without_a_value_means_none_and_lr_schedule_parses() -> Result<()> {
-        let Command::Distill(a) = parse(&[
-            "distill",
+        let a = distill_args(&[
             "--teacher",
             "t",
             "--arch",
@@ -230,11 +240,7 @@ mod tests {
             "--hidden",
             "--lr-schedule",
             "cosine",
-        ])
-        .command
-        else {
-            panic!("not distill")
-        };
+        ]);
         let c = distill_config(&a)?;
         assert!(c.net.hidden.is_empty());
         assert_eq!(c.train.lr_schedule, LrSchedule::Cosine);
@@ -250,8 +256,7 @@ mod tests {
     /// read back); a config file's relative `init_from` is taken from the file's folder.
     #[test]
     fn quantization_aware_flags() -> Result<()> {
-        let Command::Distill(a) = parse(&[
-            "distill",
+        let a = distill_args(&[
             "--init-from",
             "runs/base",
             "--qat",
@@ -259,11 +264,7 @@ mod tests {
             "99.9",
             "--qat-calibration-samples",
             "500",
-        ])
-        .command
-        else {
-            panic!("not distill")
-        };
+        ]);
         let c = distill_config(&a)?;
         assert_eq!(
             c.init_from.as_deref(),
@@ -275,10 +276,7 @@ mod tests {
         let back: DistillConfig =
             config::over_defaults(&toml::from_str(&config::to_toml(&c)?).expect("toml"))?;
         assert_eq!(back, c);
-        let plain = distill_config(&match parse(&["distill"]).command {
-            Command::Distill(a) => a,
-            _ => panic!("not distill"),
-        })?;
+        let plain = distill_config(&distill_args(&[]))?;
         assert!(!plain.qat && plain.init_from.is_none());
 
         let dir = tempfile::tempdir().expect("tmp");
@@ -294,8 +292,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tmp");
         let cfg = dir.path().join("d.toml");
         std::fs::write(&cfg, "temperature = 8.0\nhidden = [64]\nepochs = 3\nteacher = [\"t\"]\n[data]\nkind = \"csv\"\npath = \"x.csv\"\n").expect("write");
-        let Command::Distill(a) = parse(&[
-            "distill",
+        let a = distill_args(&[
             "--config",
             cfg.to_str().unwrap_or_default(),
             "--temperature",
@@ -303,11 +300,7 @@ mod tests {
             "--hard-weight",
             "0.5",
             "--quiet",
-        ])
-        .command
-        else {
-            panic!("not distill")
-        };
+        ]);
         let c = distill_config(&a)?;
         assert_eq!(c.temperature, 2.0);
         assert_eq!(c.net.hidden, vec![64]);
@@ -324,17 +317,12 @@ mod tests {
         let back: DistillConfig = config::over_defaults(&toml::from_str(&text).expect("toml"))?;
         assert_eq!(back, c);
         // A flag for the data source replaces the file's.
-        let Command::Distill(a) = parse(&[
-            "distill",
+        let a = distill_args(&[
             "--config",
             cfg.to_str().unwrap_or_default(),
             "--data",
             "digits",
-        ])
-        .command
-        else {
-            panic!()
-        };
+        ]);
         assert_eq!(
             distill_config(&a)?.data.source,
             crate::data::DataSpec::Digits
@@ -347,11 +335,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tmp");
         let cfg = dir.path().join("bad.toml");
         std::fs::write(&cfg, "temprature = 3.0\n").expect("write");
-        let Command::Distill(a) =
-            parse(&["distill", "--config", cfg.to_str().unwrap_or_default()]).command
-        else {
-            panic!()
-        };
+        let a = distill_args(&["--config", cfg.to_str().unwrap_or_default()]);
         let e = distill_config(&a).expect_err("unknown key");
         let msg = e.to_string();
         assert!(

@@ -9,19 +9,9 @@ use crate::int8::export::ExportConfig;
 use crate::net::backend::DeviceChoice;
 use crate::run::export::TeacherPredictions;
 
-/// `minnow export RUN_DIR`: reads the run's `student.float.json` and `config.toml` (data and
-/// split), calibrates on the training split, evaluates on the test split, and writes the
-/// artefacts into the run folder (or `--out`).
-#[derive(Debug, Clone, Args)]
-pub struct ExportArgs {
-    /// Run folder of a distilled student (student.float.json, config.toml).
-    pub run_dir: PathBuf,
-    /// The float student (default: RUN_DIR/student.float.json).
-    #[arg(long, value_name = "FILE")]
-    pub student: Option<PathBuf>,
-    /// Where to write student.minnow, golden.mngv, report.json, report.md (default: RUN_DIR).
-    #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
+/// The export settings' flags, the same on `minnow export` and `minnow run`.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ExportFlags {
     /// Most golden vectors to embed in the firmware (they take flash: input + classes + 2
     /// bytes each) [default: 500].
     #[arg(long, value_name = "N")]
@@ -39,6 +29,44 @@ pub struct ExportArgs {
     /// Calibrate on at most this many training samples [default: 1000].
     #[arg(long, value_name = "N")]
     pub calibration_samples: Option<usize>,
+}
+
+impl ExportFlags {
+    /// Sets the settings the flags give.
+    pub fn apply(&self, cfg: &mut ExportConfig) {
+        if let Some(n) = self.golden {
+            cfg.golden = n;
+        }
+        if self.max_flash.is_some() {
+            cfg.max_flash = self.max_flash;
+        }
+        if self.max_ram.is_some() {
+            cfg.max_ram = self.max_ram;
+        }
+        if self.percentile.is_some() {
+            cfg.percentile = self.percentile;
+        }
+        if let Some(n) = self.calibration_samples {
+            cfg.calibration_samples = n;
+        }
+    }
+}
+
+/// `minnow export RUN_DIR`: reads the run's `student.float.json` and `config.toml` (data and
+/// split), calibrates on the training split, evaluates on the test split, and writes the
+/// artefacts into the run folder (or `--out`).
+#[derive(Debug, Clone, Args)]
+pub struct ExportArgs {
+    /// Run folder of a distilled student (student.float.json, config.toml).
+    pub run_dir: PathBuf,
+    /// The float student (default: RUN_DIR/student.float.json).
+    #[arg(long, value_name = "FILE")]
+    pub student: Option<PathBuf>,
+    /// Where to write student.minnow, golden.mngv, report.json, report.md (default: RUN_DIR).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub export: ExportFlags,
     /// The teacher's predicted class of every test sample, as a JSON array (for the teacher
     /// columns of the report and the golden vectors).
     #[arg(long, value_name = "FILE", conflicts_with = "teacher")]
@@ -51,14 +79,9 @@ pub struct ExportArgs {
 impl ExportArgs {
     /// The export settings: the flags given, over the defaults.
     pub fn config(&self) -> ExportConfig {
-        let d = ExportConfig::default();
-        ExportConfig {
-            golden: self.golden.unwrap_or(d.golden),
-            max_flash: self.max_flash,
-            max_ram: self.max_ram,
-            percentile: self.percentile,
-            calibration_samples: self.calibration_samples.unwrap_or(d.calibration_samples),
-        }
+        let mut cfg = ExportConfig::default();
+        self.export.apply(&mut cfg);
+        cfg
     }
 
     /// Where the teacher columns come from.

@@ -5,9 +5,9 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 
 use crate::cli::data::DataArgs;
+use crate::cli::export::ExportFlags;
 use crate::config;
 use crate::error::Result;
-use crate::int8::budget::parse_size;
 use crate::run::RunConfig;
 
 const RUN_EXAMPLES: &str = "\
@@ -54,15 +54,8 @@ pub struct RunArgs {
     /// Weight of the hard-label term (cross-entropy at T = 1).
     #[arg(long, value_name = "W")]
     pub hard_weight: Option<f32>,
-    /// Golden vectors to embed in the firmware.
-    #[arg(long, value_name = "N")]
-    pub golden: Option<usize>,
-    /// Flash budget for the student, e.g. 32k.
-    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
-    pub max_flash: Option<u64>,
-    /// RAM budget for one inference, e.g. 8k.
-    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
-    pub max_ram: Option<u64>,
+    #[command(flatten)]
+    pub export: ExportFlags,
     /// Core to verify on in QEMU (m0, m3, m4, m7, m33), or `none` to stop after export.
     #[arg(long, value_name = "CORE")]
     pub core: Option<String>,
@@ -115,15 +108,7 @@ impl RunArgs {
         if let Some(w) = self.hard_weight {
             cfg.student.hard_weight = w;
         }
-        if let Some(n) = self.golden {
-            cfg.export.golden = n;
-        }
-        if self.max_flash.is_some() {
-            cfg.export.max_flash = self.max_flash;
-        }
-        if self.max_ram.is_some() {
-            cfg.export.max_ram = self.max_ram;
-        }
+        self.export.apply(&mut cfg.export);
         if let Some(core) = &self.core {
             cfg.device.core = core.clone();
         }

@@ -109,3 +109,66 @@ pub(crate) fn check_labels(
             .unwrap_or(0)),
     }
 }
+
+/// The shape of one sample of an array of `n` samples whose other dimensions are `rest`:
+/// `[]` → `[1, 1, 1]`, `[d]` → `[1, d, 1]`, `[h, w]` → `[h, w, 1]`, `[h, w, c]` as it is;
+/// `None` for more dimensions. An empty array or zero-sized samples are refused, naming the
+/// file and its `dims`.
+pub(crate) fn sample_shape(
+    path: &Path,
+    n: usize,
+    rest: &[usize],
+    dims: &[usize],
+    what: &'static str,
+) -> Result<[usize; 3], DataError> {
+    let shape = match *rest {
+        [] => [1, 1, 1],
+        [d] => [1, d, 1],
+        [h, w] => [h, w, 1],
+        [h, w, c] => [h, w, c],
+        _ => {
+            return Err(DataError::Unsupported {
+                path: path.to_owned(),
+                reason: format!("{what} with {} dimensions {dims:?} (at most 4)", dims.len()),
+            });
+        }
+    };
+    if n == 0 {
+        return Err(DataError::Empty {
+            path: path.to_owned(),
+            what: "the file holds no samples",
+        });
+    }
+    if shape.contains(&0) {
+        return Err(DataError::Unsupported {
+            path: path.to_owned(),
+            reason: format!("samples of zero size, dimensions {dims:?}"),
+        });
+    }
+    Ok(shape)
+}
+
+/// The labels of the `n` samples of `features`, read from `labels_path`: one per sample, each
+/// below `classes` when given; and the class count (see [`check_labels`]). `offset(i)` is where
+/// label `i` sits in its file.
+pub(crate) fn matched_labels(
+    features: &Path,
+    n: usize,
+    labels_path: &Path,
+    labels: Vec<u8>,
+    classes: Option<usize>,
+    offset: impl Fn(usize) -> usize,
+) -> Result<(Vec<u8>, usize), DataError> {
+    if labels.len() != n {
+        return Err(DataError::CountMismatch {
+            features_path: features.to_owned(),
+            features: n,
+            labels_path: labels_path.to_owned(),
+            labels: labels.len(),
+        });
+    }
+    let classes = check_labels(labels_path, &labels, classes, |i| {
+        Location::Offset(offset(i) as u64)
+    })?;
+    Ok((labels, classes))
+}

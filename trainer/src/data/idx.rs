@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::dataset::Dataset;
 use super::error::{DataError, Location};
-use super::file::{check_labels, file_stem, read_file};
+use super::file::{file_stem, matched_labels, read_file, sample_shape};
 
 /// Which half of MNIST to load.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
@@ -242,54 +242,20 @@ fn read_labels(path: &Path, idx: &Idx) -> Result<Vec<u8>, DataError> {
         .collect()
 }
 
-/// Loads an IDX images file and optionally its labels; see
-/// [`load_idx_with_classes`]. `classes` is max label + 1 (0 if unlabeled).
-pub fn load_idx(images: &Path, labels: Option<&Path>) -> Result<Dataset, DataError> {
-    load_idx_with_classes(images, labels, None)
-}
-
 /// Loads an IDX images file (raw or gzipped) and optionally its labels.
 ///
 /// Dimensions `[n]`, `[n, d]`, `[n, h, w]` and `[n, h, w, c]` give shapes
 /// `[1, 1, 1]`, `[1, d, 1]`, `[h, w, 1]` and `[h, w, c]`. With `classes`
 /// given, every label must be below it; otherwise `classes` is max label + 1
 /// (or 0 without labels).
-pub fn load_idx_with_classes(
+pub fn load_idx(
     images: &Path,
     labels: Option<&Path>,
     classes: Option<usize>,
 ) -> Result<Dataset, DataError> {
     let idx = parse_idx(images)?;
     let n = idx.dims[0];
-    let shape = match idx.dims[1..] {
-        [] => [1, 1, 1],
-        [d] => [1, d, 1],
-        [h, w] => [h, w, 1],
-        [h, w, c] => [h, w, c],
-        _ => {
-            return Err(DataError::Unsupported {
-                path: images.to_owned(),
-                reason: format!(
-                    "images with {} dimensions {:?} (at most 4)",
-                    idx.dims.len(),
-                    idx.dims
-                ),
-            });
-        }
-    };
-    if n == 0 {
-        return Err(DataError::Empty {
-            path: images.to_owned(),
-            what: "IDX file holds no samples",
-        });
-    }
-    if shape.contains(&0) {
-        return Err(DataError::BadHeader {
-            path: images.to_owned(),
-            offset: 4,
-            reason: format!("a sample dimension is zero: {:?}", idx.dims),
-        });
-    }
+    let shape = sample_shape(images, n, &idx.dims[1..], &idx.dims, "images")?;
     let features = read_features(images, &idx)?;
     drop(idx);
 
@@ -298,19 +264,9 @@ pub fn load_idx_with_classes(
         Some(lpath) => {
             let lidx = parse_idx(lpath)?;
             let labels = read_labels(lpath, &lidx)?;
-            if labels.len() != n {
-                return Err(DataError::CountMismatch {
-                    features_path: images.to_owned(),
-                    features: n,
-                    labels_path: lpath.to_owned(),
-                    labels: labels.len(),
-                });
-            }
-            let size = lidx.dtype.size();
-            let offset = lidx.data_offset;
-            let classes = check_labels(lpath, &labels, classes, |i| {
-                Location::Offset((offset + i * size) as u64)
-            })?;
+            let (size, offset) = (lidx.dtype.size(), lidx.data_offset);
+            let (labels, classes) =
+                matched_labels(images, n, lpath, labels, classes, |i| offset + i * size)?;
             (Some(labels), classes)
         }
     };
@@ -334,7 +290,7 @@ pub fn load_mnist_dir(dir: &Path, split: MnistSplit) -> Result<Dataset, DataErro
     };
     let images = find_mnist_file(dir, images)?;
     let labels = find_mnist_file(dir, labels)?;
-    let mut data = load_idx_with_classes(&images, Some(&labels), Some(10))?;
+    let mut data = load_idx(&images, Some(&labels), Some(10))?;
     data.name = format!("mnist-{split}");
     Ok(data)
 }
@@ -398,7 +354,7 @@ mod tests {
             let lp = dir.path().join(format!("lab{suffix}"));
             std::fs::write(&ip, if pack { gz(&img) } else { img.clone() })?;
             std::fs::write(&lp, if pack { gz(&lab) } else { lab.clone() })?;
-            let d = load_idx(&ip, Some(&lp))?;
+            let d = load_idx(&ip, Some(&lp), None)?;
             assert_eq!(d.len(), 3);
             assert_eq!(d.shape, [2, 4, 1]);
             assert_eq!(d.classes, 8);
@@ -407,10 +363,10 @@ mod tests {
                 d.features,
                 pixels.iter().map(|&p| f32::from(p)).collect::<Vec<_>>()
             );
-            let u = load_idx(&ip, None)?;
+            let u = load_idx(&ip, None, None)?;
             assert!(u.labels.is_none());
             assert_eq!(u.classes, 0);
-            assert_eq!(load_idx_with_classes(&ip, None, Some(10))?.classes, 10);
+            assert_eq!(load_idx(&ip, None, Some(10))?.classes, 10);
         }
         Ok(())
     }
@@ -428,7 +384,7 @@ mod tests {
         }
         let p = dir.path().join("f32.idx");
         std::fs::write(&p, &b)?;
-        let d = load_idx(&p, None)?;
+        let d = load_idx(&p, None, None)?;
         assert_eq!(d.shape, [1, 3, 1]);
         assert_eq!(d.features, vec![0.5, -1.0, 2.0, 3.25, 4.0, 5.0]);
 
@@ -436,7 +392,7 @@ mod tests {
         let at = 12 + 4 * 4;
         b[at..at + 4].copy_from_slice(&f32::NAN.to_be_bytes());
         std::fs::write(&p, &b)?;
-        let err = load_idx(&p, None).err().ok_or("NaN accepted")?;
+        let err = load_idx(&p, None, None).err().ok_or("NaN accepted")?;
         assert!(
             matches!(
                 err,
@@ -459,7 +415,9 @@ mod tests {
         std::fs::write(&lp, &l)?;
         b[at..at + 4].copy_from_slice(&1.0f32.to_be_bytes());
         std::fs::write(&p, &b)?;
-        let err = load_idx(&p, Some(&lp)).err().ok_or("label 300 accepted")?;
+        let err = load_idx(&p, Some(&lp), None)
+            .err()
+            .ok_or("label 300 accepted")?;
         assert!(
             matches!(
                 err,
@@ -487,7 +445,7 @@ mod tests {
 
         // Wrong magic.
         let p = w("magic.idx", b"\x01\x02\x08\x03rest")?;
-        let err = load_idx(&p, None).err().ok_or("bad magic accepted")?;
+        let err = load_idx(&p, None, None).err().ok_or("bad magic accepted")?;
         assert!(
             matches!(err, DataError::BadMagic { offset: 0, .. }),
             "{err}"
@@ -496,7 +454,7 @@ mod tests {
 
         // Unknown type code.
         let p = w("dtype.idx", &[0, 0, 0x07, 1, 0, 0, 0, 0])?;
-        let err = load_idx(&p, None).err().ok_or("bad dtype accepted")?;
+        let err = load_idx(&p, None, None).err().ok_or("bad dtype accepted")?;
         assert!(
             matches!(err, DataError::BadMagic { offset: 2, .. }),
             "{err}"
@@ -507,7 +465,7 @@ mod tests {
         let mut b = idx_u8_bytes(&[2, 2, 2], &[1; 8]);
         b.truncate(b.len() - 3);
         let p = w("short.idx", &b)?;
-        let err = load_idx(&p, None).err().ok_or("truncated accepted")?;
+        let err = load_idx(&p, None, None).err().ok_or("truncated accepted")?;
         assert!(
             matches!(
                 err,
@@ -526,7 +484,7 @@ mod tests {
 
         // Truncated data inside a valid gzip stream.
         let p = w("short-gz.idx", &gz(&b))?;
-        let err = load_idx(&p, None).err().ok_or("truncated accepted")?;
+        let err = load_idx(&p, None, None).err().ok_or("truncated accepted")?;
         assert!(
             matches!(
                 err,
@@ -541,7 +499,7 @@ mod tests {
 
         // Truncated header.
         let p = w("hdr.idx", &[0, 0, 8, 3, 0, 0])?;
-        let err = load_idx(&p, None)
+        let err = load_idx(&p, None, None)
             .err()
             .ok_or("truncated header accepted")?;
         assert!(
@@ -556,7 +514,9 @@ mod tests {
             "{err}"
         );
         let p = w("tiny.idx", &[0, 0])?;
-        let err = load_idx(&p, None).err().ok_or("2-byte file accepted")?;
+        let err = load_idx(&p, None, None)
+            .err()
+            .ok_or("2-byte file accepted")?;
         assert!(
             matches!(
                 err,
@@ -573,7 +533,9 @@ mod tests {
         let mut b = idx_u8_bytes(&[2, 2, 2], &[1; 8]);
         b.push(9);
         let p = w("long.idx", &b)?;
-        let err = load_idx(&p, None).err().ok_or("trailing bytes accepted")?;
+        let err = load_idx(&p, None, None)
+            .err()
+            .ok_or("trailing bytes accepted")?;
         assert!(
             matches!(
                 err,
@@ -592,7 +554,7 @@ mod tests {
             "huge.idx",
             &idx_u8_bytes(&[u32::MAX, u32::MAX, u32::MAX], &[]),
         )?;
-        let err = load_idx(&p, None).err().ok_or("huge dims accepted")?;
+        let err = load_idx(&p, None, None).err().ok_or("huge dims accepted")?;
         assert!(
             matches!(
                 err,
@@ -604,11 +566,13 @@ mod tests {
 
         // Empty file, zero samples.
         let p = w("empty.idx", b"")?;
-        let err = load_idx(&p, None).err().ok_or("empty accepted")?;
+        let err = load_idx(&p, None, None).err().ok_or("empty accepted")?;
         assert!(matches!(err, DataError::Empty { .. }), "{err}");
         assert_names(&err, "empty.idx");
         let p = w("zero.idx", &idx_u8_bytes(&[0, 2, 2], &[]))?;
-        let err = load_idx(&p, None).err().ok_or("zero samples accepted")?;
+        let err = load_idx(&p, None, None)
+            .err()
+            .ok_or("zero samples accepted")?;
         assert!(matches!(err, DataError::Empty { .. }), "{err}");
         Ok(())
     }
@@ -626,7 +590,7 @@ mod tests {
 
         // Image/label count mismatch.
         let lp = w("three-labels", &idx_u8_bytes(&[3], &[0, 1, 2]))?;
-        let err = load_idx(&good_img, Some(&lp))
+        let err = load_idx(&good_img, Some(&lp), None)
             .err()
             .ok_or("count mismatch accepted")?;
         assert!(
@@ -645,7 +609,7 @@ mod tests {
 
         // Label >= classes (MNIST: 10), with its byte offset.
         let lp = w("label-10", &idx_u8_bytes(&[2], &[3, 10]))?;
-        let err = load_idx_with_classes(&good_img, Some(&lp), Some(10))
+        let err = load_idx(&good_img, Some(&lp), Some(10))
             .err()
             .ok_or("label 10 accepted")?;
         assert!(
@@ -664,7 +628,7 @@ mod tests {
 
         // 2-D labels file.
         let lp = w("labels-2d", &idx_u8_bytes(&[2, 1], &[0, 1]))?;
-        let err = load_idx(&good_img, Some(&lp))
+        let err = load_idx(&good_img, Some(&lp), None)
             .err()
             .ok_or("2-D labels accepted")?;
         assert!(matches!(err, DataError::Unsupported { .. }), "{err}");

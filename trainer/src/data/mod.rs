@@ -25,9 +25,9 @@ use std::path::{Path, PathBuf};
 pub use csv::{CsvOptions, load_csv};
 pub use dataset::Dataset;
 pub use error::{DataError, Location};
-pub use idx::{MnistSplit, load_idx, load_idx_with_classes, load_mnist_dir};
+pub use idx::{MnistSplit, load_idx, load_mnist_dir};
 pub use norm::Standardizer;
-pub use npy::{load_npy, load_npy_with_classes};
+pub use npy::load_npy;
 pub use prepare::DataConfig;
 pub use source::{DataSpec, builtin_digits, load};
 pub use split::{SplitIndices, Splits, split, split_indices};
@@ -309,11 +309,11 @@ mod robustness {
         let labels = dir.path().join("labels.bin");
         std::fs::write(&labels, idx::idx_u8_bytes(&[3], &[0, 1, 2]))
             .map_err(|e| TestCaseError::fail(e.to_string()))?;
-        let _ = load_idx(&p, None);
-        let _ = load_idx(&p, Some(&labels));
-        let _ = load_idx(&labels, Some(&p));
-        let _ = load_npy(&p, None);
-        let _ = load_npy(&p, Some(&p));
+        let _ = load_idx(&p, None, None);
+        let _ = load_idx(&p, Some(&labels), None);
+        let _ = load_idx(&labels, Some(&p), None);
+        let _ = load_npy(&p, None, None);
+        let _ = load_npy(&p, Some(&p), None);
         let _ = load_csv(&p, &CsvOptions::default());
         let _ = load_csv(
             &p,

@@ -9,7 +9,7 @@ use std::path::Path;
 
 use super::dataset::Dataset;
 use super::error::{DataError, Location};
-use super::file::{check_labels, file_stem, read_file};
+use super::file::{file_stem, matched_labels, read_file, sample_shape};
 use super::npy_format::{Descr, HeaderError, MAGIC, read_header};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -211,12 +211,6 @@ fn parse_descr(descr: &str) -> Result<DType, String> {
     Ok(DType { kind, size })
 }
 
-/// Loads an NPY features array and optional labels; see
-/// [`load_npy_with_classes`]. `classes` is max label + 1 (0 if unlabeled).
-pub fn load_npy(features: &Path, labels: Option<&Path>) -> Result<Dataset, DataError> {
-    load_npy_with_classes(features, labels, None)
-}
-
 /// Loads an NPY features array (`f4`/`f8`/integer, `(N, ...)`) and an
 /// optional 1-D integer labels array. Shapes: `(N,)` → `[1, 1, 1]`,
 /// `(N, D)` → `[1, D, 1]`, `(N, H, W)` → `[H, W, 1]`, `(N, H, W, C)` →
@@ -224,7 +218,7 @@ pub fn load_npy(features: &Path, labels: Option<&Path>) -> Result<Dataset, DataE
 /// `[H, W, 1]` (a 4-D array with a second dimension of 1 and a last one
 /// above 4 is taken to be NCHW, as channels-last images rarely have more
 /// than 4 channels; for one channel both orders share the same bytes).
-pub fn load_npy_with_classes(
+pub fn load_npy(
     features: &Path,
     labels: Option<&Path>,
     classes: Option<usize>,
@@ -236,34 +230,12 @@ pub fn load_npy_with_classes(
             reason: "a 0-D (scalar) array; need (N, ...) samples".to_owned(),
         });
     };
-    let shape = match *rest {
-        [] => [1, 1, 1],
-        [d] => [1, d, 1],
-        [h, w] => [h, w, 1],
-        [1, h, w] if w > 4 => [h, w, 1],
-        [h, w, c] => [h, w, c],
-        _ => {
-            return Err(DataError::Unsupported {
-                path: features.to_owned(),
-                reason: format!(
-                    "feature array of shape {:?} (at most 4 dimensions)",
-                    npy.shape
-                ),
-            });
-        }
+    // Single-channel NCHW: as channels-last (for one channel both orders share the bytes).
+    let rest = match *rest {
+        [1, _, w] if w > 4 => &rest[1..],
+        _ => rest,
     };
-    if n == 0 {
-        return Err(DataError::Empty {
-            path: features.to_owned(),
-            what: "NPY array holds no samples",
-        });
-    }
-    if shape.contains(&0) {
-        return Err(DataError::Unsupported {
-            path: features.to_owned(),
-            reason: format!("samples of zero size, shape {:?}", npy.shape),
-        });
-    }
+    let shape = sample_shape(features, n, rest, &npy.shape, "a feature array")?;
     let feats: Vec<f32> = match (npy.dtype.kind, npy.dtype.size) {
         (Kind::Unsigned | Kind::Bool, 1) => npy.data().iter().map(|&b| f32::from(b)).collect(),
         (Kind::Float, 4) => {
@@ -316,14 +288,6 @@ pub fn load_npy_with_classes(
                     ),
                 });
             }
-            if count != n {
-                return Err(DataError::CountMismatch {
-                    features_path: features.to_owned(),
-                    features: n,
-                    labels_path: lpath.to_owned(),
-                    labels: count,
-                });
-            }
             let mut out = Vec::with_capacity(count);
             for (i, v) in l.integers().enumerate() {
                 let label = u8::try_from(v).map_err(|_| DataError::LabelOutOfRange {
@@ -335,9 +299,8 @@ pub fn load_npy_with_classes(
                 out.push(label);
             }
             let (offset, size) = (l.data_offset, l.dtype.size);
-            let classes = check_labels(lpath, &out, classes, |i| {
-                Location::Offset((offset + i * size) as u64)
-            })?;
+            let (out, classes) =
+                matched_labels(features, n, lpath, out, classes, |i| offset + i * size)?;
             (Some(out), classes)
         }
     };
@@ -412,7 +375,7 @@ mod tests {
                     .collect::<Vec<_>>(),
             ),
         )?;
-        let d = load_npy(&f, Some(&l))?;
+        let d = load_npy(&f, Some(&l), None)?;
         assert_eq!(
             (d.name.as_str(), d.len(), d.shape, d.classes),
             ("feat", 3, [2, 2, 1], 3)
@@ -428,7 +391,7 @@ mod tests {
         let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
         std::io::Write::write_all(&mut enc, &npy_bytes("<f8", &[2, 2], &f64s))?;
         let f = write(&dir, "f64.npy", &enc.finish()?)?;
-        let d = load_npy_with_classes(&f, None, Some(10))?;
+        let d = load_npy(&f, None, Some(10))?;
         assert_eq!(
             (d.shape, d.classes, d.labels.is_none()),
             ([1, 2, 1], 10, true)
@@ -445,17 +408,17 @@ mod tests {
                 &[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 255],
             ),
         )?;
-        assert_eq!(load_npy(&f, None)?.shape, [2, 1, 3]);
+        assert_eq!(load_npy(&f, None, None)?.shape, [2, 1, 3]);
         let f = write(
             &dir,
             "nhwc-h1.npy",
             &npy_bytes("|u1", &[2, 1, 2, 3], &[0; 12]),
         )?;
-        assert_eq!(load_npy(&f, None)?.shape, [1, 2, 3]);
+        assert_eq!(load_npy(&f, None, None)?.shape, [1, 2, 3]);
         let f = write(&dir, "nchw.npy", &npy_bytes("|u1", &[2, 1, 2, 5], &[0; 20]))?;
-        assert_eq!(load_npy(&f, None)?.shape, [2, 5, 1]);
+        assert_eq!(load_npy(&f, None, None)?.shape, [2, 5, 1]);
         let l = write(&dir, "lab2.npy", &npy_bytes("|u1", &[2, 1], &[4, 9]))?;
-        assert_eq!(load_npy(&f, Some(&l))?.labels, Some(vec![4, 9]));
+        assert_eq!(load_npy(&f, Some(&l), None)?.labels, Some(vec![4, 9]));
 
         // Version 2.0 header, i2 features, big-endian u1 is fine.
         let mut v2 = npy_bytes(">u1", &[2], &[3, 4]);
@@ -463,7 +426,7 @@ mod tests {
         v2[6] = 2;
         v2.splice(8..10, hlen.to_le_bytes());
         let f = write(&dir, "v2.npy", &v2)?;
-        let d = load_npy(&f, None)?;
+        let d = load_npy(&f, None, None)?;
         assert_eq!((d.shape, d.features.clone()), ([1, 1, 1], vec![3.0, 4.0]));
         Ok(())
     }
@@ -484,7 +447,7 @@ mod tests {
         // Where the data starts in an NPY v1 file written by `npy_bytes`.
         let data_at = |b: &[u8]| 10 + usize::from(u16::from_le_bytes([b[8], b[9]]));
 
-        let err = load_npy(&write(&dir, "magic.npy", b"\x93NUMPX\x01\x00")?, None)
+        let err = load_npy(&write(&dir, "magic.npy", b"\x93NUMPX\x01\x00")?, None, None)
             .err()
             .ok_or("bad magic accepted")?;
         assert!(
@@ -493,9 +456,13 @@ mod tests {
         );
         assert_names(&err, "magic.npy");
 
-        let err = load_npy(&write(&dir, "short.npy", &good[..good.len() - 5])?, None)
-            .err()
-            .ok_or("truncated accepted")?;
+        let err = load_npy(
+            &write(&dir, "short.npy", &good[..good.len() - 5])?,
+            None,
+            None,
+        )
+        .err()
+        .ok_or("truncated accepted")?;
         assert!(
             matches!(err, DataError::Truncated { expected, actual, .. } if expected == good.len() as u64 && actual + 5 == expected),
             "{err}"
@@ -507,28 +474,29 @@ mod tests {
             "{err}"
         );
 
-        let err = load_npy(&write(&dir, "hdrcut.npy", &good[..30])?, None)
+        let err = load_npy(&write(&dir, "hdrcut.npy", &good[..30])?, None, None)
             .err()
             .ok_or("truncated header accepted")?;
         assert!(matches!(err, DataError::Truncated { .. }), "{err}");
-        let err = load_npy(&write(&dir, "tiny.npy", &good[..7])?, None)
+        let err = load_npy(&write(&dir, "tiny.npy", &good[..7])?, None, None)
             .err()
             .ok_or("7 bytes accepted")?;
         assert!(matches!(err, DataError::Truncated { .. }), "{err}");
 
         let mut long = good.clone();
         long.push(0);
-        let err = load_npy(&write(&dir, "long.npy", &long)?, None)
+        let err = load_npy(&write(&dir, "long.npy", &long)?, None, None)
             .err()
             .ok_or("trailing accepted")?;
         assert!(matches!(err, DataError::TrailingBytes { .. }), "{err}");
 
         let empty = write(&dir, "empty.npy", b"")?;
-        let err = load_npy(&empty, None).err().ok_or("empty accepted")?;
+        let err = load_npy(&empty, None, None).err().ok_or("empty accepted")?;
         assert!(matches!(err, DataError::Empty { .. }), "{err}");
         assert_names(&err, "empty.npy");
         let err = load_npy(
             &write(&dir, "zero.npy", &npy_bytes("<f4", &[0, 3], &[]))?,
+            None,
             None,
         )
         .err()
@@ -537,7 +505,7 @@ mod tests {
 
         // NaN at element 3 -> offset 64 + 12.
         let nan = npy_bytes("<f4", &[2, 2], &f32s(&[1.0, 2.0, 3.0, f32::NAN]));
-        let err = load_npy(&write(&dir, "nan.npy", &nan)?, None)
+        let err = load_npy(&write(&dir, "nan.npy", &nan)?, None, None)
             .err()
             .ok_or("NaN accepted")?;
         let at = (data_at(&nan) + 12) as u64;
@@ -551,7 +519,7 @@ mod tests {
         );
         assert_names(&err, "nan.npy");
         let inf = npy_bytes("<f8", &[1, 1], &f64::INFINITY.to_le_bytes());
-        let err = load_npy(&write(&dir, "inf.npy", &inf)?, None)
+        let err = load_npy(&write(&dir, "inf.npy", &inf)?, None, None)
             .err()
             .ok_or("inf accepted")?;
         let at = data_at(&inf) as u64;
@@ -562,7 +530,7 @@ mod tests {
 
         for (name, descr) in [("be.npy", ">f4"), ("cplx.npy", "<c8"), ("half.npy", "<f2")] {
             let b = npy_bytes(descr, &[1, 1], &[0; 4]);
-            let err = load_npy(&write(&dir, name, &b)?, None)
+            let err = load_npy(&write(&dir, name, &b)?, None, None)
                 .err()
                 .ok_or("bad dtype accepted")?;
             assert!(matches!(err, DataError::Unsupported { .. }), "{err}");
@@ -574,14 +542,14 @@ mod tests {
             .position(|w| w == b"False")
             .ok_or("no False")?;
         fortran.splice(at..at + 5, *b"True ");
-        let err = load_npy(&write(&dir, "fortran.npy", &fortran)?, None)
+        let err = load_npy(&write(&dir, "fortran.npy", &fortran)?, None, None)
             .err()
             .ok_or("fortran accepted")?;
         assert!(matches!(err, DataError::Unsupported { .. }), "{err}");
 
         let mut garbled = good.clone();
         garbled[12] = b'#';
-        let err = load_npy(&write(&dir, "garbled.npy", &garbled)?, None)
+        let err = load_npy(&write(&dir, "garbled.npy", &garbled)?, None, None)
             .err()
             .ok_or("garbled accepted")?;
         assert!(matches!(err, DataError::BadHeader { .. }), "{err}");
@@ -600,7 +568,7 @@ mod tests {
 
         // Labels: count mismatch, out of range, float dtype, 2-D.
         let l = write(&dir, "three.npy", &npy_bytes("|u1", &[3], &[0, 1, 2]))?;
-        let err = load_npy(&gp, Some(&l))
+        let err = load_npy(&gp, Some(&l), None)
             .err()
             .ok_or("count mismatch accepted")?;
         assert!(
@@ -626,7 +594,7 @@ mod tests {
                 .collect::<Vec<_>>(),
         );
         let l = write(&dir, "big.npy", &big)?;
-        let err = load_npy(&gp, Some(&l)).err().ok_or("256 accepted")?;
+        let err = load_npy(&gp, Some(&l), None).err().ok_or("256 accepted")?;
         let at = (data_at(&big) + 4) as u64;
         assert!(
             matches!(err, DataError::LabelOutOfRange { label: 256, limit: 256, location: Location::Offset(o), .. } if o == at),
@@ -634,14 +602,14 @@ mod tests {
         );
         assert_names(&err, "big.npy");
         let l = write(&dir, "neg.npy", &npy_bytes("|i1", &[2], &[1, 0xff]))?;
-        let err = load_npy(&gp, Some(&l)).err().ok_or("-1 accepted")?;
+        let err = load_npy(&gp, Some(&l), None).err().ok_or("-1 accepted")?;
         assert!(
             matches!(err, DataError::LabelOutOfRange { label: -1, .. }),
             "{err}"
         );
         let cls = npy_bytes("|u1", &[2], &[1, 5]);
         let l = write(&dir, "cls.npy", &cls)?;
-        let err = load_npy_with_classes(&gp, Some(&l), Some(5))
+        let err = load_npy(&gp, Some(&l), Some(5))
             .err()
             .ok_or("label 5 of 5 accepted")?;
         let at = (data_at(&cls) + 1) as u64;
@@ -651,13 +619,15 @@ mod tests {
         );
 
         let l = write(&dir, "flt.npy", &npy_bytes("<f4", &[2], &f32s(&[0.0, 1.0])))?;
-        let err = load_npy(&gp, Some(&l))
+        let err = load_npy(&gp, Some(&l), None)
             .err()
             .ok_or("float labels accepted")?;
         assert!(matches!(err, DataError::Unsupported { .. }), "{err}");
         assert_names(&err, "flt.npy");
         let l = write(&dir, "l2d.npy", &npy_bytes("|u1", &[1, 2], &[0, 1]))?;
-        let err = load_npy(&gp, Some(&l)).err().ok_or("2-D labels accepted")?;
+        let err = load_npy(&gp, Some(&l), None)
+            .err()
+            .ok_or("2-D labels accepted")?;
         assert!(matches!(err, DataError::Unsupported { .. }), "{err}");
         Ok(())
     }

@@ -1,6 +1,8 @@
 //! The data stage's settings ([`DataConfig`]) and what a run trains on: the data loaded and
 //! split into train / validation / test, the training split cut to `train_limit`.
 
+use std::path::Path;
+
 use serde::{Deserialize, Serialize};
 
 use super::dataset::Dataset;
@@ -8,6 +10,7 @@ use super::error::DataError;
 use super::idx::MnistSplit;
 use super::source::{DataSpec, load};
 use super::split::{Splits, split};
+use crate::files::{self, IoError};
 
 /// Data selection and splitting, the same for a teacher and its students.
 ///
@@ -124,11 +127,11 @@ impl DataConfig {
 
     /// The same settings with the data's paths made absolute (against the working folder), so
     /// that a saved config works from any folder.
-    pub fn absolute(&self) -> DataConfig {
-        let cwd = std::env::current_dir().unwrap_or_default();
-        DataConfig {
+    pub fn absolute(&self) -> Result<DataConfig, IoError> {
+        let cwd = files::absolute(Path::new("."))?;
+        Ok(DataConfig {
             source: self.source.resolve_relative_to(&cwd),
             ..self.clone()
-        }
+        })
     }
 }

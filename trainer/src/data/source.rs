@@ -9,8 +9,8 @@ use super::csv::{CsvOptions, load_csv, parse_csv};
 use super::dataset::Dataset;
 use super::error::DataError;
 use super::file::decode_bytes;
-use super::idx::{MnistSplit, load_idx_with_classes, load_mnist_dir};
-use super::npy::load_npy_with_classes;
+use super::idx::{MnistSplit, load_idx, load_mnist_dir};
+use super::npy::load_npy;
 
 /// The UCI optdigits test part (1797 samples of 8×8 pixels, values 0..=16,
 /// label last), gzip-compressed CSV. See `trainer/data/README.md`.
@@ -130,7 +130,7 @@ pub fn load(spec: &DataSpec) -> Result<Dataset, DataError> {
             images,
             labels,
             classes,
-        } => load_idx_with_classes(images, labels.as_deref(), *classes),
+        } => load_idx(images, labels.as_deref(), *classes),
         DataSpec::Csv {
             path,
             has_labels,
@@ -148,7 +148,7 @@ pub fn load(spec: &DataSpec) -> Result<Dataset, DataError> {
             features,
             labels,
             classes,
-        } => load_npy_with_classes(features, labels.as_deref(), *classes),
+        } => load_npy(features, labels.as_deref(), *classes),
     }
 }
 

@@ -65,11 +65,6 @@ pub fn parse_size(input: &str) -> Result<u64, BudgetError> {
     n.checked_mul(unit).ok_or_else(|| err("size overflows"))
 }
 
-/// A clap `value_parser` for sizes.
-pub fn parse_size_arg(input: &str) -> Result<u64, String> {
-    parse_size(input).map_err(|e| e.to_string())
-}
-
 /// Optional flash and RAM limits in bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Budget {
@@ -188,7 +183,6 @@ mod tests {
             let e = parse_size(bad).expect_err(bad);
             assert!(e.to_string().contains(bad.trim()), "{e}");
         }
-        assert!(parse_size_arg("3q").is_err());
     }
 
     #[test]

@@ -337,15 +337,7 @@ pub(crate) mod tests {
     use crate::net::float::{Act, FloatLayer};
 
     fn files_in(dir: &Path) -> Vec<String> {
-        let mut v: Vec<String> = std::fs::read_dir(dir)
-            .map(|rd| {
-                rd.filter_map(|e| e.ok())
-                    .map(|e| e.file_name().to_string_lossy().into_owned())
-                    .collect()
-            })
-            .unwrap_or_default();
-        v.sort();
-        v
+        crate::files::names(dir).expect("list")
     }
 
     /// A 64-32-10 ReLU MLP trained on digits with plain full-batch-ish minibatch SGD and

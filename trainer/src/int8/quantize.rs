@@ -19,9 +19,9 @@
 //! handed out.
 
 use minnow_core::layer::window_out;
-use minnow_core::owned::{OwnedLayer, OwnedParams, encode_owned_student};
+use minnow_core::owned::{OwnedLayer, OwnedParams, OwnedStudent};
 use minnow_core::quant::{quantize as quantize_value, quantize_multiplier};
-use minnow_core::{Activation, Meta, Normalization, Pool2d, Shape, Student, limits};
+use minnow_core::{Activation, Normalization, Pool2d, Shape, Student, limits};
 
 use crate::data::Dataset;
 use crate::int8::calibrate::{CalibrationError, QuantizeOptions, activation_grids, calibrate};
@@ -118,16 +118,11 @@ pub struct CalibratedRange {
     pub activation: Activation,
 }
 
-/// A quantized student: everything the blob holds, owned.
+/// A quantized student and how it was calibrated.
 #[derive(Debug, Clone, PartialEq)]
 pub struct QuantizedStudent {
-    pub name: String,
-    pub input_shape: Shape,
-    pub classes: u16,
-    pub input: Activation,
-    pub normalization: Normalization,
-    pub temperature: f32,
-    pub layers: Vec<QuantizedLayer>,
+    /// Everything the blob holds, with typed parameters.
+    pub student: OwnedStudent<QuantizedParams>,
     /// Calibrated range of the input (index 0) and of every layer's output (index `i + 1`).
     pub ranges: Vec<CalibratedRange>,
     /// Number of calibration samples used.
@@ -153,20 +148,7 @@ impl QuantizedParams {
 impl QuantizedStudent {
     /// Encodes the student blob (`student.minnow`) and checks that minnow-core decodes it.
     pub fn encode(&self) -> Result<Vec<u8>, QuantizeError> {
-        let layers: Vec<OwnedLayer> = self
-            .layers
-            .iter()
-            .map(|l| l.map_params(QuantizedParams::owned))
-            .collect();
-        let meta = Meta {
-            name: &self.name,
-            input_shape: self.input_shape,
-            classes: self.classes,
-            input: self.input,
-            normalization: self.normalization,
-            temperature: self.temperature,
-        };
-        let blob = encode_owned_student(&meta, &layers)?;
+        let blob = self.student.map_params(QuantizedParams::owned).encode()?;
         Student::decode(&blob)?;
         Ok(blob)
     }
@@ -300,6 +282,19 @@ fn check_layer(i: usize, layer: &FloatLayer, cur: [usize; 3]) -> Result<(), Quan
         }
         Ok(())
     };
+    // The input a layer needs, and the arrays its shape asks for, all finite.
+    let input = |ok: bool, what: String| if ok { Ok(()) } else { Err(bad(what)) };
+    let arrays = |weight: &[f32], bias: &[f32], want: [usize; 2], what: String| {
+        if weight.len() != want[0] || bias.len() != want[1] {
+            return Err(bad(format!(
+                "{} weights and {} biases for {what}",
+                weight.len(),
+                bias.len()
+            )));
+        }
+        finite(i, kind, "weight", weight)?;
+        finite(i, kind, "bias", bias)
+    };
     match layer {
         FloatLayer::Dense {
             in_features,
@@ -308,21 +303,19 @@ fn check_layer(i: usize, layer: &FloatLayer, cur: [usize; 3]) -> Result<(), Quan
             bias,
             ..
         } => {
-            if *in_features != h * w * c {
-                return Err(bad(format!(
+            input(
+                *in_features == h * w * c,
+                format!(
                     "in_features = {in_features} but its input {cur:?} has {} values",
                     h * w * c
-                )));
-            }
-            if weight.len() != in_features * out_features || bias.len() != *out_features {
-                return Err(bad(format!(
-                    "{} weights and {} biases for {in_features} -> {out_features}",
-                    weight.len(),
-                    bias.len()
-                )));
-            }
-            finite(i, kind, "weight", weight)?;
-            finite(i, kind, "bias", bias)?;
+                ),
+            )?;
+            arrays(
+                weight,
+                bias,
+                [in_features * out_features, *out_features],
+                format!("{in_features} -> {out_features}"),
+            )?;
         }
         FloatLayer::Conv2d {
             in_channels,
@@ -334,23 +327,20 @@ fn check_layer(i: usize, layer: &FloatLayer, cur: [usize; 3]) -> Result<(), Quan
             bias,
             ..
         } => {
-            if *in_channels != c {
-                return Err(bad(format!(
-                    "in_channels = {in_channels} but its input {cur:?} has {c} channels"
-                )));
-            }
+            input(
+                *in_channels == c,
+                format!("in_channels = {in_channels} but its input {cur:?} has {c} channels"),
+            )?;
             window(*kernel, *stride, *padding)?;
-            if weight.len() != out_channels * kernel[0] * kernel[1] * in_channels
-                || bias.len() != *out_channels
-            {
-                return Err(bad(format!(
-                    "{} weights and {} biases for {out_channels} x {kernel:?} x {in_channels}",
-                    weight.len(),
-                    bias.len()
-                )));
-            }
-            finite(i, kind, "weight", weight)?;
-            finite(i, kind, "bias", bias)?;
+            arrays(
+                weight,
+                bias,
+                [
+                    out_channels * kernel[0] * kernel[1] * in_channels,
+                    *out_channels,
+                ],
+                format!("{out_channels} x {kernel:?} x {in_channels}"),
+            )?;
         }
         FloatLayer::DepthwiseConv2d {
             channels,
@@ -361,21 +351,17 @@ fn check_layer(i: usize, layer: &FloatLayer, cur: [usize; 3]) -> Result<(), Quan
             bias,
             ..
         } => {
-            if *channels != c {
-                return Err(bad(format!(
-                    "channels = {channels} but its input {cur:?} has {c} channels"
-                )));
-            }
+            input(
+                *channels == c,
+                format!("channels = {channels} but its input {cur:?} has {c} channels"),
+            )?;
             window(*kernel, *stride, *padding)?;
-            if weight.len() != kernel[0] * kernel[1] * channels || bias.len() != *channels {
-                return Err(bad(format!(
-                    "{} weights and {} biases for {kernel:?} x {channels}",
-                    weight.len(),
-                    bias.len()
-                )));
-            }
-            finite(i, kind, "weight", weight)?;
-            finite(i, kind, "bias", bias)?;
+            arrays(
+                weight,
+                bias,
+                [kernel[0] * kernel[1] * channels, *channels],
+                format!("{kernel:?} x {channels}"),
+            )?;
         }
         FloatLayer::MaxPool2d { kernel, stride } | FloatLayer::AvgPool2d { kernel, stride } => {
             window([*kernel, *kernel], *stride, 0)?;
@@ -406,7 +392,6 @@ struct ChannelWeights<'w> {
     index: &'w dyn Fn(usize, usize) -> usize,
 }
 
-#[allow(clippy::too_many_arguments)]
 fn quantize_params(
     layer: usize,
     cw: ChannelWeights<'_>,
@@ -526,20 +511,22 @@ pub fn quantize_student(
     let [h, w, c] = student.input_shape;
     let kind = "input";
     Ok(QuantizedStudent {
-        name: student.name.clone(),
-        input_shape: Shape::new(
-            to_u16(0, kind, "height", h)?,
-            to_u16(0, kind, "width", w)?,
-            to_u16(0, kind, "channels", c)?,
-        ),
-        classes: to_u16(0, kind, "classes", student.classes)?,
-        input: grids[0],
-        normalization: Normalization {
-            mean: student.norm_mean,
-            std: student.norm_std,
+        student: OwnedStudent {
+            name: student.name.clone(),
+            input_shape: Shape::new(
+                to_u16(0, kind, "height", h)?,
+                to_u16(0, kind, "width", w)?,
+                to_u16(0, kind, "channels", c)?,
+            ),
+            classes: to_u16(0, kind, "classes", student.classes)?,
+            input: grids[0],
+            normalization: Normalization {
+                mean: student.norm_mean,
+                std: student.norm_std,
+            },
+            temperature: student.temperature,
+            layers,
         },
-        temperature: student.temperature,
-        layers,
         ranges,
         calibration_samples: samples,
     })
@@ -817,7 +804,7 @@ pub(crate) mod tests {
         let FloatLayer::Dense { weight, .. } = &student.layers[0] else {
             panic!("dense")
         };
-        let p = q.layers[0].params().expect("params");
+        let p = q.student.layers[0].params().expect("params");
         for c in 0..8 {
             let row = &weight[c * 16..(c + 1) * 16];
             let max = row.iter().fold(0.0_f32, |m, w| m.max(w.abs()));
@@ -834,7 +821,7 @@ pub(crate) mod tests {
         // ReLU hidden layer: clamp starts at the zero point, which is -128 (range [0, max]).
         assert_eq!((p.act_min, p.act_max), (p.output.zero_point, 127));
         assert_eq!(p.output.zero_point, -128);
-        let last = q.layers[1].params().expect("params");
+        let last = q.student.layers[1].params().expect("params");
         assert_eq!((last.act_min, last.act_max), (-128, 127));
         q.encode().expect("valid blob");
     }
@@ -883,7 +870,7 @@ pub(crate) mod tests {
         });
         let data = random_data(16, [1, 1, 4], 3, 9);
         let q = quantize_student(&student, &data, &QuantizeOptions::default()).expect("quantizes");
-        let p = q.layers[0].params().expect("params");
+        let p = q.student.layers[0].params().expect("params");
         assert_eq!(p.act_min, p.output.zero_point);
         assert_eq!(
             p.act_max,
@@ -909,7 +896,7 @@ pub(crate) mod tests {
         .expect("percentile");
         assert_eq!(mm.ranges[0].max, 1000.0);
         assert!(pc.ranges[0].max < 3.0, "{:?}", pc.ranges[0]);
-        assert!(pc.input.scale < mm.input.scale / 100.0);
+        assert!(pc.student.input.scale < mm.student.input.scale / 100.0);
         for bad in [50.0, 0.0, 100.5, f64::NAN] {
             let opts = QuantizeOptions {
                 calibration: Calibration::Percentile(bad),
@@ -1046,8 +1033,8 @@ pub(crate) mod tests {
                 let data = random_data(20, [1, 1, n], m, seed ^ 0x55);
                 let q = quantize_student(&student, &data, &QuantizeOptions::default()).expect("quantizes");
                 let blob = q.encode().expect("encodes");
-                let s_in = q.input.scale;
-                let p = q.layers[0].params().expect("params");
+                let s_in = q.student.input.scale;
+                let p = q.student.layers[0].params().expect("params");
                 let s_out = p.output.scale;
                 for s in 0..data.len() {
                     let x = data.sample(s);

@@ -128,7 +128,11 @@ impl Model {
                     }
                 }
                 (LayerSpec::Flatten, LayerShape::Flat(_)) | (LayerSpec::Dropout { .. }, _) => {}
-                _ => return Err(Error::Config(format!("layer {l:?} cannot be exported"))),
+                _ => {
+                    return Err(Error::Internal(
+                        "a layer of the spec that its shapes rule out",
+                    ));
+                }
             }
             prev = *s;
         }
@@ -152,16 +156,6 @@ mod tests {
     use crate::net::spec::{Arch, NetConfig, NetSpec};
     use crate::rng::Rng;
     use burn::tensor::TensorData;
-
-    fn arch(arch: Arch, hidden: &[usize], channels: &[usize], relu6: bool) -> NetConfig {
-        NetConfig {
-            arch,
-            hidden: hidden.to_vec(),
-            channels: channels.to_vec(),
-            dropout: 0.0,
-            relu6,
-        }
-    }
 
     /// `FloatStudent::forward` of the converted model equals burn's forward within 1e-4 on random
     /// inputs: checks every weight permutation (OIHW→OHWI, depthwise, CHW→HWC dense columns).
@@ -202,21 +196,34 @@ mod tests {
 
     #[test]
     fn float_student_matches_burn_mlp() {
-        let spec =
-            NetSpec::build(&arch(Arch::Mlp, &[16, 12], &[], false), [8, 8, 1], 10).expect("spec");
+        let spec = NetSpec::build(
+            &NetConfig::plain(Arch::Mlp, &[16, 12], &[], false),
+            [8, 8, 1],
+            10,
+        )
+        .expect("spec");
         check_conversion(spec, 1);
         // Multi-channel input through a flatten: CHW vs HWC matters.
-        let spec = NetSpec::build(&arch(Arch::Mlp, &[9], &[], true), [3, 4, 2], 5).expect("spec");
+        let spec = NetSpec::build(&NetConfig::plain(Arch::Mlp, &[9], &[], true), [3, 4, 2], 5)
+            .expect("spec");
         check_conversion(spec, 2);
     }
 
     #[test]
     fn float_student_matches_burn_cnn() {
-        let spec =
-            NetSpec::build(&arch(Arch::Cnn, &[12], &[4, 6], false), [8, 8, 1], 10).expect("spec");
+        let spec = NetSpec::build(
+            &NetConfig::plain(Arch::Cnn, &[12], &[4, 6], false),
+            [8, 8, 1],
+            10,
+        )
+        .expect("spec");
         check_conversion(spec, 3);
-        let spec = NetSpec::build(&arch(Arch::Dwcnn, &[], &[4, 8, 8], false), [8, 8, 2], 10)
-            .expect("spec");
+        let spec = NetSpec::build(
+            &NetConfig::plain(Arch::Dwcnn, &[], &[4, 8, 8], false),
+            [8, 8, 2],
+            10,
+        )
+        .expect("spec");
         check_conversion(spec, 4);
         // Strided conv with padding, max pool with stride != kernel, then dense on a 2x2x3 map.
         let spec = NetSpec {

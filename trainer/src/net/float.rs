@@ -93,6 +93,53 @@ fn window_out(input: usize, kernel: usize, stride: usize, padding: usize) -> usi
     minnow_core::layer::window_out(input, kernel, stride, padding).unwrap_or(0)
 }
 
+/// An NHWC output of `shape`, each value `value(y, x, channel)`, computed in memory order.
+fn each_output(shape: [usize; 3], mut value: impl FnMut(usize, usize, usize) -> f32) -> Vec<f32> {
+    let [h, w, c] = shape;
+    let mut out = Vec::with_capacity(h * w * c);
+    for y in 0..h {
+        for x in 0..w {
+            for ch in 0..c {
+                out.push(value(y, x, ch));
+            }
+        }
+    }
+    out
+}
+
+/// A convolution window sliding over an `[h, w]` input with zero padding.
+struct Window {
+    kernel: [usize; 2],
+    stride: usize,
+    padding: usize,
+    input: [usize; 2],
+}
+
+impl Window {
+    fn new(kernel: [usize; 2], stride: usize, padding: usize, input: [usize; 2]) -> Self {
+        Window {
+            kernel,
+            stride,
+            padding,
+            input,
+        }
+    }
+
+    /// The taps of output pixel `(oy, ox)` that fall inside the input, row by row: the tap's
+    /// index `ky * kw + kx` and the input pixel `iy * w + ix` it reads (padding reads zeros, so
+    /// its taps are left out).
+    fn taps(&self, oy: usize, ox: usize) -> impl Iterator<Item = (usize, usize)> + '_ {
+        let ([kh, kw], [h, w]) = (self.kernel, self.input);
+        (0..kh).flat_map(move |ky| {
+            (0..kw).filter_map(move |kx| {
+                let iy = (oy * self.stride + ky).checked_sub(self.padding)?;
+                let ix = (ox * self.stride + kx).checked_sub(self.padding)?;
+                (iy < h && ix < w).then_some((ky * kw + kx, iy * w + ix))
+            })
+        })
+    }
+}
+
 impl FloatLayer {
     /// Output shape for an input shape `[h, w, c]`.
     pub fn output_shape(&self, [h, w, c]: [usize; 3]) -> [usize; 3] {
@@ -160,32 +207,17 @@ impl FloatLayer {
                 act,
                 ..
             } => {
-                let mut out = vec![0.0; oh * ow * oc];
-                for oy in 0..oh {
-                    for ox in 0..ow {
-                        for c in 0..oc {
-                            let mut acc = at(bias, c);
-                            for ky in 0..*kh {
-                                for kx in 0..*kw {
-                                    let (iy, ix) = (
-                                        (oy * stride + ky) as isize - *padding as isize,
-                                        (ox * stride + kx) as isize - *padding as isize,
-                                    );
-                                    if iy < 0 || ix < 0 || iy as usize >= ih || ix as usize >= iw {
-                                        continue;
-                                    }
-                                    let base = (iy as usize * iw + ix as usize) * ic;
-                                    for ci in 0..ic {
-                                        acc += at(x, base + ci)
-                                            * at(weight, ((c * kh + ky) * kw + kx) * ic + ci);
-                                    }
-                                }
-                            }
-                            out[(oy * ow + ox) * oc + c] = act.apply(acc);
+                let window = Window::new([*kh, *kw], *stride, *padding, [ih, iw]);
+                each_output([oh, ow, oc], |oy, ox, c| {
+                    let mut acc = at(bias, c);
+                    for (tap, pixel) in window.taps(oy, ox) {
+                        for ci in 0..ic {
+                            acc +=
+                                at(x, pixel * ic + ci) * at(weight, (c * kh * kw + tap) * ic + ci);
                         }
                     }
-                }
-                out
+                    act.apply(acc)
+                })
             }
             FloatLayer::DepthwiseConv2d {
                 kernel: [kh, kw],
@@ -196,50 +228,29 @@ impl FloatLayer {
                 act,
                 ..
             } => {
-                let mut out = vec![0.0; oh * ow * oc];
-                for oy in 0..oh {
-                    for ox in 0..ow {
-                        for c in 0..oc {
-                            let mut acc = at(bias, c);
-                            for ky in 0..*kh {
-                                for kx in 0..*kw {
-                                    let (iy, ix) = (
-                                        (oy * stride + ky) as isize - *padding as isize,
-                                        (ox * stride + kx) as isize - *padding as isize,
-                                    );
-                                    if iy < 0 || ix < 0 || iy as usize >= ih || ix as usize >= iw {
-                                        continue;
-                                    }
-                                    acc += at(x, (iy as usize * iw + ix as usize) * ic + c)
-                                        * at(weight, (ky * kw + kx) * oc + c);
-                                }
-                            }
-                            out[(oy * ow + ox) * oc + c] = act.apply(acc);
-                        }
+                let window = Window::new([*kh, *kw], *stride, *padding, [ih, iw]);
+                each_output([oh, ow, oc], |oy, ox, c| {
+                    let mut acc = at(bias, c);
+                    for (tap, pixel) in window.taps(oy, ox) {
+                        acc += at(x, pixel * ic + c) * at(weight, tap * oc + c);
                     }
-                }
-                out
+                    act.apply(acc)
+                })
             }
             FloatLayer::MaxPool2d { kernel, stride } | FloatLayer::AvgPool2d { kernel, stride } => {
                 let is_max = matches!(self, FloatLayer::MaxPool2d { .. });
-                let mut out = vec![0.0; oh * ow * oc];
-                for oy in 0..oh {
-                    for ox in 0..ow {
-                        for c in 0..oc {
-                            let vals = (0..*kernel)
-                                .flat_map(|ky| (0..*kernel).map(move |kx| (ky, kx)))
-                                .map(|(ky, kx)| {
-                                    at(x, ((oy * stride + ky) * iw + ox * stride + kx) * ic + c)
-                                });
-                            out[(oy * ow + ox) * oc + c] = if is_max {
-                                vals.fold(f32::NEG_INFINITY, f32::max)
-                            } else {
-                                vals.sum::<f32>() / (kernel * kernel) as f32
-                            };
-                        }
+                each_output([oh, ow, oc], |oy, ox, c| {
+                    let vals = (0..*kernel)
+                        .flat_map(|ky| (0..*kernel).map(move |kx| (ky, kx)))
+                        .map(|(ky, kx)| {
+                            at(x, ((oy * stride + ky) * iw + ox * stride + kx) * ic + c)
+                        });
+                    if is_max {
+                        vals.fold(f32::NEG_INFINITY, f32::max)
+                    } else {
+                        vals.sum::<f32>() / (kernel * kernel) as f32
                     }
-                }
-                out
+                })
             }
             FloatLayer::Flatten => x.to_vec(),
         }

@@ -166,11 +166,11 @@ impl Model {
             .iter_mut()
             .rev()
             .find(|l| l.w2.is_some() || l.w4.is_some())
-            .ok_or_else(|| Error::Config("the network has no layer with weights".into()))?;
+            .ok_or(Error::Internal("the network has no layer with weights"))?;
         let b = last
             .bias
             .take()
-            .ok_or_else(|| Error::Config("the output layer has no bias".into()))?;
+            .ok_or(Error::Internal("the output layer has no bias"))?;
         let mut v = b.val().into_data().try_into_vec::<f32>()?;
         for &c in classes {
             if let Some(x) = v.get_mut(c) {
@@ -198,21 +198,15 @@ mod tests {
     use crate::net::backend;
     use crate::net::spec::{Arch, NetConfig};
 
-    fn arch(arch: Arch, hidden: &[usize], channels: &[usize], relu6: bool) -> NetConfig {
-        NetConfig {
-            arch,
-            hidden: hidden.to_vec(),
-            channels: channels.to_vec(),
-            dropout: 0.0,
-            relu6,
-        }
-    }
-
     #[test]
     fn record_round_trip_and_bias_raise() {
         let dev = backend::device(Default::default()).expect("cpu device");
-        let spec =
-            NetSpec::build(&arch(Arch::Cnn, &[8], &[4], false), [8, 8, 1], 10).expect("spec");
+        let spec = NetSpec::build(
+            &NetConfig::plain(Arch::Cnn, &[8], &[4], false),
+            [8, 8, 1],
+            10,
+        )
+        .expect("spec");
         let mut m = Model::init(spec.clone(), 9, &dev).expect("init");
         let bytes = m.record_bytes().expect("bytes");
         let back = Model::from_record_bytes(spec.clone(), &bytes, &dev).expect("load");
@@ -229,8 +223,12 @@ mod tests {
             assert!((a - want).abs() < 1e-5);
         }
         // A record of another architecture is refused.
-        let other =
-            NetSpec::build(&arch(Arch::Mlp, &[8], &[], false), [8, 8, 1], 10).expect("spec");
+        let other = NetSpec::build(
+            &NetConfig::plain(Arch::Mlp, &[8], &[], false),
+            [8, 8, 1],
+            10,
+        )
+        .expect("spec");
         assert!(Model::from_record_bytes(other, &bytes, &dev).is_err());
         // Bad specs are refused with a message.
         let bad = NetSpec {

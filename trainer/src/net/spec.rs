@@ -109,6 +109,20 @@ pub struct NetConfig {
     pub relu6: bool,
 }
 
+#[cfg(test)]
+impl NetConfig {
+    /// A family without dropout (the tests' networks).
+    pub(crate) fn plain(arch: Arch, hidden: &[usize], channels: &[usize], relu6: bool) -> Self {
+        NetConfig {
+            arch,
+            hidden: hidden.to_vec(),
+            channels: channels.to_vec(),
+            dropout: 0.0,
+            relu6,
+        }
+    }
+}
+
 impl NetSpec {
     /// Builds the layers of a standard architecture for `input_shape` and `classes`.
     pub fn build(p: &NetConfig, input_shape: [usize; 3], classes: usize) -> Result<NetSpec> {

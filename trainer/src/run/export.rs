@@ -176,15 +176,7 @@ mod tests {
     use crate::int8::export::tests::train_digits_mlp;
 
     fn files_in(dir: &Path) -> Vec<String> {
-        let mut v: Vec<String> = std::fs::read_dir(dir)
-            .map(|rd| {
-                rd.filter_map(|e| e.ok())
-                    .map(|e| e.file_name().to_string_lossy().into_owned())
-                    .collect()
-            })
-            .unwrap_or_default();
-        v.sort();
-        v
+        crate::files::names(dir).expect("list")
     }
 
     #[test]

@@ -182,6 +182,13 @@ pub enum CacheError {
         path.display(), sidecar.display()
     )]
     MissingSidecar { path: PathBuf, sidecar: PathBuf },
+    #[error("{}: sidecar {} is not JSON of a logit cache: {source}", path.display(), sidecar.display())]
+    SidecarJson {
+        path: PathBuf,
+        sidecar: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
     #[error("{}: bad sidecar {}: {reason}", path.display(), sidecar.display())]
     BadSidecar {
         path: PathBuf,
@@ -569,7 +576,12 @@ impl LogitCache {
             sidecar: json_path.clone(),
             reason,
         };
-        let sidecar: Sidecar = serde_json::from_slice(&json).map_err(|e| bad(e.to_string()))?;
+        let sidecar: Sidecar =
+            serde_json::from_slice(&json).map_err(|source| CacheError::SidecarJson {
+                path: path.to_path_buf(),
+                sidecar: json_path.clone(),
+                source,
+            })?;
         if sidecar.format != SIDECAR_FORMAT {
             return Err(bad(format!(
                 "format is {:?}, expected {SIDECAR_FORMAT:?}",
@@ -648,10 +660,8 @@ impl LogitCache {
         Ok(())
     }
 
-    /// Opens logits computed elsewhere, without a sidecar: checks the NPY
-    /// format and that there is one row per sample of the transfer set, and
-    /// warns on stderr that nothing ties the rows to this data or teacher.
-    pub fn open_foreign(path: &Path, expected_rows: usize) -> Result<Self, CacheError> {
+    /// Maps logits that must hold `expected_rows` rows of finite values.
+    fn map_rows(path: &Path, expected_rows: usize) -> Result<Self, CacheError> {
         let cache = Self::map(path)?;
         if cache.n != expected_rows {
             return Err(CacheError::RowCount {
@@ -661,6 +671,14 @@ impl LogitCache {
             });
         }
         cache.check_finite()?;
+        Ok(cache)
+    }
+
+    /// Opens logits computed elsewhere, without a sidecar: checks the NPY
+    /// format and that there is one row per sample of the transfer set, and
+    /// warns on stderr that nothing ties the rows to this data or teacher.
+    pub fn open_foreign(path: &Path, expected_rows: usize) -> Result<Self, CacheError> {
+        let cache = Self::map_rows(path, expected_rows)?;
         eprintln!(
             "warning: {}: using foreign teacher logits ({} x {} {}) with UNCHECKED provenance: nothing ties \
              them to this transfer set, its row order or a teacher; only the shape was checked",
@@ -683,15 +701,7 @@ impl LogitCache {
         expected_rows: usize,
         provenance: &Provenance,
     ) -> Result<Self, CacheError> {
-        let mut cache = Self::map(path)?;
-        if cache.n != expected_rows {
-            return Err(CacheError::RowCount {
-                path: path.to_path_buf(),
-                rows: cache.n,
-                expected: expected_rows,
-            });
-        }
-        cache.check_finite()?;
+        let mut cache = Self::map_rows(path, expected_rows)?;
         let sidecar = Sidecar::new(
             cache.n,
             cache.classes,

@@ -148,11 +148,11 @@ impl TeacherConfig {
 
     /// The same settings with every path absolute, so that the saved config works from any
     /// folder.
-    pub fn absolute(&self) -> TeacherConfig {
-        TeacherConfig {
-            data: self.data.absolute(),
+    pub fn absolute(&self) -> Result<TeacherConfig> {
+        Ok(TeacherConfig {
+            data: self.data.absolute()?,
             ..self.clone()
-        }
+        })
     }
 }
 
@@ -318,14 +318,19 @@ impl DistillConfig {
 
     /// The same settings with every path absolute, so that the saved config works from any
     /// folder.
-    pub fn absolute(&self) -> DistillConfig {
-        DistillConfig {
-            data: self.data.absolute(),
-            teacher: self.teacher.iter().map(|p| files::absolute(p)).collect(),
-            teacher_logits: self.teacher_logits.as_deref().map(files::absolute),
-            init_from: self.init_from.as_deref().map(files::absolute),
+    pub fn absolute(&self) -> Result<DistillConfig> {
+        let optional = |p: &Option<PathBuf>| p.as_deref().map(files::absolute).transpose();
+        Ok(DistillConfig {
+            data: self.data.absolute()?,
+            teacher: self
+                .teacher
+                .iter()
+                .map(|p| files::absolute(p))
+                .collect::<Result<_, _>>()?,
+            teacher_logits: optional(&self.teacher_logits)?,
+            init_from: optional(&self.init_from)?,
             ..self.clone()
-        }
+        })
     }
 }
 

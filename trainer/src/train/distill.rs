@@ -50,7 +50,7 @@ pub fn distill(cfg: &DistillConfig) -> Result<StudentArtifacts> {
 
 /// [`distill`], continuing from the run folder's checkpoint when `resume`.
 pub(crate) fn distill_run(cfg: &DistillConfig, resume: bool) -> Result<StudentArtifacts> {
-    let cfg = cfg.absolute();
+    let cfg = cfg.absolute()?;
     cfg.check()?;
     let p = cfg.data.prepare()?;
     let transfer = transfer_from(&p.train, &cfg)?;
@@ -292,28 +292,21 @@ fn save_student(
         .to_float_student(&name, norm.mean, norm.std, temperature)?;
     let dir = cfg.out.clone();
     write_json(&dir.join("student.float.json"), &student)?;
-    let file = ModelFile {
-        role: Role::Student,
-        spec: spec.clone(),
-        normalization: norm,
-        temperature,
-        val_fraction: cfg.data.val_fraction,
-        test_fraction: cfg.data.test_fraction,
-        split_seed: cfg.data.split_seed,
-    };
+    let file = ModelFile::new(Role::Student, spec.clone(), norm, temperature, &cfg.data);
     save_model(&dir, &done.model, &file)?;
     write_json(
         &dir.join("summary.json"),
         &Summary {
-            role: Role::Student,
-            test: &test,
             test_before_bias: test_before_bias.as_ref(),
             teacher_test: teacher_test.as_ref(),
             bias_raised: &bias_raised,
-            epochs: done.history.len(),
-            parameters: spec.parameter_count(),
-            seconds_per_epoch: done.seconds_per_epoch,
-            final_epoch: done.history.last(),
+            ..Summary::new(
+                Role::Student,
+                &test,
+                &done.history,
+                done.seconds_per_epoch,
+                spec.parameter_count(),
+            )
         },
     )?;
     progress::log(

@@ -81,6 +81,7 @@ pub fn logit_matching_loss(student_logits: Tensor<2>, teacher_logits: Tensor<2>)
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::net::params::uniform_vec;
     use crate::rng::Rng;
     use burn::tensor::{Device, TensorData};
     use minnow_core::distill;
@@ -88,9 +89,15 @@ mod tests {
     use crate::net::backend::test_autodiff_device as device;
 
     fn random_logits(rng: &mut Rng, n: usize, scale: f32) -> Vec<f32> {
-        (0..n)
-            .map(|_| (rng.uniform() * 2.0 - 1.0) * scale)
-            .collect()
+        uniform_vec(rng, n, scale)
+    }
+
+    /// A gradient's values.
+    fn gradient<const D: usize>(g: Option<Tensor<D>>) -> Vec<f32> {
+        g.expect("gradient")
+            .into_data()
+            .try_into_vec::<f32>()
+            .expect("f32")
     }
 
     fn t2(v: &[f32], b: usize, n: usize, dev: &Device) -> Tensor<2> {
@@ -112,12 +119,7 @@ mod tests {
             let pv = p.to_data().try_to_vec::<f32>().expect("f32");
             let loss = soft_loss(zt.clone(), p, t);
             let grads = loss.backward();
-            let g = zt
-                .grad(&grads)
-                .expect("gradient")
-                .into_data()
-                .try_into_vec::<f32>()
-                .expect("f32");
+            let g = gradient(zt.grad(&grads));
             let mut max_err = 0.0f32;
             for s in 0..b {
                 let mut reference = vec![0.0f32; n];
@@ -170,12 +172,7 @@ mod tests {
             let p = soft_targets(t2(&v, 1, n, &dev), t);
             // soft_loss already carries T^2, so its gradient is T^2 * dC/dz.
             let grads = soft_loss(zt.clone(), p, t).backward();
-            let g = zt
-                .grad(&grads)
-                .expect("gradient")
-                .into_data()
-                .try_into_vec::<f32>()
-                .expect("f32");
+            let g = gradient(zt.grad(&grads));
             let mut lm = vec![0.0f32; n];
             distill::logit_matching_gradient(&v, &z, t, &mut lm).expect("reference");
             let err = g
@@ -211,12 +208,7 @@ mod tests {
         let v = random_logits(&mut rng, b * n, 4.0);
         let zt = t2(&z, b, n, &dev).require_grad();
         let grads = logit_matching_loss(zt.clone(), t2(&v, b, n, &dev)).backward();
-        let g = zt
-            .grad(&grads)
-            .expect("gradient")
-            .into_data()
-            .try_into_vec::<f32>()
-            .expect("f32");
+        let g = gradient(zt.grad(&grads));
         for s in 0..b {
             let mut r = vec![0.0f32; n];
             distill::logit_matching_gradient(

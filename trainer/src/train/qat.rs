@@ -36,9 +36,9 @@ pub fn calibrate_grids(
     let student = model.to_float_student("qat", norm.mean, norm.std, 1.0)?;
     let (ranges, _) = calibrate(&student, data, opts)?;
     let mut grids = activation_grids(&student, &ranges).into_iter();
-    let input = grids
-        .next()
-        .ok_or_else(|| Error::Config("quantization-aware training: no input range".into()))?;
+    let input = grids.next().ok_or(Error::Internal(
+        "quantization-aware training: no input range",
+    ))?;
     Ok(FakeQuant {
         input,
         outputs: grids.collect(),
@@ -118,9 +118,9 @@ mod tests {
             .to_float_student("qat", norm.mean, norm.std, 1.0)
             .expect("float student");
         let int8 = quantize_student(&student, &data, &opts).expect("quantizes");
-        assert_eq!(int8.input, quant.input);
-        let mut grid = int8.input;
-        for (i, layer) in int8.layers.iter().enumerate() {
+        assert_eq!(int8.student.input, quant.input);
+        let mut grid = int8.student.input;
+        for (i, layer) in int8.student.layers.iter().enumerate() {
             if let Some(p) = layer.params() {
                 grid = p.output;
             }

@@ -340,7 +340,7 @@ fn soft_term(
         .map(|v| Tensor::from_data(TensorData::new(v.clone(), [b, classes]), dev))
         .collect();
     if members.is_empty() {
-        return Err(Error::Config("no teacher".into()));
+        return Err(Error::Internal("soft targets without a teacher"));
     }
     Ok(match obj.mode {
         DistillMode::Soft => loss::soft_loss(
@@ -353,7 +353,7 @@ fn soft_term(
             let sum = members.into_iter().reduce(|a, b| a + b);
             match sum {
                 Some(sum) => loss::logit_matching_loss(logits, sum.div_scalar(k)),
-                None => return Err(Error::Config("no teacher".into())),
+                None => return Err(Error::Internal("soft targets without a teacher")),
             }
         }
     })

@@ -12,7 +12,7 @@ use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 
 use crate::config;
-use crate::data::Standardizer;
+use crate::data::{DataConfig, Standardizer};
 use crate::error::{Error, Result};
 use crate::files;
 use crate::net::model::Model;
@@ -63,6 +63,27 @@ pub struct ModelFile {
     pub split_seed: u64,
 }
 
+impl ModelFile {
+    /// The file of a model trained on `data`'s split.
+    pub fn new(
+        role: Role,
+        spec: NetSpec,
+        normalization: Standardizer,
+        temperature: f32,
+        data: &DataConfig,
+    ) -> Self {
+        ModelFile {
+            role,
+            spec,
+            normalization,
+            temperature,
+            val_fraction: data.val_fraction,
+            test_fraction: data.test_fraction,
+            split_seed: data.split_seed,
+        }
+    }
+}
+
 /// A trained model, in memory.
 #[derive(Debug, Clone)]
 pub struct Trained {
@@ -89,6 +110,30 @@ pub struct Summary<'a> {
     pub parameters: usize,
     pub seconds_per_epoch: f64,
     pub final_epoch: Option<&'a EpochMetrics>,
+}
+
+impl<'a> Summary<'a> {
+    /// The summary of a model of `parameters` weights trained for `history`, `test` its
+    /// results on the test split (no bias correction, no teacher).
+    pub fn new(
+        role: Role,
+        test: &'a SplitMetrics,
+        history: &'a [EpochMetrics],
+        seconds_per_epoch: f64,
+        parameters: usize,
+    ) -> Self {
+        Summary {
+            role,
+            test,
+            test_before_bias: None,
+            teacher_test: None,
+            bias_raised: &[],
+            epochs: history.len(),
+            parameters,
+            seconds_per_epoch,
+            final_epoch: history.last(),
+        }
+    }
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -136,9 +181,10 @@ pub fn load_model(dir: &Path, role: Role, device: &Device) -> Result<(Model, Mod
     let bpk = role.record_file(dir);
     let bytes = files::read(&bpk)?;
     let model = Model::from_record_bytes(file.spec.clone(), &bytes, device).map_err(|e| {
-        Error::Artifact {
-            path: bpk,
-            problem: format!("does not fit {}: {e}", toml_path.display()),
+        Error::RecordMismatch {
+            record: bpk,
+            model_file: toml_path,
+            source: Box::new(e),
         }
     })?;
     Ok((model, file))

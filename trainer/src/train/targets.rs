@@ -106,7 +106,9 @@ fn cached<'t>(
     let logits = teacher_logits(teachers, &transfer.features, device)?;
     let prov = Provenance {
         data_fingerprint: data_fp,
-        teacher_fingerprint: teacher_fp.unwrap_or_default(),
+        // One teacher was loaded, so one was named.
+        teacher_fingerprint: teacher_fp
+            .ok_or(Error::Internal("a cached teacher without a name"))?,
         producer: format!("minnow {} distill", env!("CARGO_PKG_VERSION")),
     };
     write_cache(cache_path, &logits[0], classes, LogitDtype::F32, &prov)?;

@@ -32,7 +32,7 @@ pub fn train_teacher(cfg: &TeacherConfig) -> Result<TeacherArtifacts> {
 
 /// [`train_teacher`], continuing from the members' checkpoints when `resume`.
 pub(crate) fn train_teacher_run(cfg: &TeacherConfig, resume: bool) -> Result<TeacherArtifacts> {
-    let cfg = cfg.absolute();
+    let cfg = cfg.absolute()?;
     cfg.check()?;
     let p = cfg.data.prepare()?;
     let norm = Standardizer::fit(&p.train)?;
@@ -81,29 +81,17 @@ pub(crate) fn train_teacher_run(cfg: &TeacherConfig, resume: bool) -> Result<Tea
             done.model
                 .predict(&norm.apply_all(&p.test.features), &base, EVAL_BATCH)?;
         let test = SplitMetrics::of(&test_logits, spec.classes, &p.test, None);
-        let file = ModelFile {
-            role: Role::Teacher,
-            spec: spec.clone(),
-            normalization: norm,
-            temperature: 1.0,
-            val_fraction: cfg.data.val_fraction,
-            test_fraction: cfg.data.test_fraction,
-            split_seed: cfg.data.split_seed,
-        };
+        let file = ModelFile::new(Role::Teacher, spec.clone(), norm, 1.0, &cfg.data);
         save_model(&dir, &done.model, &file)?;
         write_json(
             &dir.join("summary.json"),
-            &Summary {
-                role: Role::Teacher,
-                test: &test,
-                test_before_bias: None,
-                teacher_test: None,
-                bias_raised: &[],
-                epochs: done.history.len(),
-                parameters: spec.parameter_count(),
-                seconds_per_epoch: done.seconds_per_epoch,
-                final_epoch: done.history.last(),
-            },
+            &Summary::new(
+                Role::Teacher,
+                &test,
+                &done.history,
+                done.seconds_per_epoch,
+                spec.parameter_count(),
+            ),
         )?;
         progress::log(
             cfg.train.quiet,

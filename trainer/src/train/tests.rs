@@ -55,6 +55,23 @@ fn student_cfg(out: &Path) -> DistillConfig {
     })
 }
 
+/// The first member's weights, in minnow's float layout.
+fn teacher_weights(t: &TeacherArtifacts) -> FloatStudent {
+    t.members[0]
+        .model
+        .to_float_student("t", 0.0, 1.0, 1.0)
+        .expect("convert")
+}
+
+/// The first member's metrics, without the timings.
+fn teacher_history(t: &TeacherArtifacts) -> Vec<EpochMetrics> {
+    t.members[0]
+        .history
+        .iter()
+        .map(EpochMetrics::without_time)
+        .collect()
+}
+
 fn run_files_exist(dir: &Path, model: &str) {
     for f in [
         "config.toml",
@@ -191,22 +208,9 @@ fn training_is_deterministic() {
     let a = train_teacher(&cfg("a", 5)).expect("a");
     let b = train_teacher(&cfg("b", 5)).expect("b");
     let c = train_teacher(&cfg("c", 6)).expect("c");
-    let weights = |t: &TeacherArtifacts| {
-        t.members[0]
-            .model
-            .to_float_student("t", 0.0, 1.0, 1.0)
-            .expect("convert")
-    };
-    let hist = |t: &TeacherArtifacts| {
-        t.members[0]
-            .history
-            .iter()
-            .map(EpochMetrics::without_time)
-            .collect::<Vec<_>>()
-    };
-    assert_eq!(weights(&a), weights(&b));
-    assert_eq!(hist(&a), hist(&b));
-    assert_ne!(weights(&a), weights(&c));
+    assert_eq!(teacher_weights(&a), teacher_weights(&b));
+    assert_eq!(teacher_history(&a), teacher_history(&b));
+    assert_ne!(teacher_weights(&a), teacher_weights(&c));
 }
 
 /// A run killed after epoch 2 of 4 and resumed ends with the same weights and metrics as an
@@ -240,21 +244,8 @@ fn resume_matches_uninterrupted_run() {
     let Resumed::Teacher(resumed) = resume(&killed, Some(true)).expect("resume") else {
         panic!("not a teacher")
     };
-    let weights = |t: &TeacherArtifacts| {
-        t.members[0]
-            .model
-            .to_float_student("t", 0.0, 1.0, 1.0)
-            .expect("convert")
-    };
-    assert_eq!(weights(&full), weights(&resumed));
-    let hist = |t: &TeacherArtifacts| {
-        t.members[0]
-            .history
-            .iter()
-            .map(EpochMetrics::without_time)
-            .collect::<Vec<_>>()
-    };
-    assert_eq!(hist(&full), hist(&resumed));
+    assert_eq!(teacher_weights(&full), teacher_weights(&resumed));
+    assert_eq!(teacher_history(&full), teacher_history(&resumed));
     assert_eq!(
         metrics::read_jsonl(&killed.join("metrics.jsonl"))
             .expect("jsonl")
