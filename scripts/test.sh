@@ -28,6 +28,9 @@ cargo fmt --all --check
 cargo fmt --manifest-path firmware/Cargo.toml --all --check
 cargo fmt --manifest-path firmware/testgen/Cargo.toml --all --check
 cargo fmt --manifest-path fuzz/Cargo.toml --all --check
+# The board table is include!d by the firmware's build script and the trainer, so no crate's
+# `cargo fmt` reaches it.
+rustfmt --edition 2024 --check firmware/boards.rs
 
 if [[ "$mode" == all ]]; then
   # The journeys and firmware tests must not skip their QEMU steps here.

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::config::{ConfigError, SettingsError};
 use crate::data::DataError;
+use crate::device::toolchain::ToolchainError;
 use crate::files::IoError;
 use crate::int8::calibrate::CalibrationError;
 use crate::int8::export::ExportError;
@@ -32,6 +33,10 @@ pub enum Error {
 
     #[error(transparent)]
     Report(#[from] ReportError),
+
+    /// No Cortex-M toolchain or QEMU to build and run the firmware with.
+    #[error(transparent)]
+    Toolchain(#[from] ToolchainError),
 
     /// An export of a run folder failed (nothing was written).
     #[error("{}: {source}", run.display())]

@@ -120,8 +120,7 @@ impl Firmware {
     /// Builds the firmware (and the size probe and baseline) for `spec.board`.
     pub fn build(&self, spec: &BuildSpec) -> Result<Built> {
         let board = spec.board;
-        let tc = toolchain::find(board.target)
-            .map_err(|e| Error::unreadable(&self.dir, "cannot build the firmware", e))?;
+        let tc = toolchain::find(board.target)?;
         let elf_dir = self.target_dir.join("elf");
         std::fs::create_dir_all(&elf_dir).map_err(|e| IoError::new(&elf_dir, e))?;
         let lock_path = self.target_dir.join(".firmware-build.lock");

@@ -304,8 +304,7 @@ pub fn probe_commands(
 /// `minnow verify --print-toolchain TARGET`: the environment the firmware is built with, as
 /// shell `export` lines (what scripts/thumb-toolchain.sh prints).
 pub fn print_toolchain(target: &str) -> Result<()> {
-    let tc = toolchain::find(target)
-        .map_err(|e| Error::unreadable(target, "cannot build for this target", e))?;
+    let tc = toolchain::find(target)?;
     eprintln!("thumb-toolchain: {}", tc.describe());
     print!("{}", tc.exports());
     Ok(())
