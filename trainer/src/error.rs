@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use crate::config::{ConfigError, SettingsError};
 use crate::data::DataError;
 use crate::device::toolchain::ToolchainError;
-use crate::files::IoError;
+use crate::files::{IoError, LockError};
 use crate::int8::calibrate::CalibrationError;
 use crate::int8::export::ExportError;
 use crate::int8::report::ReportError;
@@ -20,6 +20,10 @@ pub type BoxedError = Box<dyn std::error::Error + Send + Sync>;
 pub enum Error {
     #[error(transparent)]
     Io(#[from] IoError),
+
+    /// Another minnow is writing the folder.
+    #[error(transparent)]
+    Lock(#[from] LockError),
 
     #[error(transparent)]
     Data(#[from] DataError),

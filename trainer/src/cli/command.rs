@@ -153,6 +153,7 @@ pub fn execute(cli: Cli) -> Result<()> {
                 out: &out,
                 teacher: a.teacher(),
                 config: &a.config(),
+                write_predictions: false,
             })?;
             eprintln!("{}", summary(&exported, &out));
         }

@@ -25,7 +25,7 @@ use crate::device::matrix::{
 };
 use crate::device::toolchain;
 use crate::error::{Error, Result};
-use crate::files::IoError;
+use crate::files::{self, IoError};
 use crate::int8::report::{DeviceReport, Report};
 
 /// The device stage's settings, as `minnow verify` flags and the `[device]` table of a `minnow
@@ -102,6 +102,8 @@ pub fn core_board(core: &str) -> Result<Board> {
 
 /// `minnow verify RUN_DIR [--core C | --probe CHIP]`.
 pub fn verify(args: &VerifyConfig) -> Result<()> {
+    // The device section is written into the run's export set: one writer at a time.
+    let _lock = files::lock(&args.run_dir)?;
     let blobs = Blobs::of_run(&args.run_dir)?;
     if let Some(chip) = &args.probe {
         return print_probe(chip, &blobs, args.firmware_dir.as_deref());
@@ -156,7 +158,7 @@ fn verify_one(plan: &Plan, fw: &Firmware, board: &Board) -> Result<Vec<BoardRun>
         if report_path.is_file() {
             let mut report = Report::load(report_path)?;
             report.device = Some(section.clone());
-            report.save(report_path)?;
+            report.save(report_path.parent().unwrap_or(Path::new(".")))?;
             eprintln!(
                 "verify: wrote the device section of {}",
                 report_path.display()

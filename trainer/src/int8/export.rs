@@ -19,7 +19,7 @@ use minnow_core::{GoldenVectors, Student};
 use serde::{Deserialize, Serialize};
 
 use crate::data::Dataset;
-use crate::files;
+use crate::files::{self, FileSet};
 use crate::int8::budget::{self, Budget, BudgetError};
 use crate::int8::calibrate::{Calibration, QuantizeOptions};
 use crate::int8::evaluate::{EvaluateError, Evaluation, evaluate};
@@ -30,10 +30,9 @@ use crate::int8::report::{
 };
 use crate::net::float::FloatStudent;
 
-pub const STUDENT_FILE: &str = "student.minnow";
-pub const GOLDEN_FILE: &str = "golden.mngv";
-pub const REPORT_JSON: &str = "report.json";
-pub const REPORT_MD: &str = "report.md";
+pub use crate::int8::export_set::{
+    EXPORT_FILES, EXPORT_SET, GOLDEN_FILE, PREDICTIONS_FILE, REPORT_JSON, REPORT_MD, STUDENT_FILE,
+};
 
 /// Why an export failed. Nothing has been written when it does.
 #[derive(Debug, thiserror::Error)]
@@ -52,6 +51,8 @@ pub enum ExportError {
     Write(#[from] ReportError),
     #[error("writing the export: {0}")]
     Io(#[from] files::IoError),
+    #[error(transparent)]
+    Lock(#[from] files::LockError),
 }
 
 /// The export stage's settings, as `minnow export` flags and the `[export]` table of a
@@ -304,28 +305,29 @@ pub fn build(inputs: &ExportInputs<'_>, opts: &ExportOptions) -> Result<Artifact
     })
 }
 
-/// Builds everything ([`build`]) and writes it into `dir` (created if missing). On error,
-/// nothing is written (no file, no directory).
+/// Builds everything ([`build`]) and writes it into `dir` (created if missing) as one set of
+/// files with `extra` ones (see [`crate::files::set`]): the old export's files or the new
+/// one's, never some of each. On error, nothing is written (no file, no directory).
 pub fn export(
     dir: &Path,
     inputs: &ExportInputs<'_>,
     opts: &ExportOptions,
+    extra: &[(&str, &[u8])],
 ) -> Result<(Artifacts, ExportPaths), ExportError> {
     let artifacts = build(inputs, opts)?;
-    let paths = ExportPaths::in_dir(dir);
-    files::create_dir_all(dir)?;
     let json = artifacts.report.to_json().map_err(ReportError::from)?;
-    // Stage all four, then rename: a failure while writing leaves only the old files.
-    let staged = [
-        files::stage(&paths.student, &artifacts.blob)?,
-        files::stage(&paths.golden, &artifacts.golden)?,
-        files::stage(&paths.report_json, &json)?,
-        files::stage(&paths.report_md, artifacts.report.to_markdown().as_bytes())?,
-    ];
-    for file in staged {
-        file.persist()?;
+    // Taken only now, so that an export that fails writes nothing, not even the lock.
+    let _lock = files::lock(dir)?;
+    let set = FileSet::begin(dir, EXPORT_SET)?;
+    set.write(STUDENT_FILE, &artifacts.blob)?;
+    set.write(GOLDEN_FILE, &artifacts.golden)?;
+    set.write(REPORT_JSON, &json)?;
+    set.write(REPORT_MD, artifacts.report.to_markdown().as_bytes())?;
+    for (file, bytes) in extra {
+        set.write(file, bytes)?;
     }
-    Ok((artifacts, paths))
+    set.commit()?;
+    Ok((artifacts, ExportPaths::in_dir(dir)))
 }
 
 #[cfg(test)]
@@ -336,8 +338,10 @@ pub(crate) mod tests {
     use crate::int8::quantize::tests::{random_data, random_mlp};
     use crate::net::float::{Act, FloatLayer};
 
+    /// The files a user sees in `dir` (not the hidden lock and file-set generations).
     fn files_in(dir: &Path) -> Vec<String> {
-        crate::files::names(dir).expect("list")
+        let names = crate::files::names(dir).expect("list");
+        names.into_iter().filter(|n| !n.starts_with('.')).collect()
     }
 
     /// A 64-32-10 ReLU MLP trained on digits with plain full-batch-ish minibatch SGD and
@@ -476,7 +480,8 @@ pub(crate) mod tests {
             teacher_predictions: Some(&teacher),
         };
         let dir = tempfile::tempdir().expect("tempdir");
-        let (art, paths) = export(dir.path(), &inputs, &ExportOptions::default()).expect("export");
+        let (art, paths) =
+            export(dir.path(), &inputs, &ExportOptions::default(), &[]).expect("export");
         assert_eq!(
             files_in(dir.path()),
             ["golden.mngv", "report.json", "report.md", "student.minnow"]
@@ -576,10 +581,10 @@ pub(crate) mod tests {
             tempfile::tempdir().expect("a"),
             tempfile::tempdir().expect("b"),
         );
-        export(a.path(), &inputs, &opts).expect("first");
-        export(b.path(), &inputs, &opts).expect("second");
+        export(a.path(), &inputs, &opts, &[]).expect("first");
+        export(b.path(), &inputs, &opts, &[]).expect("second");
         // And a third time over the first: overwriting gives the same bytes too.
-        export(a.path(), &inputs, &opts).expect("again");
+        export(a.path(), &inputs, &opts, &[]).expect("again");
         for f in [STUDENT_FILE, GOLDEN_FILE, REPORT_JSON, REPORT_MD] {
             let x = std::fs::read(a.path().join(f)).expect("read a");
             let y = std::fs::read(b.path().join(f)).expect("read b");
@@ -609,7 +614,7 @@ pub(crate) mod tests {
         };
 
         let empty = data.subset(&[]);
-        let e = export(&out, &inputs(&empty, &data), &opts).expect_err("empty calibration");
+        let e = export(&out, &inputs(&empty, &data), &opts, &[]).expect_err("empty calibration");
         assert!(
             matches!(
                 e,
@@ -620,10 +625,10 @@ pub(crate) mod tests {
         assert!(e.to_string().contains("calibration set is empty"), "{e}");
 
         let other = random_data(30, [2, 3, 2], 3, 6);
-        let e = export(&out, &inputs(&other, &other), &opts).expect_err("shape");
+        let e = export(&out, &inputs(&other, &other), &opts, &[]).expect_err("shape");
         assert!(e.to_string().contains("[2, 3, 2]"), "{e}");
 
-        let e = export(&out, &inputs(&data, &other), &opts).expect_err("test shape");
+        let e = export(&out, &inputs(&data, &other), &opts, &[]).expect_err("test shape");
         assert!(matches!(e, ExportError::Calibration(_)), "{e}");
 
         let impossible = ExportOptions {
@@ -633,7 +638,7 @@ pub(crate) mod tests {
             },
             ..opts
         };
-        let e = export(&out, &inputs(&data, &data), &impossible).expect_err("flash");
+        let e = export(&out, &inputs(&data, &data), &impossible, &[]).expect_err("flash");
         assert!(
             matches!(e, ExportError::Budget(BudgetError::Flash { .. })),
             "{e}"
@@ -652,6 +657,7 @@ pub(crate) mod tests {
                 },
                 ..opts
             },
+            &[],
         )
         .expect_err("ram");
         assert!(
@@ -662,7 +668,7 @@ pub(crate) mod tests {
         assert!(!out.exists(), "a failed export created {}", out.display());
 
         // Into an existing directory: a failure leaves what was there untouched.
-        let (first, _) = export(&out, &inputs(&data, &data), &opts).expect("export");
+        let (first, _) = export(&out, &inputs(&data, &data), &opts, &[]).expect("export");
         let before = files_in(&out);
         let mut nan = student.clone();
         if let FloatLayer::Dense { bias, .. } = &mut nan.layers[0] {
@@ -675,7 +681,7 @@ pub(crate) mod tests {
             validation: None,
             teacher_predictions: None,
         };
-        let e = export(&out, &bad, &opts).expect_err("non-finite");
+        let e = export(&out, &bad, &opts, &[]).expect_err("non-finite");
         assert!(e.to_string().contains("not finite"), "{e}");
         assert_eq!(files_in(&out), before);
         assert_eq!(

@@ -7,5 +7,6 @@ pub mod budget;
 pub mod calibrate;
 pub mod evaluate;
 pub mod export;
+pub mod export_set;
 pub mod quantize;
 pub mod report;

@@ -10,8 +10,10 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::files::set::replace_in_set;
 use crate::files::{self, IoError};
 use crate::int8::evaluate::LayerError;
+use crate::int8::export_set::{EXPORT_FILES, EXPORT_SET, REPORT_JSON, REPORT_MD};
 use crate::percent::{pct, pct_or};
 
 /// Version of the report's shape; bumped on incompatible changes.
@@ -240,13 +242,18 @@ impl Report {
         Report::from_json(&bytes, path)
     }
 
-    /// Writes `path` (report.json) and `report.md` next to it, each atomically.
-    pub fn save(&self, path: &Path) -> Result<(), ReportError> {
-        let md = path.with_file_name("report.md");
-        let json = files::stage(path, &self.to_json()?)?;
-        let markdown = files::stage(&md, self.to_markdown().as_bytes())?;
-        json.persist()?;
-        Ok(markdown.persist()?)
+    /// Writes `report.json` and `report.md` into the export set of folder `dir` (the
+    /// read-modify-write of `minnow verify`), together, keeping the set's other files.
+    pub fn save(&self, dir: &Path) -> Result<(), ReportError> {
+        let json = self.to_json()?;
+        let md = self.to_markdown();
+        replace_in_set(
+            dir,
+            EXPORT_SET,
+            &EXPORT_FILES,
+            &[(REPORT_JSON, &json), (REPORT_MD, md.as_bytes())],
+        )?;
+        Ok(())
     }
 
     /// The human-readable report.
@@ -473,7 +480,7 @@ pub(crate) mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("report.json");
         let r = sample_report();
-        r.save(&path).expect("save");
+        r.save(dir.path()).expect("save");
         let text = std::fs::read_to_string(&path).expect("read");
         assert!(text.contains("\"device\": null"), "{text}");
         for key in [
@@ -501,18 +508,24 @@ pub(crate) mod tests {
             flash_bytes: 20_000,
             ram_bytes: 3_000,
         });
-        back.save(&path).expect("save again");
+        back.save(dir.path()).expect("save again");
         let again = Report::load(&path).expect("load again");
         assert_eq!(again, back.rounded());
         // A load/save cycle is byte-stable.
         let bytes = std::fs::read(&path).expect("read");
-        again.save(&path).expect("save third");
+        again.save(dir.path()).expect("save third");
         assert_eq!(std::fs::read(&path).expect("read"), bytes);
         let md = std::fs::read_to_string(dir.path().join("report.md")).expect("md");
         assert!(md.contains("## Device (cortex-m0)"), "{md}");
         assert!(md.contains("12345"), "{md}");
-        // Only the two reports: no temporary files left behind.
-        assert_eq!(std::fs::read_dir(dir.path()).expect("ls").count(), 2);
+        // Only the two reports (and the set's hidden link and generation): no temporaries.
+        let visible: Vec<String> = files::names(dir.path())
+            .expect("ls")
+            .into_iter()
+            .filter(|n| !n.starts_with('.'))
+            .collect();
+        assert_eq!(visible, ["report.json", "report.md"]);
+        assert_eq!(files::names(dir.path()).expect("ls").len(), 4);
     }
 
     #[test]

@@ -12,7 +12,9 @@ use crate::data::{DataConfig, Dataset};
 use crate::error::{Error, Result};
 use crate::files;
 use crate::int8::calibrate::Calibration;
-use crate::int8::export::{Artifacts, ExportConfig, ExportInputs, ExportPaths, export};
+use crate::int8::export::{
+    Artifacts, ExportConfig, ExportInputs, ExportPaths, PREDICTIONS_FILE, export,
+};
 use crate::net::backend::DeviceChoice;
 use crate::net::float::FloatStudent;
 use crate::percent::pct;
@@ -85,6 +87,8 @@ pub struct ExportRun<'a> {
     pub out: &'a Path,
     pub teacher: TeacherPredictions,
     pub config: &'a ExportConfig,
+    /// Also write the teacher's predictions (`teacher_predictions.json`) with the set.
+    pub write_predictions: bool,
 }
 
 /// What [`export_run`] wrote.
@@ -125,10 +129,20 @@ pub fn export_run(req: &ExportRun<'_>) -> Result<Exported> {
     };
     // A quantization-aware run trained on its grids: calibrated the same way unless told.
     let opts = req.config.options(data.trained_calibration);
-    let (artifacts, paths) = export(req.out, &inputs, &opts).map_err(|source| Error::Export {
-        run: req.run_dir.to_owned(),
-        source,
-    })?;
+    let predictions = match (&teacher_predictions, req.write_predictions) {
+        (Some(p), true) => Some(serde_json::to_vec(p)?),
+        _ => None,
+    };
+    let extra: Vec<(&str, &[u8])> = predictions
+        .as_deref()
+        .map(|p| (PREDICTIONS_FILE, p))
+        .into_iter()
+        .collect();
+    let (artifacts, paths) =
+        export(req.out, &inputs, &opts, &extra).map_err(|source| Error::Export {
+            run: req.run_dir.to_owned(),
+            source,
+        })?;
     Ok(Exported {
         artifacts,
         paths,
@@ -175,8 +189,10 @@ mod tests {
     use crate::int8::budget;
     use crate::int8::export::tests::train_digits_mlp;
 
+    /// The files a user sees in `dir` (not the hidden lock and file-set generations).
     fn files_in(dir: &Path) -> Vec<String> {
-        crate::files::names(dir).expect("list")
+        let names = crate::files::names(dir).expect("list");
+        names.into_iter().filter(|n| !n.starts_with('.')).collect()
     }
 
     #[test]
@@ -211,6 +227,7 @@ mod tests {
                 out: dir.path(),
                 teacher: TeacherPredictions::File(dir.path().join("teacher.json")),
                 config: cfg,
+                write_predictions: false,
             })
             .map(|e| e.artifacts)
         };

@@ -92,7 +92,7 @@ pub struct RunOutcome {
 /// Runs the whole chain, printing one line per step unless quiet.
 pub fn run(cfg: &RunConfig) -> Result<RunOutcome> {
     let dir = &cfg.out;
-    files::create_dir_all(dir)?;
+    let _lock = files::lock(dir)?;
     files::write_atomic(&dir.join("config.toml"), config::to_toml(cfg)?.as_bytes())?;
     let say = |msg: &str| {
         if !cfg.teacher.train.quiet {
@@ -107,7 +107,7 @@ pub fn run(cfg: &RunConfig) -> Result<RunOutcome> {
     distill(&cfg.student)?;
 
     say("3/5 quantizing and exporting the int8 student");
-    let exported = export_run(&ExportRun {
+    export_run(&ExportRun {
         run_dir: &cfg.student.out,
         student: None,
         out: dir,
@@ -116,13 +116,8 @@ pub fn run(cfg: &RunConfig) -> Result<RunOutcome> {
             device: cfg.teacher.train.device,
         },
         config: &cfg.export,
+        write_predictions: true,
     })?;
-    if let Some(predictions) = &exported.teacher_predictions {
-        files::write_atomic(
-            &dir.join("teacher_predictions.json"),
-            &serde_json::to_vec(predictions)?,
-        )?;
-    }
 
     if cfg.device.core == "none" {
         say("4/5 device verification skipped (core = none)");

@@ -10,21 +10,25 @@ use burn::tensor::Device;
 use crate::config::Choice;
 use crate::data::{Dataset, Splits, Standardizer};
 use crate::error::{Error, Result};
+use crate::files;
+use crate::fingerprint::sha256_hex;
 use crate::net::backend;
 use crate::net::float::FloatStudent;
 use crate::net::model::Model;
 use crate::net::spec::NetSpec;
 use crate::percent::pct_or;
+use crate::train::checkpoint::RunProvenance;
 use crate::train::config::DistillConfig;
 use crate::train::metrics::SplitMetrics;
 use crate::train::progress;
 use crate::train::run_loop::{Finished, Job, Objective, Qat, run_loop};
 use crate::train::saved::{
-    ModelFile, Role, Summary, Trained, load_model, save_model, write_json, write_run_files,
+    ModelFile, Role, Summary, Trained, TrainedFiles, load_model, pretty_json, save_trained,
+    write_run_files,
 };
 use crate::train::targets::targets;
 use crate::train::teachers::{
-    EVAL_BATCH, ensemble_logits, load_teachers, teacher_logits, teaching_role,
+    EVAL_BATCH, ensemble_logits, load_teachers, teacher_logits, teachers_fingerprint, teaching_role,
 };
 use crate::train::transfer::{Transfer, transfer_from};
 
@@ -52,6 +56,8 @@ pub fn distill(cfg: &DistillConfig) -> Result<StudentArtifacts> {
 pub(crate) fn distill_run(cfg: &DistillConfig, resume: bool) -> Result<StudentArtifacts> {
     let cfg = cfg.absolute()?;
     cfg.check()?;
+    // One writer per run folder, for the whole run.
+    let _lock = files::lock(&cfg.out)?;
     let p = cfg.data.prepare()?;
     let transfer = transfer_from(&p.train, &cfg)?;
     let spec = NetSpec::build(&cfg.net, transfer.data.shape, transfer.data.classes)?;
@@ -71,6 +77,7 @@ pub(crate) fn distill_run(cfg: &DistillConfig, resume: bool) -> Result<StudentAr
         load_teachers(&cfg.teacher, &base)?
     };
     check_teachers(&cfg, &teachers, &spec)?;
+    let provenance = provenance(&cfg, &transfer.data)?;
     let targets = targets(&cfg, &transfer.data, spec.classes, &teachers, &base)?;
     let has_teachers = !teachers.is_empty();
     let val_teacher = has_teachers
@@ -105,6 +112,7 @@ pub(crate) fn distill_run(cfg: &DistillConfig, resume: bool) -> Result<StudentAr
             calibration: &p.train,
             options: cfg.qat_options(),
         }),
+        provenance,
     })?;
     let eval = Evaluated::new(
         &cfg,
@@ -169,6 +177,23 @@ fn check_teachers(
         }
     }
     Ok(())
+}
+
+/// What the distillation trains on: the transfer set, the teachers (or the logit cache that
+/// stands in for them), the settings.
+fn provenance(cfg: &DistillConfig, transfer: &Dataset) -> Result<RunProvenance> {
+    let teachers = if !cfg.teacher.is_empty() {
+        Some(teachers_fingerprint(&cfg.teacher)?)
+    } else if let Some(cache) = cfg.teacher_logits.as_deref().filter(|p| p.is_file()) {
+        Some(format!("logits:{}", sha256_hex(&files::read(cache)?)))
+    } else {
+        None
+    };
+    Ok(RunProvenance {
+        data: transfer.fingerprint(),
+        teachers,
+        settings: RunProvenance::settings_of(cfg)?,
+    })
 }
 
 /// The run's name in log lines and on its curves.
@@ -291,22 +316,29 @@ fn save_student(
         .model
         .to_float_student(&name, norm.mean, norm.std, temperature)?;
     let dir = cfg.out.clone();
-    write_json(&dir.join("student.float.json"), &student)?;
     let file = ModelFile::new(Role::Student, spec.clone(), norm, temperature, &cfg.data);
-    save_model(&dir, &done.model, &file)?;
-    write_json(
-        &dir.join("summary.json"),
-        &Summary {
-            test_before_bias: test_before_bias.as_ref(),
-            teacher_test: teacher_test.as_ref(),
-            bias_raised: &bias_raised,
-            ..Summary::new(
-                Role::Student,
-                &test,
-                &done.history,
-                done.seconds_per_epoch,
-                spec.parameter_count(),
-            )
+    let summary = Summary {
+        test_before_bias: test_before_bias.as_ref(),
+        teacher_test: teacher_test.as_ref(),
+        bias_raised: &bias_raised,
+        ..Summary::new(
+            Role::Student,
+            &test,
+            &done.history,
+            done.seconds_per_epoch,
+            spec.parameter_count(),
+        )
+    };
+    save_trained(
+        &dir,
+        &TrainedFiles {
+            model: &done.model,
+            file: &file,
+            summary: &summary,
+            history: &done.history,
+            title: &title(cfg),
+            extra: &[("student.float.json", pretty_json(&student)?)],
+            quiet: cfg.train.quiet,
         },
     )?;
     progress::log(

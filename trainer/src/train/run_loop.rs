@@ -26,11 +26,10 @@ use crate::net::spec::{LayerSpec, NetSpec};
 use crate::percent::pct_or;
 use crate::rng::Rng;
 use crate::train::batch::gather;
-use crate::train::checkpoint::{self, CHECKPOINT};
+use crate::train::checkpoint::{self, CHECKPOINT, RunProvenance};
 use crate::train::config::LoopConfig;
 use crate::train::loss::{self, DistillMode};
 use crate::train::metrics::{self, EpochMetrics};
-use crate::train::plot;
 use crate::train::progress;
 use crate::train::qat::calibrate_grids;
 use crate::train::saved::{ModelFile, Role};
@@ -96,6 +95,8 @@ pub struct Job<'a> {
     pub init: Option<Vec<u8>>,
     /// Quantization-aware training ([`crate::train::qat`]).
     pub qat: Option<Qat<'a>>,
+    /// What the run trains on: sealed into every checkpoint, checked on resume.
+    pub provenance: RunProvenance,
 }
 
 /// What a finished loop hands back.
@@ -194,13 +195,10 @@ pub fn run_loop(job: Job<'_>) -> Result<Finished> {
         times.push(m.seconds);
         log_epoch(&job, &m);
         history.push(m);
-        checkpoint::save(&ck_path, &model, &optim, &history)?;
+        checkpoint::save(&ck_path, &model, &optim, &history, &job.provenance)?;
         metrics::write_jsonl(&job.dir.join("metrics.jsonl"), &history)?;
     }
     metrics::write_jsonl(&job.dir.join("metrics.jsonl"), &history)?;
-    if let Err(e) = plot::draw_curves(job.dir, &history, &job.title) {
-        progress::log(lc.quiet, &format!("warning: {e}"));
-    }
     let seconds_per_epoch = if times.is_empty() {
         0.0
     } else {
@@ -226,7 +224,7 @@ fn start(job: &Job<'_>, dev: &Devices) -> Result<(Model, ModuleOptimizer, Vec<Ep
     let optim: ModuleOptimizer = adam.init();
     let ck_path = job.dir.join(CHECKPOINT);
     if job.resume && ck_path.is_file() {
-        let r = checkpoint::restore(&ck_path, &job.spec, optim, &dev.autodiff)?;
+        let r = checkpoint::restore(&ck_path, &job.spec, &job.provenance, optim, &dev.autodiff)?;
         progress::log(
             lc.quiet,
             &format!(

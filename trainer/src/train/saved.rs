@@ -14,10 +14,12 @@ use serde::{Deserialize, Serialize};
 use crate::config;
 use crate::data::{DataConfig, Standardizer};
 use crate::error::{Error, Result};
-use crate::files;
+use crate::files::{self, FileSet};
 use crate::net::model::Model;
 use crate::net::spec::NetSpec;
 use crate::train::metrics::{EpochMetrics, SplitMetrics};
+use crate::train::plot;
+use crate::train::progress;
 
 /// Which model a run folder holds: its files are named after it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -156,20 +158,51 @@ pub fn read_run_kind(dir: &Path) -> Result<Role> {
     Ok(kind.kind)
 }
 
-/// Pretty JSON with a trailing newline, written atomically.
-pub fn write_json<T: Serialize>(path: &Path, v: &T) -> Result<()> {
+/// Pretty JSON with a trailing newline.
+pub fn pretty_json<T: Serialize>(v: &T) -> Result<Vec<u8>> {
     let mut s = serde_json::to_string_pretty(v)?;
     s.push('\n');
-    Ok(files::write_atomic(path, s.as_bytes())?)
+    Ok(s.into_bytes())
 }
 
-/// Writes a trained model's `<role>.bpk` and `<role>.toml`.
-pub fn save_model(dir: &Path, model: &Model, file: &ModelFile) -> Result<()> {
-    files::write_atomic(&file.role.record_file(dir), &model.record_bytes()?)?;
-    files::write_atomic(
-        &file.role.model_file(dir),
-        config::to_toml(file)?.as_bytes(),
-    )?;
+/// [`pretty_json`], written atomically.
+pub fn write_json<T: Serialize>(path: &Path, v: &T) -> Result<()> {
+    Ok(files::write_atomic(path, &pretty_json(v)?)?)
+}
+
+/// The name of a trained model's file set (see [`crate::files::set`]).
+pub const MODEL_SET: &str = "model";
+
+/// What a finished training run writes, all at once.
+#[derive(Debug)]
+pub struct TrainedFiles<'a> {
+    pub model: &'a Model,
+    pub file: &'a ModelFile,
+    pub summary: &'a Summary<'a>,
+    /// The epochs the curves show, and their title.
+    pub history: &'a [EpochMetrics],
+    pub title: &'a str,
+    /// More files of the set (a student's `student.float.json`).
+    pub extra: &'a [(&'a str, Vec<u8>)],
+    pub quiet: bool,
+}
+
+/// Writes a trained model's files into `dir` as one set: `<role>.bpk`, `<role>.toml`,
+/// `summary.json`, `curves.png`, `curves.svg` and the extra files appear together or not at
+/// all.
+pub fn save_trained(dir: &Path, t: &TrainedFiles<'_>) -> Result<()> {
+    let set = FileSet::begin(dir, MODEL_SET)?;
+    let role = t.file.role.name();
+    set.write(&format!("{role}.bpk"), &t.model.record_bytes()?)?;
+    set.write(&format!("{role}.toml"), config::to_toml(t.file)?.as_bytes())?;
+    set.write("summary.json", &pretty_json(t.summary)?)?;
+    for (name, bytes) in t.extra {
+        set.write(name, bytes)?;
+    }
+    if let Err(e) = plot::draw_curves(set.staging(), t.history, t.title) {
+        progress::log(t.quiet, &format!("warning: {e}"));
+    }
+    set.commit()?;
     Ok(())
 }
 

@@ -9,12 +9,13 @@ use crate::files;
 use crate::net::backend;
 use crate::net::spec::NetSpec;
 use crate::percent::pct_or;
+use crate::train::checkpoint::RunProvenance;
 use crate::train::config::TeacherConfig;
 use crate::train::metrics::SplitMetrics;
 use crate::train::progress;
 use crate::train::run_loop::{Job, Objective, Targets, run_loop};
 use crate::train::saved::{
-    ModelFile, Role, Summary, Trained, save_model, write_json, write_run_files,
+    ModelFile, Role, Summary, Trained, TrainedFiles, save_trained, write_run_files,
 };
 use crate::train::teachers::EVAL_BATCH;
 
@@ -34,10 +35,17 @@ pub fn train_teacher(cfg: &TeacherConfig) -> Result<TeacherArtifacts> {
 pub(crate) fn train_teacher_run(cfg: &TeacherConfig, resume: bool) -> Result<TeacherArtifacts> {
     let cfg = cfg.absolute()?;
     cfg.check()?;
+    // One writer per run folder, for the whole run (its members' folders are inside it).
+    let _lock = files::lock(&cfg.out)?;
     let p = cfg.data.prepare()?;
     let norm = Standardizer::fit(&p.train)?;
     let spec = NetSpec::build(&cfg.net, p.train.shape, p.train.classes)?;
     write_run_files(&cfg.out, Role::Teacher, &cfg)?;
+    let provenance = RunProvenance {
+        data: p.train.fingerprint(),
+        teachers: None,
+        settings: RunProvenance::settings_of(&cfg)?,
+    };
     let mut members = Vec::new();
     for k in 0..cfg.members {
         let (dir, title) = if cfg.members == 1 {
@@ -62,7 +70,7 @@ pub(crate) fn train_teacher_run(cfg: &TeacherConfig, resume: bool) -> Result<Tea
         }
         let done = run_loop(Job {
             role: Role::Teacher,
-            title,
+            title: title.clone(),
             dir: &dir,
             spec: spec.clone(),
             lc,
@@ -75,6 +83,7 @@ pub(crate) fn train_teacher_run(cfg: &TeacherConfig, resume: bool) -> Result<Tea
             resume,
             init: None,
             qat: None,
+            provenance: provenance.clone(),
         })?;
         let base = backend::device(cfg.train.device)?;
         let test_logits =
@@ -82,16 +91,24 @@ pub(crate) fn train_teacher_run(cfg: &TeacherConfig, resume: bool) -> Result<Tea
                 .predict(&norm.apply_all(&p.test.features), &base, EVAL_BATCH)?;
         let test = SplitMetrics::of(&test_logits, spec.classes, &p.test, None);
         let file = ModelFile::new(Role::Teacher, spec.clone(), norm, 1.0, &cfg.data);
-        save_model(&dir, &done.model, &file)?;
-        write_json(
-            &dir.join("summary.json"),
-            &Summary::new(
-                Role::Teacher,
-                &test,
-                &done.history,
-                done.seconds_per_epoch,
-                spec.parameter_count(),
-            ),
+        let summary = Summary::new(
+            Role::Teacher,
+            &test,
+            &done.history,
+            done.seconds_per_epoch,
+            spec.parameter_count(),
+        );
+        save_trained(
+            &dir,
+            &TrainedFiles {
+                model: &done.model,
+                file: &file,
+                summary: &summary,
+                history: &done.history,
+                title: &title,
+                extra: &[],
+                quiet: cfg.train.quiet,
+            },
         )?;
         progress::log(
             cfg.train.quiet,

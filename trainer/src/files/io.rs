@@ -1,6 +1,6 @@
-//! Reading and writing files, with the path in every error. Writes are atomic: the bytes go
-//! to a temporary file beside the target (`.minnow-*.tmp`), synced, then renamed over it, so a
-//! reader (or a killed run) sees the old file or the new one, never half of one.
+//! Reading and writing single files, with the path in every error. Writes are atomic: the bytes
+//! go to a temporary file beside the target (`.minnow-*.tmp`), synced, then renamed over it, so
+//! a reader (or a killed run) sees the old file or the new one, never half of one.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -34,6 +34,7 @@ impl Staged {
     /// Renames the staged file over its target.
     pub fn persist(self) -> Result<(), IoError> {
         let path = self.path;
+        super::fault::before_rename();
         self.tmp
             .persist(&path)
             .map_err(|e| IoError::new(&path, e.error))?;
@@ -70,7 +71,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), IoError> {
 }
 
 /// Makes a rename in `path`'s folder durable; best effort (not every platform can).
-fn sync_dir(path: &Path) {
+pub(crate) fn sync_dir(path: &Path) {
     if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty())
         && let Ok(d) = std::fs::File::open(dir)
     {
@@ -91,6 +92,23 @@ pub fn read_to_string(path: &Path) -> Result<String, IoError> {
 /// `std::fs::create_dir_all` with the path in the error.
 pub fn create_dir_all(path: &Path) -> Result<(), IoError> {
     std::fs::create_dir_all(path).map_err(|e| IoError::new(path, e))
+}
+
+/// Temporaries a killed writer left in `dir`: this module's `.minnow-*.tmp` and the `.tmpXXXXXX`
+/// files older minnows staged with. Only a holder of the folder's lock may remove them
+/// ([`super::lock`]): any other writer's would be in use.
+pub fn remove_stale_temporaries(dir: &Path) -> Result<Vec<String>, IoError> {
+    let mut removed = Vec::new();
+    for name in names(dir)? {
+        let ours = name.starts_with(".minnow-") && name.ends_with(".tmp");
+        let legacy = name.len() == ".tmp".len() + 6 && name.starts_with(".tmp");
+        let path = dir.join(&name);
+        if (ours || legacy) && path.is_file() {
+            std::fs::remove_file(&path).map_err(|e| IoError::new(&path, e))?;
+            removed.push(name);
+        }
+    }
+    Ok(removed)
 }
 
 /// The names of the entries of folder `dir`, sorted; none when it does not exist.
