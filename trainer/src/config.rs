@@ -23,6 +23,8 @@ pub enum SettingsError {
     Unknown { key: String, known: String },
     #[error("cannot write the settings as TOML: {0}")]
     Write(#[from] toml::ser::Error),
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
 }
 
 /// Settings that could not be read, with the file they came from.
@@ -87,10 +89,65 @@ macro_rules! choice_serde {
 }
 pub(crate) use choice_serde;
 
+/// A setting whose value a command cannot run with.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{key} = {value}: {problem}")]
+pub struct Invalid {
+    pub key: &'static str,
+    pub value: String,
+    pub problem: String,
+}
+
+impl Invalid {
+    pub fn new(
+        key: &'static str,
+        value: impl std::fmt::Display,
+        problem: impl Into<String>,
+    ) -> Self {
+        Invalid {
+            key,
+            value: readable_number(value.to_string()),
+            problem: problem.into(),
+        }
+    }
+}
+
+/// A number as a user would write it: `1e-30`, not thirty zeros (Rust prints floats in full).
+fn readable_number(text: String) -> String {
+    if text.len() <= 12 || text.parse::<u64>().is_ok() {
+        return text;
+    }
+    match text.parse::<f64>() {
+        Ok(v) if v.is_finite() => format!("{v:e}"),
+        _ => text,
+    }
+}
+
+/// `value` of setting `key` within `[lo, hi]` (NaN is outside every range).
+pub fn in_range<T: PartialOrd + std::fmt::Display + Copy>(
+    key: &'static str,
+    value: T,
+    lo: T,
+    hi: T,
+) -> Result<(), Invalid> {
+    if value >= lo && value <= hi {
+        Ok(())
+    } else {
+        Err(Invalid::new(key, value, format!("must be in [{lo}, {hi}]")))
+    }
+}
+
 /// Settings a command reads from TOML: a default for every key, so a file or flag table may
-/// give any subset of them.
-pub trait Settings: Default + Serialize + DeserializeOwned {}
-impl<T: Default + Serialize + DeserializeOwned> Settings for T {}
+/// give any subset of them. [`Settings::check`] is the one validation of every value, run
+/// wherever settings are read (flags, settings files, a saved run's `config.toml`) and before a
+/// stage runs.
+pub trait Settings: Default + Serialize + DeserializeOwned {
+    /// Refuses values the command cannot run with: non-finite numbers, values out of range,
+    /// sizes beyond what the format or a machine can hold.
+    fn check(&self) -> Result<(), Invalid> {
+        Ok(())
+    }
+}
 
 /// `given` over `T`'s defaults. A key that the result does not serialise back is one `T` does
 /// not have (every given key of `T` serialises back, `None` options included, since a given
@@ -109,6 +166,7 @@ pub fn over_defaults<T: Settings>(given: &toml::Table) -> Result<T, SettingsErro
             known: known.join(", "),
         });
     }
+    value.check()?;
     Ok(value)
 }
 

@@ -50,6 +50,10 @@ pub enum Error {
         source: ExportError,
     },
 
+    /// A setting's value out of what a command can run with.
+    #[error(transparent)]
+    Invalid(#[from] crate::config::Invalid),
+
     /// A bad value of a setting (from a flag or a settings file).
     #[error("{0}")]
     Config(String),

@@ -10,6 +10,7 @@ use super::error::DataError;
 use super::idx::MnistSplit;
 use super::source::{DataSpec, load};
 use super::split::{Splits, split};
+use crate::config::{Invalid, in_range};
 use crate::files::{self, IoError};
 
 /// Data selection and splitting, the same for a teacher and its students.
@@ -49,6 +50,26 @@ impl Default for DataConfig {
 }
 
 impl DataConfig {
+    /// Refuses fractions that leave no training data and a `train_limit` of 0.
+    pub fn check(&self) -> Result<(), Invalid> {
+        in_range("val_fraction", self.val_fraction, 0.0, 0.9)?;
+        in_range("test_fraction", self.test_fraction, 0.0, 0.9)?;
+        if self.val_fraction + self.test_fraction >= 0.95 {
+            return Err(Invalid::new(
+                "test_fraction",
+                self.test_fraction,
+                format!(
+                    "with val_fraction {} leaves less than 5% of the data to train on",
+                    self.val_fraction
+                ),
+            ));
+        }
+        if let Some(n) = self.train_limit {
+            in_range("train_limit", n, 1, usize::MAX)?;
+        }
+        Ok(())
+    }
+
     /// The separate test set that comes with the data, if any: the official t10k files for
     /// MNIST's training files. `None` for every other source (they are carved by fractions).
     pub fn separate_test(&self) -> Option<DataSpec> {

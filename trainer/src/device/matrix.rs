@@ -130,9 +130,16 @@ pub fn run_board(
 /// Whether the firmware ran to its result: not rejected, not crashed, not hung.
 pub fn check_ran(run: &BoardRun, blobs: &Blobs, timeout: Duration) -> Result<()> {
     if let Some(err) = run.device.errors.first() {
+        // The firmware says which file it could not use: `error stage=golden ...` is the golden
+        // vectors', anything else the student's.
+        let (file, what) = if err.split_whitespace().any(|kv| kv == "stage=golden") {
+            (&blobs.golden, "golden vectors")
+        } else {
+            (&blobs.student, "model")
+        };
         return Err(Error::artifact(
-            &blobs.student,
-            format!("the device rejected the model: {err}"),
+            file,
+            format!("the device rejected the {what}: {err}"),
         ));
     }
     if !run.device.complete {
@@ -151,6 +158,13 @@ pub fn check_ran(run: &BoardRun, blobs: &Blobs, timeout: Duration) -> Result<()>
 
 /// Whether every golden vector matched and the size probe passed.
 pub fn check_exact(run: &BoardRun, blobs: &Blobs, timeout: Duration) -> Result<()> {
+    if run.device.vectors == 0 {
+        return Err(Error::artifact(
+            &blobs.golden,
+            "holds no golden vectors: nothing was checked on the device (export with --golden 1 \
+             or more)",
+        ));
+    }
     if !run.exact() {
         return Err(Error::artifact(
             &blobs.student,

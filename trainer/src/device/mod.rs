@@ -9,11 +9,13 @@
 //! * [`elf`]: the flash an ELF occupies;
 //! * [`output`]: the firmware's `key=value` lines, parsed;
 //! * [`matrix`]: one student on several boards, checks and the table;
+//! * [`host_check`]: the student and golden vectors checked on the host first;
 //! * [`verify`]: `minnow verify`.
 
 pub mod boards;
 pub mod elf;
 pub mod firmware;
+pub mod host_check;
 pub mod matrix;
 pub mod output;
 pub mod qemu;

@@ -18,8 +18,10 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::config::{Invalid, Settings, in_range};
 use crate::device::boards::{Board, probe_board, probe_chips, qemu_board, qemu_choices};
 use crate::device::firmware::{Firmware, Profile};
+use crate::device::host_check::check_on_host;
 use crate::device::matrix::{
     Blobs, BoardRun, RunSettings, check_budgets, check_exact, check_ran, run_board, table,
 };
@@ -37,6 +39,12 @@ pub struct DeviceConfig {
     pub core: String,
     /// Seconds QEMU may run before the firmware counts as hung.
     pub timeout: u64,
+}
+
+impl Settings for DeviceConfig {
+    fn check(&self) -> Result<(), Invalid> {
+        in_range("timeout", self.timeout, 1, 24 * 3600)
+    }
 }
 
 impl Default for DeviceConfig {
@@ -86,10 +94,12 @@ impl Blobs {
     }
 
     /// Two files, made absolute (the firmware build runs in another folder).
+    /// Links are kept, not resolved: an export's files are links into its
+    /// hidden generation folder, and messages should name the file the user knows.
     pub fn files(student: &Path, golden: &Path) -> Result<Blobs> {
         Ok(Blobs {
-            student: canonical(student)?,
-            golden: canonical(golden)?,
+            student: absolute(student)?,
+            golden: absolute(golden)?,
         })
     }
 }
@@ -102,6 +112,7 @@ pub fn core_board(core: &str) -> Result<Board> {
 
 /// `minnow verify RUN_DIR [--core C | --probe CHIP]`.
 pub fn verify(args: &VerifyConfig) -> Result<()> {
+    args.device.check()?;
     // The device section is written into the run's export set: one writer at a time.
     let _lock = files::lock(&args.run_dir)?;
     let blobs = Blobs::of_run(&args.run_dir)?;
@@ -131,6 +142,7 @@ pub fn verify(args: &VerifyConfig) -> Result<()> {
 
 /// Runs the plan: one board as `minnow verify RUN --core C`, several as a matrix.
 pub fn verify_plan(plan: &Plan) -> Result<Vec<BoardRun>> {
+    check_on_host(&plan.blobs)?;
     let fw = Firmware::locate(plan.firmware_dir.as_deref())?;
     match plan.boards.as_slice() {
         [] => Err(Error::Usage("--core: no board to verify on".into())),
@@ -267,6 +279,7 @@ pub fn print_probe(chip: &str, blobs: &Blobs, firmware_dir: Option<&Path>) -> Re
             probe_chips().join(", ")
         ))
     })?;
+    check_on_host(blobs)?;
     let fw = Firmware::locate(firmware_dir)?;
     let minnow = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("minnow"));
     println!("# minnow verify --probe {chip}: run these with the board attached (not run here):");
@@ -312,8 +325,10 @@ pub fn print_toolchain(target: &str) -> Result<()> {
     Ok(())
 }
 
-fn canonical(p: &Path) -> Result<PathBuf> {
-    Ok(std::fs::canonicalize(p).map_err(|e| IoError::new(p, e))?)
+/// `p` made absolute, after checking that it can be read.
+fn absolute(p: &Path) -> Result<PathBuf> {
+    std::fs::metadata(p).map_err(|e| IoError::new(p, e))?;
+    Ok(std::path::absolute(p).map_err(|e| IoError::new(p, e))?)
 }
 
 #[cfg(test)]

@@ -27,11 +27,16 @@ pub struct QuantizeOptions {
     pub max_calibration_samples: usize,
 }
 
+/// A two-sided calibration percentile keeps more than half of the values: `(50, 100]`.
+pub fn percentile_is_valid(q: f64) -> bool {
+    q > 50.0 && q <= 100.0
+}
+
 impl QuantizeOptions {
     /// Refuses a percentile outside `(50, 100]`.
     pub fn check(&self) -> Result<(), CalibrationError> {
         match self.calibration {
-            Calibration::Percentile(q) if !(q > 50.0 && q <= 100.0) => {
+            Calibration::Percentile(q) if !percentile_is_valid(q) => {
                 Err(CalibrationError::InvalidPercentile(q))
             }
             _ => Ok(()),

@@ -18,10 +18,11 @@ use minnow_core::{GoldenVectors, Student};
 
 use serde::{Deserialize, Serialize};
 
+use crate::config::{Invalid, Settings, in_range};
 use crate::data::Dataset;
 use crate::files::{self, FileSet};
 use crate::int8::budget::{self, Budget, BudgetError};
-use crate::int8::calibrate::{Calibration, QuantizeOptions};
+use crate::int8::calibrate::{Calibration, QuantizeOptions, percentile_is_valid};
 use crate::int8::evaluate::{EvaluateError, Evaluation, evaluate};
 use crate::int8::quantize::{QuantizeError, quantize_student};
 use crate::int8::report::{
@@ -86,6 +87,29 @@ impl Default for ExportConfig {
             percentile: None,
             calibration_samples: 1000,
         }
+    }
+}
+
+impl Settings for ExportConfig {
+    fn check(&self) -> Result<(), Invalid> {
+        in_range("golden", self.golden, 1, 1_000_000)?;
+        in_range(
+            "calibration_samples",
+            self.calibration_samples,
+            1,
+            usize::MAX,
+        )?;
+        if let Some(p) = self.percentile
+            && !percentile_is_valid(p)
+        {
+            return Err(Invalid::new("percentile", p, "must be in (50, 100]"));
+        }
+        for (key, budget) in [("max_flash", self.max_flash), ("max_ram", self.max_ram)] {
+            if let Some(b) = budget {
+                in_range(key, b, 1, u64::MAX)?;
+            }
+        }
+        Ok(())
     }
 }
 

@@ -10,6 +10,7 @@ pub mod fake_quant;
 pub mod float;
 pub mod forward;
 pub mod im2col;
+pub mod memory;
 pub mod model;
 pub mod params;
 pub mod spec;

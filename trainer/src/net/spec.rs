@@ -5,7 +5,7 @@
 use minnow_core::layer::window_out;
 use serde::{Deserialize, Serialize};
 
-use crate::config::{Choice, choice_serde};
+use crate::config::{Choice, Invalid, choice_serde, in_range};
 use crate::error::{Error, Result};
 use crate::net::float::Act;
 
@@ -107,6 +107,30 @@ pub struct NetConfig {
     pub dropout: f32,
     /// ReLU6 instead of ReLU (cnn, mlp; dwcnn always uses ReLU6).
     pub relu6: bool,
+}
+
+impl NetConfig {
+    /// Refuses layer widths the student format cannot hold (at most 65,535, a `u16`) or that
+    /// are empty, and a dropout outside `[0, 1)`.
+    pub fn check(&self) -> Result<(), Invalid> {
+        for &h in &self.hidden {
+            in_range("hidden", h, 1, usize::from(u16::MAX))?;
+        }
+        for &c in &self.channels {
+            in_range("channels", c, 1, usize::from(u16::MAX))?;
+        }
+        if !(self.dropout >= 0.0 && self.dropout < 1.0) {
+            return Err(Invalid::new("dropout", self.dropout, "must be in [0, 1)"));
+        }
+        if self.arch == Arch::Dwcnn && self.channels.is_empty() {
+            return Err(Invalid::new(
+                "channels",
+                "[]",
+                "dwcnn needs at least one entry",
+            ));
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::config::{ConfigError, SettingsError};
+use crate::config::{ConfigError, Settings, SettingsError};
 use crate::data::{DataConfig, Dataset};
 use crate::error::{Error, Result};
 use crate::files;
@@ -106,6 +106,7 @@ fn read_json<T: serde::de::DeserializeOwned>(path: &Path, what: &'static str) ->
 
 /// Quantizes, evaluates and exports a run folder's student (nothing is written on error).
 pub fn export_run(req: &ExportRun<'_>) -> Result<Exported> {
+    req.config.check()?;
     let student_path = req
         .student
         .map_or_else(|| req.run_dir.join("student.float.json"), Path::to_owned);

@@ -22,7 +22,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::{self, nested_over_defaults};
+use crate::config::{self, Invalid, Settings, nested_over_defaults};
 use crate::device::boards::qemu_board;
 use crate::device::verify::{DeviceConfig, VerifyConfig, verify};
 use crate::error::{Error, Result};
@@ -63,6 +63,15 @@ impl Default for RunConfig {
     }
 }
 
+impl Settings for RunConfig {
+    fn check(&self) -> Result<(), Invalid> {
+        self.teacher.check()?;
+        self.student.check()?;
+        self.export.check()?;
+        self.device.check()
+    }
+}
+
 impl RunConfig {
     /// Ties the steps together: one data set and one split for every step (so the student is
     /// tested on exactly the samples the teacher never saw), the teacher and student folders
@@ -72,6 +81,7 @@ impl RunConfig {
         self.teacher.out = self.out.join("teacher");
         self.student.out = self.out.join("student");
         self.student.teacher = vec![self.teacher.out.clone()];
+        self.check()?;
         if self.device.core != "none" && qemu_board(&self.device.core).is_none() {
             return Err(Error::Usage(format!(
                 "--core {}: expected m0, m3, m4, m7, m33, a QEMU board name, or none",

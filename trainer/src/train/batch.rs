@@ -2,7 +2,20 @@
 //! `jitter` pixels (input augmentation), then normalised.
 
 use crate::data::Dataset;
+use crate::error::{Error, Result};
 use crate::rng::Rng;
+
+/// Refuses a jitter that shifts every sample of `shape` out of its frame.
+pub fn check_jitter(jitter: usize, [h, w, _]: [usize; 3]) -> Result<()> {
+    if jitter > 0 && jitter >= h.max(w) {
+        return Err(Error::Config(format!(
+            "jitter {jitter}: the samples are {h}x{w}, so a shift of {jitter} pixels moves every \
+             one out of its frame; use at most {}",
+            h.max(w) - 1
+        )));
+    }
+    Ok(())
+}
 
 /// Shifts one raw `[h, w, c]` sample by `(dy, dx)` pixels, filling with zeros.
 fn shift(sample: &[f32], [h, w, c]: [usize; 3], dy: isize, dx: isize, out: &mut [f32]) {

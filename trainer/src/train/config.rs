@@ -7,11 +7,11 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::{Choice, choice_serde};
+use crate::config::{Choice, Invalid, Settings, choice_serde, in_range};
 use crate::data::DataConfig;
 use crate::error::{Error, Result};
 use crate::files;
-use crate::int8::calibrate::{Calibration, QuantizeOptions};
+use crate::int8::calibrate::{Calibration, QuantizeOptions, percentile_is_valid};
 use crate::net::backend::DeviceChoice;
 use crate::net::spec::{Arch, NetConfig};
 use crate::train::loss::DistillMode;
@@ -75,20 +75,19 @@ pub struct LoopConfig {
 
 impl LoopConfig {
     /// Refuses settings the loop cannot run with.
-    pub fn check(&self) -> Result<()> {
-        if self.epochs == 0 {
-            return Err(Error::Config("epochs must be at least 1".into()));
+    pub fn check(&self) -> Result<(), Invalid> {
+        in_range("epochs", self.epochs, 1, 1_000_000)?;
+        in_range("batch_size", self.batch_size, 1, 1 << 20)?;
+        if !(self.learning_rate > 0.0 && self.learning_rate <= 100.0) {
+            return Err(Invalid::new(
+                "learning_rate",
+                self.learning_rate,
+                "must be positive and at most 100",
+            ));
         }
-        if self.batch_size == 0 {
-            return Err(Error::Config("batch_size must be at least 1".into()));
-        }
-        if !(self.learning_rate > 0.0 && self.learning_rate.is_finite()) {
-            return Err(Error::Config(format!(
-                "learning_rate {} must be positive",
-                self.learning_rate
-            )));
-        }
-        Ok(())
+        in_range("weight_decay", self.weight_decay, 0.0, 10.0)?;
+        // Checked against the samples' size once the data is loaded (train::batch).
+        in_range("jitter", self.jitter, 0, 1 << 16)
     }
 }
 
@@ -135,17 +134,17 @@ impl Default for TeacherConfig {
     }
 }
 
-impl TeacherConfig {
-    /// Refuses settings a teacher cannot train with.
-    pub fn check(&self) -> Result<()> {
+impl Settings for TeacherConfig {
+    fn check(&self) -> Result<(), Invalid> {
         check_out(&self.out)?;
+        self.data.check()?;
+        self.net.check()?;
         self.train.check()?;
-        if self.members == 0 {
-            return Err(Error::Config("members must be at least 1".into()));
-        }
-        Ok(())
+        in_range("members", self.members, 1, 1000)
     }
+}
 
+impl TeacherConfig {
     /// The same settings with every path absolute, so that the saved config works from any
     /// folder.
     pub fn absolute(&self) -> Result<TeacherConfig> {
@@ -263,37 +262,9 @@ impl DistillConfig {
         }
     }
 
-    /// Refuses settings a distillation cannot run with.
-    pub fn check(&self) -> Result<()> {
-        check_out(&self.out)?;
-        self.train.check()?;
-        if !(self.temperature.is_finite() && self.temperature > 0.0) {
-            return Err(Error::Config(format!(
-                "temperature {} must be positive",
-                self.temperature
-            )));
-        }
-        for (name, v) in [
-            ("soft_weight", self.soft_weight),
-            ("hard_weight", self.hard_weight),
-        ] {
-            if !(v.is_finite() && v >= 0.0) {
-                return Err(Error::Config(format!(
-                    "{name} {v} must be a non-negative number"
-                )));
-            }
-        }
-        if self.soft_weight == 0.0 && self.hard_weight == 0.0 {
-            return Err(Error::Config(
-                "soft_weight and hard_weight are both 0: nothing to train on".into(),
-            ));
-        }
-        if self.unlabeled && self.hard_weight != 0.0 {
-            return Err(Error::Config(format!(
-                "the transfer set is unlabeled (--unlabeled) but hard_weight is {}: the hard term needs labels; pass --hard-weight 0",
-                self.hard_weight
-            )));
-        }
+    /// Refuses a distillation whose teacher is not there: a soft term needs a teacher folder
+    /// or an existing logit cache.
+    pub fn check_teacher(&self) -> Result<()> {
         if self.uses_teacher()
             && self.teacher.is_empty()
             && self.teacher_logits.as_ref().is_none_or(|p| !p.is_file())
@@ -302,16 +273,6 @@ impl DistillConfig {
                 "soft_weight > 0 needs a teacher (--teacher DIR) or an existing --teacher-logits file"
                     .into(),
             ));
-        }
-        if self.qat {
-            self.qat_options()
-                .check()
-                .map_err(|e| Error::Config(format!("qat_percentile: {e}")))?;
-            if self.qat_calibration_samples == 0 {
-                return Err(Error::Config(
-                    "qat_calibration_samples must be at least 1".into(),
-                ));
-            }
         }
         Ok(())
     }
@@ -334,9 +295,52 @@ impl DistillConfig {
     }
 }
 
-fn check_out(out: &std::path::Path) -> Result<()> {
+impl Settings for DistillConfig {
+    fn check(&self) -> Result<(), Invalid> {
+        check_out(&self.out)?;
+        self.data.check()?;
+        self.net.check()?;
+        self.train.check()?;
+        in_range("temperature", self.temperature, 0.01, 1000.0)?;
+        in_range("soft_weight", self.soft_weight, 0.0, 1e6)?;
+        in_range("hard_weight", self.hard_weight, 0.0, 1e6)?;
+        if self.soft_weight == 0.0 && self.hard_weight == 0.0 {
+            return Err(Invalid::new(
+                "soft_weight",
+                0,
+                "and hard_weight are both 0: nothing to train on",
+            ));
+        }
+        if self.unlabeled && self.hard_weight != 0.0 {
+            return Err(Invalid::new(
+                "hard_weight",
+                self.hard_weight,
+                "the transfer set is unlabeled (--unlabeled): the hard term needs labels; pass --hard-weight 0",
+            ));
+        }
+        if let Some(b) = self.missing_class_bias {
+            in_range("missing_class_bias", b, -1e6, 1e6)?;
+        }
+        if self.qat {
+            if let Some(p) = self.qat_percentile
+                && !percentile_is_valid(p)
+            {
+                return Err(Invalid::new("qat_percentile", p, "must be in (50, 100]"));
+            }
+            in_range(
+                "qat_calibration_samples",
+                self.qat_calibration_samples,
+                1,
+                usize::MAX,
+            )?;
+        }
+        Ok(())
+    }
+}
+
+fn check_out(out: &std::path::Path) -> Result<(), Invalid> {
     if out.as_os_str().is_empty() {
-        return Err(Error::Config("out (the run folder) must be given".into()));
+        return Err(Invalid::new("out", "\"\"", "the run folder must be given"));
     }
     Ok(())
 }

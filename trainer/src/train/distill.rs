@@ -7,16 +7,17 @@ use std::path::{Path, PathBuf};
 
 use burn::tensor::Device;
 
-use crate::config::Choice;
+use crate::config::{Choice, Settings};
 use crate::data::{Dataset, Splits, Standardizer};
 use crate::error::{Error, Result};
 use crate::files;
 use crate::fingerprint::sha256_hex;
-use crate::net::backend;
 use crate::net::float::FloatStudent;
 use crate::net::model::Model;
 use crate::net::spec::NetSpec;
+use crate::net::{backend, memory};
 use crate::percent::pct_or;
+use crate::train::batch::check_jitter;
 use crate::train::checkpoint::RunProvenance;
 use crate::train::config::DistillConfig;
 use crate::train::metrics::SplitMetrics;
@@ -56,11 +57,14 @@ pub fn distill(cfg: &DistillConfig) -> Result<StudentArtifacts> {
 pub(crate) fn distill_run(cfg: &DistillConfig, resume: bool) -> Result<StudentArtifacts> {
     let cfg = cfg.absolute()?;
     cfg.check()?;
+    cfg.check_teacher()?;
     // One writer per run folder, for the whole run.
     let _lock = files::lock(&cfg.out)?;
     let p = cfg.data.prepare()?;
     let transfer = transfer_from(&p.train, &cfg)?;
     let spec = NetSpec::build(&cfg.net, transfer.data.shape, transfer.data.classes)?;
+    check_jitter(cfg.train.jitter, transfer.data.shape)?;
+    memory::check_fits(&spec, cfg.train.batch_size)?;
     let base = backend::device(cfg.train.device)?;
     // A trained start: its weights, and the input normalisation they were trained with.
     let (norm, init) = match &cfg.init_from {

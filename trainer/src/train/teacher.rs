@@ -3,12 +3,14 @@
 
 use std::path::PathBuf;
 
+use crate::config::Settings;
 use crate::data::Standardizer;
 use crate::error::Result;
 use crate::files;
-use crate::net::backend;
 use crate::net::spec::NetSpec;
+use crate::net::{backend, memory};
 use crate::percent::pct_or;
+use crate::train::batch::check_jitter;
 use crate::train::checkpoint::RunProvenance;
 use crate::train::config::TeacherConfig;
 use crate::train::metrics::SplitMetrics;
@@ -40,6 +42,8 @@ pub(crate) fn train_teacher_run(cfg: &TeacherConfig, resume: bool) -> Result<Tea
     let p = cfg.data.prepare()?;
     let norm = Standardizer::fit(&p.train)?;
     let spec = NetSpec::build(&cfg.net, p.train.shape, p.train.classes)?;
+    check_jitter(cfg.train.jitter, p.train.shape)?;
+    memory::check_fits(&spec, cfg.train.batch_size)?;
     write_run_files(&cfg.out, Role::Teacher, &cfg)?;
     let provenance = RunProvenance {
         data: p.train.fingerprint(),

@@ -15,6 +15,18 @@ pub struct Transfer {
 
 /// The transfer set cut from the training split `train`.
 pub fn transfer_from(train: &Dataset, cfg: &DistillConfig) -> Result<Transfer> {
+    for (key, classes) in [
+        ("omit_classes", &cfg.omit_classes),
+        ("missing_classes", &cfg.missing_classes),
+    ] {
+        if let Some(&c) = classes.iter().find(|&&c| usize::from(c) >= train.classes) {
+            return Err(Error::Config(format!(
+                "{key}: class {c} is not a class of {} (0 to {})",
+                train.name,
+                train.classes.saturating_sub(1)
+            )));
+        }
+    }
     let mut transfer = train.clone();
     if !cfg.omit_classes.is_empty() {
         let labels = transfer.labels.as_deref().unwrap_or(&[]);
