@@ -208,7 +208,14 @@ fn parse_label(path: &Path, line: usize, field: usize, s: &str) -> Result<u8, Da
                 });
             }
             // Accept integral floats such as "3.0" (pandas likes to write them).
-            if v.fract() != 0.0 || v.abs() > 1e30 {
+            if v.fract() == 0.0 && v.abs() > 1e30 {
+                return Err(DataError::LabelTooLarge {
+                    path: path.to_owned(),
+                    location,
+                    value: s.to_owned(),
+                });
+            }
+            if v.fract() != 0.0 {
                 return Err(DataError::InvalidLabel {
                     path: path.to_owned(),
                     location,
@@ -390,8 +397,12 @@ mod tests {
         assert!(err.to_string().contains("line 3, field 2"), "{err}");
         let err = fails(&dir, "inf.csv", "1,-inf,0\n", &lab)?;
         assert!(matches!(err, DataError::NonFinite { .. }), "{err}");
-        let err = fails(&dir, "overflow.csv", "1,1e39,0\n", &lab)?;
+        let err = fails(&dir, "overflow.csv", "1,1e300,0\n", &lab)?;
         assert!(matches!(err, DataError::NonFinite { .. }), "{err}");
+        assert!(
+            err.to_string().contains("value 1e300 is too large"),
+            "{err}"
+        );
 
         let err = fails(&dir, "label256.csv", "1,2,0\n1,2,256\n", &lab)?;
         assert!(
@@ -416,6 +427,9 @@ mod tests {
         );
         let err = fails(&dir, "labelfrac.csv", "1,2,1.5\n", &lab)?;
         assert!(matches!(err, DataError::InvalidLabel { .. }), "{err}");
+        let err = fails(&dir, "label1e40.csv", "1,2,1e40\n", &lab)?;
+        assert!(matches!(err, DataError::LabelTooLarge { .. }), "{err}");
+        assert!(err.to_string().contains("'1e40' is too large"), "{err}");
         let err = fails(&dir, "labelnan.csv", "1,2,nan\n", &lab)?;
         assert!(matches!(err, DataError::NonFinite { .. }), "{err}");
 

@@ -137,6 +137,14 @@ pub enum DataError {
         value: String,
     },
 
+    /// An integral label too large to be any class (`1e40`).
+    #[error("{}: {location}: label '{value}' is too large: labels must be in 0..256 (they are stored as u8)", path.display())]
+    LabelTooLarge {
+        path: PathBuf,
+        location: Location,
+        value: String,
+    },
+
     /// A CSV row with the wrong number of fields.
     #[error("{}: line {line} has {found} fields, expected {expected}", path.display())]
     RaggedRow {
@@ -159,8 +167,9 @@ pub enum DataError {
     #[error("{}: line {line} is not valid UTF-8", path.display())]
     InvalidUtf8 { path: PathBuf, line: usize },
 
-    /// A NaN or infinite feature value.
-    #[error("{}: {location}: non-finite value {value}", path.display())]
+    /// A NaN or infinite feature value, or one too large for the `f32` features are
+    /// held in (it would become infinite).
+    #[error("{}: {location}: {}", path.display(), describe_non_finite(*value))]
     NonFinite {
         path: PathBuf,
         location: Location,
@@ -197,4 +206,17 @@ pub enum DataError {
     /// Bad fractions or a dataset too small for the requested split.
     #[error("cannot split dataset '{name}': {reason}")]
     InvalidSplit { name: String, reason: String },
+}
+
+/// `non-finite value NaN`, or for a finite `f64` beyond `f32`'s range, that it is too large,
+/// in scientific notation (1e300 has 301 digits written out).
+fn describe_non_finite(value: f64) -> String {
+    if value.is_finite() {
+        format!(
+            "value {value:e} is too large: features are f32, whose largest magnitude is {:e}",
+            f32::MAX
+        )
+    } else {
+        format!("non-finite value {value}")
+    }
 }

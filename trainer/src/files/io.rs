@@ -103,7 +103,11 @@ pub fn remove_stale_temporaries(dir: &Path) -> Result<Vec<String>, IoError> {
         let ours = name.starts_with(".minnow-") && name.ends_with(".tmp");
         let legacy = name.len() == ".tmp".len() + 6 && name.starts_with(".tmp");
         let path = dir.join(&name);
-        if (ours || legacy) && path.is_file() {
+        // A staged link (files::set) is a temporary too; `is_file` would follow it.
+        let file_or_link = path
+            .symlink_metadata()
+            .is_ok_and(|m| m.is_file() || m.file_type().is_symlink());
+        if (ours || legacy) && file_or_link {
             std::fs::remove_file(&path).map_err(|e| IoError::new(&path, e))?;
             removed.push(name);
         }

@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
 
 use super::io::{IoError, create_dir_all, remove_stale_temporaries};
+use super::set::remove_stale_generations;
 
 /// The lock file in a run folder.
 pub const LOCK_FILE: &str = ".minnow.lock";
@@ -98,6 +99,7 @@ pub fn lock(dir: &Path) -> Result<DirLock, LockError> {
     let guard = DirLock { key };
     // The folder is ours: what a killed writer staged there is of no use to anyone.
     remove_stale_temporaries(dir)?;
+    remove_stale_generations(dir)?;
     Ok(guard)
 }
 

@@ -186,6 +186,37 @@ impl FileSet {
     }
 }
 
+/// Whether `entry` is named as a generation of some set: `.NAME.XXXXXX`. Returns `NAME`.
+fn generation_of(entry: &str) -> Option<&str> {
+    let rest = entry.strip_prefix('.')?;
+    let (name, suffix) = rest.rsplit_once('.')?;
+    let named = !name.is_empty() && name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
+    let random = suffix.len() == 6 && suffix.bytes().all(|b| b.is_ascii_alphanumeric());
+    (named && random).then_some(name)
+}
+
+/// Removes the generations in `dir` that no set's link points at: what a writer killed before
+/// its commit left (its staging folder), or after its swap (the old generation). Only the holder
+/// of the folder's lock may call this (another writer's staging folder would be in use).
+pub fn remove_stale_generations(dir: &Path) -> Result<Vec<String>, IoError> {
+    let mut removed = Vec::new();
+    for entry in names(dir)? {
+        let Some(name) = generation_of(&entry) else {
+            continue;
+        };
+        let path = dir.join(&entry);
+        let current = std::fs::read_link(dir.join(format!(".{name}")))
+            .ok()
+            .is_some_and(|target| target.as_os_str() == entry.as_str());
+        let is_dir = path.symlink_metadata().is_ok_and(|m| m.is_dir());
+        if is_dir && !current {
+            std::fs::remove_dir_all(&path).map_err(|e| IoError::new(&path, e))?;
+            removed.push(entry);
+        }
+    }
+    Ok(removed)
+}
+
 /// Writes `bytes` as `file` of a set in the folder, keeping the set's other files: the
 /// read-modify-write of one file of a set.
 pub fn replace_in_set(
@@ -242,6 +273,23 @@ mod tests {
             (read(d, "a"), read(d, "b"), read(d, "new")),
             ("2".into(), "3".into(), "2".into())
         );
+    }
+
+    #[test]
+    fn generations_no_link_points_at_are_stale() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let d = dir.path();
+        set_of(d, &[("a", "1")]);
+        // A writer killed while staging left its generation behind.
+        let killed = FileSet::begin(d, "export").expect("begin");
+        killed.write("a", b"2").expect("write");
+        let unfinished = killed.staging().to_owned();
+        std::fs::create_dir(d.join(".notes")).expect("a folder of the user's");
+        let removed = remove_stale_generations(d).expect("clean");
+        assert_eq!(removed.len(), 1, "{removed:?}");
+        assert!(!unfinished.exists());
+        assert!(d.join(".notes").is_dir());
+        assert_eq!(read(d, "a"), "1");
     }
 
     #[test]

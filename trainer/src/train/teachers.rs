@@ -41,10 +41,11 @@ pub fn teaching_role(dir: &Path) -> Option<Role> {
 
 /// The members of a teacher path: the folder itself when it holds a model (a teacher run, or a
 /// student run, which teaches just as well), else its `member-*` sub-folders (an ensemble), in
-/// numeric order. A path to a file means its folder.
+/// numeric order. A path to one of a model's own files (`teacher.toml`, `student.bpk`, ...)
+/// means its folder; any other file is refused, naming that file.
 pub fn teacher_members(path: &Path) -> Result<Vec<TeacherMember>> {
     let dir = if path.is_file() {
-        path.parent().unwrap_or(Path::new(".")).to_owned()
+        model_folder_of_file(path)?
     } else {
         path.to_owned()
     };
@@ -81,6 +82,27 @@ pub fn teacher_members(path: &Path) -> Result<Vec<TeacherMember>> {
         ));
     }
     Ok(members.into_iter().map(|(_, m)| m).collect())
+}
+
+/// The folder of `file` when `file` is one of the files of the model saved there.
+fn model_folder_of_file(file: &Path) -> Result<PathBuf> {
+    let dir = match file.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
+        _ => PathBuf::from("."),
+    };
+    let own_file = teaching_role(&dir).is_some_and(|role| {
+        file.file_name() == role.model_file(&dir).file_name()
+            || file.file_name() == role.record_file(&dir).file_name()
+    });
+    if own_file {
+        Ok(dir)
+    } else {
+        Err(Error::artifact(
+            file,
+            "is a file, not a teacher: --teacher takes the folder a `minnow train-teacher --out DIR` \
+             (or `minnow distill`) run wrote, or a folder of member-* runs",
+        ))
+    }
 }
 
 /// The fingerprint of an ensemble: the hash of its members' fingerprints in order.
