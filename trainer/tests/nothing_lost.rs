@@ -503,10 +503,7 @@ fn numbers_out_of_range_are_refused_from_flags_and_files() {
         ("--omit-classes 99", ["omit_classes", "99"]),
     ] {
         run_within(&distill(extra), limit).assert_refused(&expected);
-        assert!(
-            !out.join("student.float.json").exists(),
-            "{extra} left a student"
-        );
+        assert!(!out.exists(), "{extra} left {}", s(&out));
     }
     // The same checks read settings files.
     for (file, text, key) in [
@@ -541,6 +538,7 @@ fn sizes_without_bounds_are_refused_at_once() {
         let r = run_within(&line, Duration::from_secs(30));
         r.assert_refused(expected);
         assert!(r.took < Duration::from_secs(10), "{line} took {:?}", r.took);
+        assert!(!out.exists(), "{line} left {}", s(&out));
     }
 }
 
@@ -633,6 +631,10 @@ fn data_messages_name_the_file_and_the_real_problem() {
         s(&at("labels.npy"))
     ))
     .assert_refused(&["huge.npy", "too large"]);
+    assert!(
+        !at("out").exists(),
+        "a refused data file left its run folder"
+    );
 }
 
 /// Point 8, run folders and flags: each message names the file at fault and the real problem.
@@ -678,4 +680,8 @@ fn messages_name_the_right_file() {
         s(&tmp.path().join("d"))
     );
     run(&line).assert_refused(&[&s(&notes), "not a teacher"]);
+    assert!(
+        !tmp.path().join("d").exists(),
+        "a refused teacher left its run folder"
+    );
 }

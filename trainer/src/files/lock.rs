@@ -32,8 +32,18 @@ pub enum LockError {
     Io(#[from] IoError),
 }
 
-/// The locks this process holds: folder -> (lock file, number of guards).
-static HELD: Mutex<Option<HashMap<PathBuf, (File, usize)>>> = Mutex::new(None);
+/// A lock this process holds.
+#[derive(Debug)]
+struct Held {
+    file: File,
+    /// Guards alive (the lock is re-entrant).
+    guards: usize,
+    /// Whether taking the lock created the folder.
+    created: bool,
+}
+
+/// The locks this process holds, by folder.
+static HELD: Mutex<Option<HashMap<PathBuf, Held>>> = Mutex::new(None);
 
 /// The lock of a folder, held until dropped.
 #[derive(Debug)]
@@ -45,25 +55,47 @@ impl Drop for DirLock {
     fn drop(&mut self) {
         let mut held = HELD.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(map) = held.as_mut()
-            && let Some((_, count)) = map.get_mut(&self.key)
+            && let Some(lock) = map.get_mut(&self.key)
         {
-            *count -= 1;
-            if *count == 0 {
+            lock.guards -= 1;
+            if lock.guards == 0
+                && let Some(lock) = map.remove(&self.key)
+            {
+                remove_if_untouched(&self.key, lock.created);
                 // Closing the file releases the lock.
-                map.remove(&self.key);
+                drop(lock.file);
             }
         }
     }
 }
 
+/// A command refused before it wrote anything leaves nothing behind: the lock file goes
+/// (still locked, so no other writer can be between open and lock on it), and the folder too
+/// when taking the lock created it.
+fn remove_if_untouched(dir: &Path, created: bool) {
+    let only_the_lock = std::fs::read_dir(dir)
+        .map(|entries| {
+            let names: Vec<_> = entries
+                .filter_map(|e| e.ok())
+                .map(|e| e.file_name())
+                .collect();
+            names.len() == 1 && names[0] == LOCK_FILE
+        })
+        .unwrap_or(false);
+    if only_the_lock && std::fs::remove_file(dir.join(LOCK_FILE)).is_ok() && created {
+        let _ = std::fs::remove_dir(dir);
+    }
+}
+
 /// Locks `dir` (created if missing) for writing.
 pub fn lock(dir: &Path) -> Result<DirLock, LockError> {
+    let created = !dir.is_dir();
     create_dir_all(dir)?;
     let key = std::fs::canonicalize(dir).map_err(|e| IoError::new(dir, e))?;
     let mut held = HELD.lock().unwrap_or_else(PoisonError::into_inner);
     let map = held.get_or_insert_with(HashMap::new);
-    if let Some((_, count)) = map.get_mut(&key) {
-        *count += 1;
+    if let Some(lock) = map.get_mut(&key) {
+        lock.guards += 1;
         return Ok(DirLock { key });
     }
     let path = key.join(LOCK_FILE);
@@ -95,7 +127,14 @@ pub fn lock(dir: &Path) -> Result<DirLock, LockError> {
     file.set_len(0).map_err(io)?;
     file.rewind().map_err(io)?;
     writeln!(file, "{}", std::process::id()).map_err(io)?;
-    map.insert(key.clone(), (file, 1));
+    map.insert(
+        key.clone(),
+        Held {
+            file,
+            guards: 1,
+            created,
+        },
+    );
     let guard = DirLock { key };
     // The folder is ours: what a killed writer staged there is of no use to anyone.
     remove_stale_temporaries(dir)?;
@@ -115,13 +154,16 @@ mod tests {
         let b = lock(&run).expect("re-entrant");
         drop(a);
         drop(b);
-        // Released: another open file description can take it.
-        let f = File::open(run.join(LOCK_FILE)).expect("lock file");
-        f.try_lock().expect("free after the last guard");
-        drop(f);
+        // Nothing was written: the folder the lock created is gone again.
+        assert!(!run.exists());
         let again = lock(&run).expect("again");
         let pid = std::fs::read_to_string(run.join(LOCK_FILE)).expect("pid");
         assert_eq!(pid.trim(), std::process::id().to_string());
+        std::fs::write(run.join("kept"), b"x").expect("write");
         drop(again);
+        // Released: another open file description can take it.
+        let f = File::open(run.join(LOCK_FILE)).expect("lock file");
+        f.try_lock().expect("free after the last guard");
+        assert!(run.join("kept").is_file());
     }
 }

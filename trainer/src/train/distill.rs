@@ -74,13 +74,14 @@ pub(crate) fn distill_run(cfg: &DistillConfig, resume: bool) -> Result<StudentAr
         }
         None => (Standardizer::fit(&transfer.data)?, None),
     };
-    write_run_files(&cfg.out, Role::Student, &cfg)?;
     let teachers = if cfg.teacher.is_empty() {
         Vec::new()
     } else {
         load_teachers(&cfg.teacher, &base)?
     };
     check_teachers(&cfg, &teachers, &spec)?;
+    // Written once every input is known good, so a refused run leaves nothing behind.
+    write_run_files(&cfg.out, Role::Student, &cfg)?;
     let provenance = provenance(&cfg, &transfer.data)?;
     let targets = targets(&cfg, &transfer.data, spec.classes, &teachers, &base)?;
     let has_teachers = !teachers.is_empty();
