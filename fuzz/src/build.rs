@@ -2,9 +2,9 @@
 //! shapes), with occasional deliberate corruption (so validation is exercised too).
 
 use arbitrary::{Result, Unstructured};
+use minnow_core::Student;
 use minnow_core::layer::{Activation, Layer, Pool2d, Shape, window_out};
 use minnow_core::reference;
-use minnow_core::{Normalization, Student};
 
 use crate::{OwnedLayer, OwnedParams, OwnedStudent, WeightLayout, quantized_params};
 
@@ -203,9 +203,21 @@ pub fn student(u: &mut Unstructured<'_>) -> Result<Generated> {
         input_shape,
         classes,
         input,
-        normalization: Normalization {
-            mean: 0.0,
-            std: 1.0,
+        // One pair, one per channel or one per value (each a valid pair): the three counts the
+        // format allows.
+        normalization: {
+            let pairs = match u.int_in_range(0_u8..=2)? {
+                0 => 1,
+                1 => usize::from(input_shape.channels),
+                _ => input_shape.len(),
+            };
+            let mut packed = Vec::with_capacity(pairs * 8);
+            for _ in 0..pairs {
+                let mean = f32::from(u.int_in_range(-8_i8..=8)?) / 4.0;
+                let std = f32::from(u.int_in_range(1_u8..=16)?) / 4.0;
+                packed.extend(mean.to_le_bytes().into_iter().chain(std.to_le_bytes()));
+            }
+            packed
         },
         temperature: 1.0 + f32::from(u.int_in_range(0_u8..=8)?),
         layers,

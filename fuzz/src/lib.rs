@@ -14,7 +14,7 @@
 
 use minnow_core::header::{FORMAT_VERSION, HEADER_LEN};
 use minnow_core::layer::{Activation, Layer, Pool2d, Shape};
-use minnow_core::{Error, GoldenVectors, Normalization, Student};
+use minnow_core::{Error, GoldenVectors, Student, pack_normalization};
 
 /// Most work (multiply-accumulates plus pooling taps) one fuzz input may ask inference for, so
 /// that a blob describing a legitimately huge network does not read as a libFuzzer timeout.
@@ -285,10 +285,7 @@ pub fn tiny_student() -> OwnedStudent {
         input_shape: Shape::flat(2),
         classes: 2,
         input,
-        normalization: Normalization {
-            mean: 0.0,
-            std: 1.0,
-        },
+        normalization: pack_normalization(&[(0.0, 1.0)]),
         temperature: 4.0,
         layers: vec![OwnedLayer::Dense {
             out_features: 2,
@@ -328,10 +325,7 @@ pub fn conv_student() -> OwnedStudent {
         input_shape: Shape::new(6, 6, 2),
         classes: 3,
         input: a0,
-        normalization: Normalization {
-            mean: 0.5,
-            std: 0.25,
-        },
+        normalization: pack_normalization(&[(0.5, 0.25)]),
         temperature: 2.0,
         layers: vec![
             OwnedLayer::Conv2d {
@@ -383,10 +377,7 @@ pub fn mlp_student() -> OwnedStudent {
         input_shape: Shape::new(3, 5, 1),
         classes: 4,
         input: a0,
-        normalization: Normalization {
-            mean: -1.0,
-            std: 3.0,
-        },
+        normalization: pack_normalization(&[(-1.0, 3.0)]),
         temperature: 1.0,
         layers: vec![
             // 3x5x1 -> conv 1x3 stride 2 pad 0 -> 2x2x2 -> dense 8 (on the 2x2x2 tensor, no flatten)

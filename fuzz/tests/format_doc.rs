@@ -5,11 +5,16 @@ use minnow_core::header::HEADER_LEN;
 use minnow_core::{Error, GoldenVectors, Student};
 use minnow_fuzz::{golden_for, seal, tiny_student};
 
-const TINY: &str = "4d4e5354010000004700000023 71daa1
-    0474696e79010102020000003f00000000000000803f00008040010002 0402fefe02
+const TINY: &str = "4d4e535402000000480000003d3a2a44
+    0474696e79010102020000003f00 08 0000000000 00803f 00008040 01 00 02 0402fefe02
     080000003f0000003f 0802000000feffffff 080000004000000040 020101 0000803e ff 80 7f";
 const TINY_GOLDEN: &str =
-    "4d4e47560100000013000000087ac93d 020202 04cef3d9fe 04b747b747 02ff01 020101";
+    "4d4e47560200000013000000087ac93d 020202 04cef3d9fe 04b747b747 02ff01 020101";
+/// The same student as format version 1 wrote it (the normalisation pair without a length):
+/// version 2 builds read it as before.
+const TINY_V1: &str = "4d4e5354010000004700000023 71daa1
+    0474696e79010102020000003f00000000000000803f00008040010002 0402fefe02
+    080000003f0000003f 0802000000feffffff 080000004000000040 020101 0000803e ff 80 7f";
 
 fn hex(s: &str) -> Vec<u8> {
     let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
@@ -51,6 +56,13 @@ fn worked_example_bytes() {
         assert_eq!(logits, want);
     }
     GoldenVectors::decode(&hex(TINY_GOLDEN)).unwrap();
+    // Version 1: the same student, the same outputs; version 1 golden vectors too.
+    let v1 = hex(TINY_V1);
+    let old = Student::decode(&v1).unwrap();
+    assert_eq!(old.meta(), s.meta());
+    let mut golden_v1 = hex(TINY_GOLDEN);
+    golden_v1[4] = 1;
+    GoldenVectors::decode(&golden_v1).unwrap();
 }
 
 #[test]
@@ -72,13 +84,13 @@ fn header_rules_in_order() {
         Err(Error::BadMagic)
     );
     let mut b = blob.clone();
-    b[4] = 2;
+    b[4] = 3;
     b[6] = 1;
     assert_eq!(
         decode(&b),
         Err(Error::UnsupportedVersion {
-            found: 2,
-            supported: 1
+            found: 3,
+            supported: 2
         })
     );
     let mut b = blob.clone();
@@ -91,7 +103,7 @@ fn header_rules_in_order() {
         decode(&b),
         Err(Error::Truncated {
             needed: u32::MAX,
-            available: 87
+            available: 88
         })
     );
     let mut b = blob.clone();
@@ -125,9 +137,9 @@ fn varints_must_be_canonical() {
         decode(&patched(8, 1, &[0x82, 0x80, 0x04])),
         Err(Error::Malformed)
     );
-    // layer count (u32, offset 26) as 5 bytes.
+    // layer count (u32, offset 27) as 5 bytes.
     assert_eq!(
-        decode(&patched(26, 1, &[0x81, 0x80, 0x80, 0x80, 0x00])),
+        decode(&patched(27, 1, &[0x81, 0x80, 0x80, 0x80, 0x00])),
         Err(Error::Malformed)
     );
     // invalid UTF-8 in the name, valid UTF-8 that is not printable ASCII, a control character
@@ -149,9 +161,9 @@ fn meta_rules() {
         decode(&patched(0, 5, &long)),
         Err(Error::NameTooLong { len: 65 })
     );
-    assert_eq!(decode(&patched(26, 1, &[0])), Err(Error::NoLayers));
+    assert_eq!(decode(&patched(27, 1, &[0])), Err(Error::NoLayers));
     assert_eq!(
-        decode(&patched(26, 1, &[65])),
+        decode(&patched(27, 1, &[65])),
         Err(Error::TooManyLayers { count: 65 })
     );
     assert_eq!(decode(&patched(5, 1, &[0])), Err(Error::InvalidInputShape));
@@ -162,11 +174,24 @@ fn meta_rules() {
     );
     // std = -1 (finite): NonFinite
     assert_eq!(
-        decode(&patched(18, 4, &(-1.0_f32).to_le_bytes())),
+        decode(&patched(19, 4, &(-1.0_f32).to_le_bytes())),
         Err(Error::NonFinite)
     );
+    // two pairs for a 1x1x2 input are one per channel: fine; three are none of the counts
+    let pair = [0, 0, 0, 0, 0, 0, 0x80, 0x3f];
+    let two: Vec<u8> = [&[16][..], &pair, &pair].concat();
+    assert_eq!(decode(&patched(14, 9, &two)), Ok(()));
+    let three: Vec<u8> = [&[24][..], &pair, &pair, &pair].concat();
     assert_eq!(
-        decode(&patched(22, 4, &0.0_f32.to_le_bytes())),
+        decode(&patched(14, 9, &three)),
+        Err(Error::InvalidNormalization)
+    );
+    assert_eq!(
+        decode(&patched(14, 9, &[7, 0, 0, 0, 0, 0, 0, 0x80])),
+        Err(Error::InvalidNormalization)
+    );
+    assert_eq!(
+        decode(&patched(23, 4, &0.0_f32.to_le_bytes())),
         Err(Error::InvalidTemperature)
     );
     // classes 0 and 3
@@ -178,7 +203,7 @@ fn meta_rules() {
         })
     );
     // variant index 6
-    assert_eq!(decode(&patched(27, 1, &[6])), Err(Error::Malformed));
+    assert_eq!(decode(&patched(28, 1, &[6])), Err(Error::Malformed));
     // trailing bytes after the last layer
     let mut b = body();
     b.push(0);
@@ -192,27 +217,27 @@ fn meta_rules() {
 fn param_rules() {
     // weights: a -128
     assert_eq!(
-        decode(&patched(30, 1, &[0x80])),
+        decode(&patched(31, 1, &[0x80])),
         Err(Error::InvalidQuantization { layer: 0 })
     );
-    // negative multiplier (last byte of channel 1's multiplier at 0x44 - 0x10 + 8)
+    // negative multiplier (last byte of channel 1's multiplier at 0x45 - 0x10 + 8)
     assert_eq!(
-        decode(&patched(0x3c, 1, &[0x80])),
+        decode(&patched(0x3d, 1, &[0x80])),
         Err(Error::InvalidQuantization { layer: 0 })
     );
     // shift 31
     assert_eq!(
-        decode(&patched(0x3e, 1, &[31])),
+        decode(&patched(0x3f, 1, &[31])),
         Err(Error::InvalidQuantization { layer: 0 })
     );
-    assert_eq!(decode(&patched(0x3e, 1, &[0xE1])), Ok(())); // -31
+    assert_eq!(decode(&patched(0x3f, 1, &[0xE1])), Ok(())); // -31
     // act_min 127 > act_max 127? equal is fine; act_min 127, act_max 0 is not
     assert_eq!(
-        decode(&patched(0x45, 2, &[0x7f, 0x00])),
+        decode(&patched(0x46, 2, &[0x7f, 0x00])),
         Err(Error::InvalidActivationRange { layer: 0 })
     );
     // a multiplier below 2^30 (1) is accepted
-    assert_eq!(decode(&patched(0x35, 4, &1_i32.to_le_bytes())), Ok(()));
+    assert_eq!(decode(&patched(0x36, 4, &1_i32.to_le_bytes())), Ok(()));
 }
 
 #[test]
@@ -287,10 +312,10 @@ fn macs_beyond_u32_are_overflow() {
 
 #[test]
 fn something_must_compute_and_be_included() {
-    // S13a: the tiny student's one layer (offset 27 on) replaced by a flatten: 1x1x2 -> 2 values
+    // S13a: the tiny student's one layer (offset 28 on) replaced by a flatten: 1x1x2 -> 2 values
     // = classes, but nothing computes them.
     let b = body();
-    let flatten_only = patched(27, b.len() - 27, &[0x05]);
+    let flatten_only = patched(28, b.len() - 28, &[0x05]);
     assert_eq!(decode(&flatten_only), Err(Error::NoLayers));
     // S10a: code built for convolutions only does not take a dense layer.
     let blob = tiny_student().encode().expect("encodes");
@@ -304,9 +329,15 @@ fn something_must_compute_and_be_included() {
 #[test]
 fn scratch_sizing_example() {
     let blob = minnow_fuzz::conv_student().encode().expect("encodes");
-    assert_eq!(Student::decode(&blob).unwrap().scratch_len(), 144 + 36 + 18);
+    assert_eq!(
+        Student::decode(&blob).unwrap().scratch_len(),
+        144 + 36 + 4 * (18 + 2)
+    );
     let blob = minnow_fuzz::mlp_student().encode().expect("encodes");
-    assert_eq!(Student::decode(&blob).unwrap().scratch_len(), 8 + 8 + 3);
+    assert_eq!(
+        Student::decode(&blob).unwrap().scratch_len(),
+        8 + 8 + 4 * (3 + 2)
+    );
     let blob = tiny_student().encode().expect("encodes");
     // its only layer writes straight into the logits
     assert_eq!(Student::decode(&blob).unwrap().scratch_len(), 0);

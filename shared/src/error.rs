@@ -53,6 +53,9 @@ pub enum Error {
     BufferSize { needed: u32, got: u32 },
     /// A float argument is NaN or infinite, or a normalisation std is not > 0.
     NonFinite,
+    /// The input normalisation is not whole `(mean, std)` pairs, or not one pair, one per
+    /// channel or one per input value.
+    InvalidNormalization,
     /// A temperature is not a finite number > 0.
     InvalidTemperature,
     /// Two slices that must have the same length do not.
@@ -86,7 +89,7 @@ impl fmt::Display for Error {
             Error::UnsupportedVersion { found, supported } => {
                 write!(
                     f,
-                    "unsupported format version {found} (this build reads {supported})"
+                    "unsupported format version {found} (this build reads versions 1 to {supported})"
                 )
             }
             Error::UnknownFlags { flags } => write!(f, "unknown header flags {flags:#06x}"),
@@ -133,6 +136,9 @@ impl fmt::Display for Error {
                 write!(f, "buffer of {got} elements where {needed} are needed")
             }
             Error::NonFinite => f.write_str("NaN or infinite value"),
+            Error::InvalidNormalization => f.write_str(
+                "input normalisation: not one (mean, std) pair, one per channel or one per value",
+            ),
             Error::InvalidTemperature => f.write_str("temperature must be finite and > 0"),
             Error::LengthsDiffer { left, right } => {
                 write!(f, "lengths differ: {left} vs {right}")

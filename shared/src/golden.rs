@@ -42,7 +42,7 @@ pub struct GoldenVectors<'a> {
 impl<'a> GoldenVectors<'a> {
     /// Decodes and validates a golden-vector blob, borrowing it.
     pub fn decode(blob: &'a [u8]) -> Result<Self, Error> {
-        let body = header::open(blob, &GOLDEN_MAGIC)?;
+        let (body, _version) = header::open(blob, &GOLDEN_MAGIC)?;
         let mut reader = Reader::new(body);
         let g = Self::read(&mut reader);
         let g = reader.check(g)?;

@@ -3,7 +3,7 @@
 //! ```text
 //! offset size field
 //!      0    4 magic        b"MNST" (student) or b"MNGV" (golden vectors)
-//!      4    2 version      u16 LE, FORMAT_VERSION
+//!      4    2 version      u16 LE, FORMAT_VERSION (read: OLDEST_VERSION..=FORMAT_VERSION)
 //!      6    2 flags        u16 LE, must be 0 in this version
 //!      8    4 body_len     u32 LE, bytes after the header
 //!     12    4 body_crc     u32 LE, CRC-32/ISO-HDLC (the zlib/PNG CRC) of the body
@@ -16,8 +16,13 @@ use crate::error::len32;
 /// Length of the header in bytes.
 pub const HEADER_LEN: usize = 16;
 
-/// The format version this build reads and writes (students and golden vectors alike).
-pub const FORMAT_VERSION: u16 = 1;
+/// The format version this build writes (students and golden vectors alike). Version 2 stores
+/// one input normalisation pair per channel or per value where version 1 had one for all.
+pub const FORMAT_VERSION: u16 = 2;
+
+/// The oldest version this build reads: version 1 students decode as before (one normalisation
+/// pair); golden vectors did not change.
+pub const OLDEST_VERSION: u16 = 1;
 
 /// The reflected CRC-32 polynomial (CRC-32/ISO-HDLC: zlib, PNG, Ethernet).
 const CRC32_POLY: u32 = 0xedb8_8320;
@@ -57,10 +62,10 @@ pub fn crc32(bytes: &[u8]) -> u32 {
     !crc
 }
 
-/// Checks the header and CRC and returns the body. (Not inlined: students and golden vectors
-/// share one copy on the device.)
+/// Checks the header and CRC and returns the body and the format version. (Not inlined:
+/// students and golden vectors share one copy on the device.)
 #[inline(never)]
-pub(crate) fn open<'a>(blob: &'a [u8], magic: &[u8; 4]) -> Result<&'a [u8], Error> {
+pub(crate) fn open<'a>(blob: &'a [u8], magic: &[u8; 4]) -> Result<(&'a [u8], u16), Error> {
     let available = len32(blob.len());
     let header = blob.get(..HEADER_LEN).ok_or(Error::Truncated {
         needed: HEADER_LEN as u32,
@@ -70,7 +75,7 @@ pub(crate) fn open<'a>(blob: &'a [u8], magic: &[u8; 4]) -> Result<&'a [u8], Erro
         return Err(Error::BadMagic);
     }
     let version = u16::from_le_bytes([header[4], header[5]]);
-    if version != FORMAT_VERSION {
+    if !(OLDEST_VERSION..=FORMAT_VERSION).contains(&version) {
         return Err(Error::UnsupportedVersion {
             found: version,
             supported: FORMAT_VERSION,
@@ -99,7 +104,7 @@ pub(crate) fn open<'a>(blob: &'a [u8], magic: &[u8; 4]) -> Result<&'a [u8], Erro
     if computed != stored {
         return Err(Error::CrcMismatch { stored, computed });
     }
-    Ok(body)
+    Ok((body, version))
 }
 
 /// Writes the header for `body_len` body bytes already placed at `out[HEADER_LEN..]`.

@@ -48,7 +48,7 @@ pub use layer::{
 };
 pub use meta::{Meta, Normalization};
 #[cfg(feature = "std")]
-pub use owned::{pack_f32, pack_i32};
+pub use owned::{pack_f32, pack_i32, pack_normalization};
 #[cfg(feature = "std")]
 pub use student::encode_student_to_vec;
 pub use student::{Footprint, Student, encode_student};

@@ -15,6 +15,7 @@ use crate::layer::{
     Activation, Conv2d, Dense, DepthwiseConv2d, Layer, Params, Pool2d, Shape, i8_bytes,
 };
 use crate::meta::{Meta, Normalization};
+
 use crate::quant::quantize_multiplier;
 use crate::student::encode_student_to_vec;
 
@@ -337,9 +338,19 @@ pub struct OwnedStudent<P = OwnedParams> {
     pub input_shape: Shape,
     pub classes: u16,
     pub input: Activation,
-    pub normalization: Normalization,
+    /// The normalisation's `(mean, std)` pairs, packed as [`Normalization::params`]
+    /// ([`pack_normalization`]).
+    pub normalization: Vec<u8>,
     pub temperature: f32,
     pub layers: Vec<OwnedLayer<P>>,
+}
+
+/// Packs `(mean, std)` pairs as [`Normalization::params`] holds them.
+pub fn pack_normalization(pairs: &[(f32, f32)]) -> Vec<u8> {
+    pairs
+        .iter()
+        .flat_map(|&(mean, std)| mean.to_le_bytes().into_iter().chain(std.to_le_bytes()))
+        .collect()
 }
 
 impl<P> OwnedStudent<P> {
@@ -350,7 +361,7 @@ impl<P> OwnedStudent<P> {
             input_shape: self.input_shape,
             classes: self.classes,
             input: self.input,
-            normalization: self.normalization,
+            normalization: Normalization::new(&self.normalization),
             temperature: self.temperature,
         }
     }
@@ -362,7 +373,7 @@ impl<P> OwnedStudent<P> {
             input_shape: self.input_shape,
             classes: self.classes,
             input: self.input,
-            normalization: self.normalization,
+            normalization: self.normalization.clone(),
             temperature: self.temperature,
             layers: self.layers.iter().map(|l| l.map_params(&f)).collect(),
         }
@@ -486,10 +497,7 @@ mod tests {
             input_shape: crate::Shape::flat(2),
             classes: 2,
             input: act(0.5, 0),
-            normalization: Normalization {
-                mean: 0.0,
-                std: 1.0,
-            },
+            normalization: Normalization::IDENTITY,
             temperature: 1.0,
         };
         let layers = [OwnedLayer::Flatten, dense];

@@ -11,6 +11,7 @@ use proptest::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::golden::GoldenVectors;
+use crate::header::FORMAT_VERSION;
 use crate::layer::{Activation, Conv2d, Dense, DepthwiseConv2d, Layer, Params, Pool2d, Shape, ops};
 use crate::meta::{Meta, Normalization};
 use crate::wire::Reader;
@@ -123,6 +124,11 @@ fn samples() -> Vec<Vec<u8>> {
     out
 }
 
+/// Two pairs: (0.1, 0.3) and (-2.0, 4.0).
+const NORM_PAIRS: [u8; 16] = [
+    0xcd, 0xcc, 0xcc, 0x3d, 0x9a, 0x99, 0x99, 0x3e, 0, 0, 0, 0xc0, 0, 0, 0x80, 0x40,
+];
+
 fn sample_meta() -> Meta<'static> {
     Meta {
         name: "m1",
@@ -132,10 +138,7 @@ fn sample_meta() -> Meta<'static> {
             scale: 0.5,
             zero_point: 4,
         },
-        normalization: Normalization {
-            mean: 0.1,
-            std: 0.3,
-        },
+        normalization: Normalization::new(&NORM_PAIRS),
         temperature: 20.0,
     }
 }
@@ -152,7 +155,7 @@ impl AsciiMeta<'_> {
 
 fn check_meta(bytes: &[u8]) {
     let theirs = postcard_canonical::<AsciiMeta<'_>>(bytes).filter(|(m, _)| m.printable());
-    let mine = ours(bytes, Meta::read);
+    let mine = ours(bytes, |r| Meta::read(r, FORMAT_VERSION));
     assert_eq!(
         theirs.map(|(m, n)| (postcard::to_stdvec(&m).unwrap(), n)),
         mine.map(|(m, n)| (postcard::to_stdvec(&m).unwrap(), n)),
@@ -172,7 +175,11 @@ fn names_must_be_printable_ascii() {
         let mut meta = sample_meta();
         meta.name = name;
         let bytes = postcard::to_stdvec(&meta).unwrap();
-        assert_eq!(ours(&bytes, Meta::read).is_some(), ok, "{name:?}");
+        assert_eq!(
+            ours(&bytes, |r| Meta::read(r, FORMAT_VERSION)).is_some(),
+            ok,
+            "{name:?}"
+        );
         check_meta(&bytes);
     }
 }

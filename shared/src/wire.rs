@@ -67,6 +67,11 @@ impl<'a> Reader<'a> {
         placeholder
     }
 
+    /// `n` bytes as they are (no length prefix).
+    pub(crate) fn raw(&mut self, n: usize) -> &'a [u8] {
+        self.take(n)
+    }
+
     fn take(&mut self, n: usize) -> &'a [u8] {
         if n > self.rest.len() {
             return self.fail(&[]);
@@ -76,6 +81,8 @@ impl<'a> Reader<'a> {
         head
     }
 
+    /// Not inlined: one copy serves every byte field (flash; the layer readers have many).
+    #[inline(never)]
     pub(crate) fn u8(&mut self) -> u8 {
         match self.rest.split_first() {
             Some((&b, tail)) => {
@@ -94,6 +101,13 @@ impl<'a> Reader<'a> {
     /// serves every field (flash).
     #[inline(never)]
     pub(crate) fn u32(&mut self) -> u32 {
+        // Most fields are one byte (variant indices, lengths below 128): that case first.
+        if let Some((&b, tail)) = self.rest.split_first()
+            && b < 0x80
+        {
+            self.rest = tail;
+            return u32::from(b);
+        }
         let mut value = 0_u32;
         for i in 0..5 {
             let b = self.u8();

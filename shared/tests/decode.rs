@@ -49,8 +49,8 @@ fn tiny_student_decodes_and_runs_like_chained_kernels() {
     assert_eq!(s.layer_count(), 4);
     assert_eq!((s.input_len(), s.classes()), (16, 3));
     // conv writes 32 to half A, pool 8 to half B, flatten moves nothing, dense 3 to half A;
-    // the conv's 3x3x1 receptive field needs a 9-value patch.
-    assert_eq!(s.scratch_len(), 32 + 8 + 9);
+    // the conv's patch holds two 3x3x1 receptive fields as int16, word aligned: 4 * (9 + 2).
+    assert_eq!(s.scratch_len(), 32 + 8 + 44);
     let fp = s.footprint();
     assert_eq!(fp.macs, 4 * 4 * 2 * 9 + 8 * 3);
     assert_eq!(fp.weight_bytes, (18 + 2 * 13) + (24 + 3 * 13));
@@ -74,7 +74,7 @@ fn tiny_student_decodes_and_runs_like_chained_kernels() {
         -3,
         &input,
         Shape::new(4, 4, 2),
-        &mut [0i8; 9],
+        &mut [0i8; 44],
         &mut a,
     );
     let mut b = vec![0i8; 8];
@@ -114,8 +114,8 @@ fn buffers_must_be_big_enough() {
     assert_eq!(
         s.run(&input, &mut small, &mut logits),
         Err(Error::BufferSize {
-            needed: 49,
-            got: 48
+            needed: 84,
+            got: 83
         })
     );
     let mut scratch = vec![0i8; s.scratch_len()];
@@ -172,16 +172,18 @@ fn malformed_student_matrix() {
         let mut b = good.clone();
         b[0] = b'X';
         v.push(("bad magic", b, Error::BadMagic));
-        let mut b = good.clone();
-        b[4] = 2;
-        v.push((
-            "version 2",
-            b,
-            Error::UnsupportedVersion {
-                found: 2,
-                supported: 1,
-            },
-        ));
+        for version in [0, 3] {
+            let mut b = good.clone();
+            b[4] = version;
+            v.push((
+                "version 0 or 3",
+                b,
+                Error::UnsupportedVersion {
+                    found: u16::from(version),
+                    supported: 2,
+                },
+            ));
+        }
         let mut b = good.clone();
         b[6] = 1;
         v.push(("flags", b, Error::UnknownFlags { flags: 1 }));
@@ -241,19 +243,14 @@ fn malformed_layers_matrix() {
         })
     );
     assert_eq!(
-        Student::decode(&dense_blob(&p, 3, |m| m.normalization = Normalization {
-            mean: f32::NAN,
-            std: 1.0
-        }))
+        Student::decode(&dense_blob(&p, 3, |m| m.normalization =
+            Normalization::new(&[0, 0, 0xc0, 0x7f, 0, 0, 0x80, 0x3f])))
         .err(),
         Some(Error::NonFinite)
     );
     assert_eq!(
-        Student::decode(&dense_blob(&p, 3, |m| m.normalization = Normalization {
-            mean: 0.0,
-            std: 0.0
-        }))
-        .err(),
+        Student::decode(&dense_blob(&p, 3, |m| m.normalization = Normalization::new(&[0; 8])))
+            .err(),
         Some(Error::NonFinite)
     );
     assert_eq!(

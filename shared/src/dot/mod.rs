@@ -3,10 +3,16 @@
 //! and hand-written SMLAD assembly for cores with the DSP extension (`simd.rs`). [`dot_i8`]
 //! picks one at compile time.
 //!
-//! Three files so that the SIMD loops can end with the portable scalar tail while nothing
-//! imports back: `simd` uses `portable`, this module uses both, the kernels use this module.
+//! Cortex-M cores without the DSP extension get hand-written scalar loops (`scalar.rs`): the
+//! portable loop compiled poorly there (31 instructions per 4 MACs on the Cortex-M0).
+//!
+//! Separate files so that the assembly loops can end with the portable scalar tail while
+//! nothing imports back: `simd` and `scalar` use `portable`, this module uses all three, the
+//! kernels use this module.
 
 mod portable;
+#[cfg(all(target_arch = "arm", not(target_feature = "dsp")))]
+mod scalar;
 #[cfg(all(target_arch = "arm", target_feature = "dsp"))]
 mod simd;
 
@@ -14,7 +20,8 @@ pub use portable::dot_i8_portable;
 
 /// Sum of `a[i] * b[i]` over the shorter of the two slices: the SIMD version on cores with the
 /// DSP extension (unless the `portable-dot` feature asks for the portable one, for
-/// measurements), the portable one everywhere else.
+/// measurements), a hand-written scalar loop on the other Cortex-M cores (`scalar.rs`), the
+/// portable one everywhere else.
 #[inline(always)]
 pub fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
     #[cfg(all(
@@ -25,22 +32,33 @@ pub fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
     {
         simd::dot_i8(a, b)
     }
-    #[cfg(not(all(
-        target_arch = "arm",
-        target_feature = "dsp",
-        not(feature = "portable-dot")
+    #[cfg(all(target_arch = "arm", not(target_feature = "dsp")))]
+    {
+        scalar::dot_i8(a, b)
+    }
+    #[cfg(not(any(
+        all(
+            target_arch = "arm",
+            target_feature = "dsp",
+            not(feature = "portable-dot")
+        ),
+        all(target_arch = "arm", not(target_feature = "dsp"))
     )))]
     {
-        dot_i8_portable(a, b)
+        portable::dot_i8_outlined(a, b)
     }
 }
 
-/// Two dot products sharing one input, `(dot_i8(x, w0), dot_i8(x, w1))`, each input word loaded
-/// once for both: only where SMLAD makes that pay (see `simd.rs`; the kernels pair rows only
-/// there).
+/// The loops and SIMD operations the kernels use where SMLAD makes them pay (see `simd.rs`):
+/// three dense rows sharing one input ([`dot3_i8`]), two widened receptive fields sharing one
+/// convolution row ([`dot2_widened`], [`widen_in_place`]), and the lanewise operations of pooling
+/// and depthwise convolution.
 #[cfg(all(
     target_arch = "arm",
     target_feature = "dsp",
     not(feature = "portable-dot")
 ))]
-pub(crate) use simd::dot2_i8;
+pub(crate) use simd::{
+    RunParams, STRIP, add_i16x2, conv3_row, dot2_widened, dot3_i8, max_i8x4, mla_i8x4,
+    requantize_run, widen_i8x4, widen_in_place,
+};

@@ -17,6 +17,15 @@ pub fn dot_i8_portable(a: &[i8], b: &[i8]) -> i32 {
     })
 }
 
+/// [`dot_i8_portable`] out of line: the kernels' one copy where no hand-written loop exists
+/// (the host, and cores with DSP built with `portable-dot`), so its unrolled loop does not
+/// depend on the registers the callers keep live.
+#[cfg_attr(target_arch = "arm", allow(dead_code))]
+#[inline(never)]
+pub(crate) fn dot_i8_outlined(a: &[i8], b: &[i8]) -> i32 {
+    dot_i8_portable(a, b)
+}
+
 /// One product at a time: the tails of the unrolled and the SIMD dot products.
 #[inline(always)]
 pub(crate) fn dot_i8_scalar(a: &[i8], b: &[i8]) -> i32 {

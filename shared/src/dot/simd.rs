@@ -4,11 +4,18 @@
 //! SMLAD's accumulate wraps like `wrapping_add` (it only sets the Q flag), so the result is
 //! bit-identical to the portable one (`portable.rs`).
 //!
-//! Both loops are hand-written assembly. [`dot2_i8`], the bulk of every dense layer and
-//! convolution, computes two output rows at once so each input word is loaded and widened once
-//! for both: 13 instructions per 8 MACs plus 2 of loop control per 8 (1.875 per MAC).
-//! [`dot_i8`] serves single rows and tails with a plain word loop (2.5 per MAC), kept small on
-//! purpose: flash is the scarcer resource (see firmware/README.md for the measurements).
+//! The loops are hand-written assembly (instruction counts below are per MAC in the loop):
+//!
+//! * [`dot3_i8`], dense layers: three weight rows against one input, so each input word is
+//!   loaded and widened once for three rows (18 instructions per 12 MACs, 1.58 with loop control).
+//! * [`dot2_widened`], convolutions: one weight row against two receptive fields that were
+//!   widened to int16 once ([`widen_in_place`]), so each weight word is loaded and widened once
+//!   for two output pixels (9 instructions per 8 MACs, 1.19 with loop control).
+//! * [`dot_i8`] serves single rows and tails with a plain word loop (2.5 per MAC), kept small on
+//!   purpose: flash is the scarcer resource (see firmware/README.md for the measurements).
+//!
+//! Pooling and depthwise convolution use the SIMD instructions one at a time ([`max_i8x4`],
+//! [`mla_i8x4`], [`widen_i8x4`]), in Rust loops the compiler schedules.
 //!
 //! Unaligned LDR is architectural on ARMv7-M/ARMv8-M Main (unless CCR.UNALIGN_TRP is set, which
 //! nothing in minnow does), so weights and inputs need no alignment.
@@ -17,12 +24,13 @@
 use core::arch::asm;
 
 use super::portable::dot_i8_scalar;
+use crate::quant::{MAX_SHIFT, MIN_SHIFT};
 
 /// Sum of `a[i] * b[i]` over the shorter slice: one word (4 MACs) per loop iteration, each
 /// operand word loaded once with a post-incremented (possibly unaligned) LDR and widened with
 /// two SXTB16, two SMLAD: 10 instructions per 4 MACs with loop control. Then at most 3 scalar
-/// products. Not inlined and not unrolled: one small copy serves the odd rows and the tails of
-/// [`dot2_i8`], which does the bulk of every dense layer and convolution.
+/// products. Not inlined and not unrolled: one small copy serves the rows left over by
+/// [`dot3_i8`] and the tails.
 #[inline(never)]
 pub fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
     let n = a.len().min(b.len());
@@ -62,70 +70,488 @@ pub fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
     dot_i8_scalar(ta, tb).wrapping_add(acc)
 }
 
-/// Two dot products sharing one input: `(sum x[i] * w0[i], sum x[i] * w1[i])` over the shortest
-/// slice. Each input word is loaded and widened once for both rows: 13 instructions per 8 MACs
-/// in the loop (1.875 per MAC with loop control) against 2.5 for two [`dot_i8`] calls;
-/// bit-identical to them. The tails (`len % 8`) go through [`dot_i8`].
+/// Three dot products sharing one input: `acc[r] + sum x[i] * w_r[i]` over the first
+/// `4 * (n / 4)` values of the shortest slice (the caller takes the rest, if any, another way).
+/// Each input word is loaded and widened once for the three rows: 18 instructions per 12 MACs,
+/// 38 per 24 with the loop control of two words per iteration (1.58 per MAC), against 2.5 for
+/// [`dot_i8`]; bit-identical to it. With an odd number of words the loop starts at the second
+/// half of its body.
 #[inline(always)]
-pub fn dot2_i8<'a>(x: &'a [i8], w0: &'a [i8], w1: &'a [i8]) -> (i32, i32) {
-    let n = x.len().min(w0.len()).min(w1.len());
-    let blocks = n / 8;
-    let (mut a0, mut a1) = (0_i32, 0_i32);
-    if blocks > 0 {
-        // SAFETY: all three slices hold at least n >= 8 * blocks bytes; the loop reads exactly
-        // 8 * blocks bytes from each and ends when `px` reaches `end`.
+pub fn dot3_i8(x: &[i8], w: [&[i8]; 3], acc: [i32; 3]) -> [i32; 3] {
+    let n = x.len().min(w[0].len()).min(w[1].len()).min(w[2].len());
+    let words = n / 4;
+    let [mut a0, mut a1, mut a2] = acc;
+    if words > 0 {
+        // SAFETY: all four slices hold at least n >= 4 * words bytes; the loop reads exactly
+        // 4 * words bytes from each (unaligned LDR is fine, see the module docs) and ends when
+        // `px` reaches `end`, entering at the second word when `words` is odd.
         unsafe {
-            let end = x.as_ptr().add(8 * blocks);
+            let end = x.as_ptr().add(4 * words);
             asm!(
+                "cmp {x}, #0",
+                "bne 3f",
                 "2:",
                 "ldr {x}, [{px}], #4",
-                "ldr {w}, [{p0}], #4",
-                "ldr {v}, [{p1}], #4",
                 "sxtb16 {xe}, {x}",
                 "sxtb16 {x}, {x}, ror #8",
+                "ldr {w}, [{p0}], #4",
                 "sxtb16 {t}, {w}",
                 "smlad {a0}, {xe}, {t}, {a0}",
                 "sxtb16 {w}, {w}, ror #8",
                 "smlad {a0}, {x}, {w}, {a0}",
-                "sxtb16 {t}, {v}",
+                "ldr {w}, [{p1}], #4",
+                "sxtb16 {t}, {w}",
                 "smlad {a1}, {xe}, {t}, {a1}",
-                "sxtb16 {v}, {v}, ror #8",
-                "smlad {a1}, {x}, {v}, {a1}",
+                "sxtb16 {w}, {w}, ror #8",
+                "smlad {a1}, {x}, {w}, {a1}",
+                "ldr {w}, [{p2}], #4",
+                "sxtb16 {t}, {w}",
+                "smlad {a2}, {xe}, {t}, {a2}",
+                "sxtb16 {w}, {w}, ror #8",
+                "smlad {a2}, {x}, {w}, {a2}",
+                "3:",
                 "ldr {x}, [{px}], #4",
-                "ldr {w}, [{p0}], #4",
-                "ldr {v}, [{p1}], #4",
                 "sxtb16 {xe}, {x}",
                 "sxtb16 {x}, {x}, ror #8",
+                "ldr {w}, [{p0}], #4",
                 "sxtb16 {t}, {w}",
                 "smlad {a0}, {xe}, {t}, {a0}",
                 "sxtb16 {w}, {w}, ror #8",
                 "smlad {a0}, {x}, {w}, {a0}",
-                "sxtb16 {t}, {v}",
+                "ldr {w}, [{p1}], #4",
+                "sxtb16 {t}, {w}",
                 "smlad {a1}, {xe}, {t}, {a1}",
-                "sxtb16 {v}, {v}, ror #8",
-                "smlad {a1}, {x}, {v}, {a1}",
+                "sxtb16 {w}, {w}, ror #8",
+                "smlad {a1}, {x}, {w}, {a1}",
+                "ldr {w}, [{p2}], #4",
+                "sxtb16 {t}, {w}",
+                "smlad {a2}, {xe}, {t}, {a2}",
+                "sxtb16 {w}, {w}, ror #8",
+                "smlad {a2}, {x}, {w}, {a2}",
                 "cmp {px}, {end}",
                 "bne 2b",
                 px = inout(reg) x.as_ptr() => _,
-                p0 = inout(reg) w0.as_ptr() => _,
-                p1 = inout(reg) w1.as_ptr() => _,
+                p0 = inout(reg) w[0].as_ptr() => _,
+                p1 = inout(reg) w[1].as_ptr() => _,
+                p2 = inout(reg) w[2].as_ptr() => _,
                 end = in(reg) end,
                 a0 = inout(reg) a0,
                 a1 = inout(reg) a1,
-                x = out(reg) _,
+                a2 = inout(reg) a2,
+                x = inout(reg) words & 1 => _,
                 xe = out(reg) _,
                 w = out(reg) _,
-                v = out(reg) _,
                 t = out(reg) _,
                 options(pure, readonly, nostack),
             );
         }
     }
-    let tail = 8 * blocks;
-    let rest = |v: &'a [i8]| v.get(tail..n).unwrap_or(&[]);
-    let x = rest(x);
-    (
-        dot_i8(x, rest(w0)).wrapping_add(a0),
-        dot_i8(x, rest(w1)).wrapping_add(a1),
-    )
+    [a0, a1, a2]
+}
+
+/// Two dot products sharing one weight row, over receptive fields widened to int16:
+/// `(acc + sum a[i] * w[i], acc + sum b[i] * w[i])` for the first `4 * quads` weights, where
+/// `a` and `b` hold two words per 4 values as [`widen_in_place`] writes them (values 0 and 2,
+/// then 1 and 3, as SXTB16 pairs the lanes of a weight word). Each weight word is loaded and
+/// widened once for both pixels: 9 instructions per 8 MACs, two quads per iteration plus 2 of
+/// loop control (1.19 per MAC). Returns `(acc, acc)` when a slice is too short for `quads`.
+#[inline(always)]
+pub fn dot2_widened(a: &[u32], b: &[u32], w: &[i8], quads: usize, acc: i32) -> (i32, i32) {
+    let (mut a0, mut a1) = (acc, acc);
+    if quads == 0 || a.len() < 2 * quads || b.len() < 2 * quads || w.len() < 4 * quads {
+        return (a0, a1);
+    }
+    // SAFETY: `a` and `b` hold at least 2 * quads words (u32, so word aligned as LDRD needs) and
+    // `w` at least 4 * quads bytes; the loop reads exactly that much from each and ends when `pw`
+    // reaches `end`. With an odd number of quads it enters at the second half of its body.
+    unsafe {
+        let end = w.as_ptr().add(4 * quads);
+        asm!(
+            "cmp {t}, #0",
+            "bne 3f",
+            "2:",
+            "ldrd {ae}, {ao}, [{pa}], #8",
+            "ldrd {be}, {bo}, [{pb}], #8",
+            "ldr {w}, [{pw}], #4",
+            "sxtb16 {t}, {w}",
+            "smlad {a0}, {ae}, {t}, {a0}",
+            "smlad {a1}, {be}, {t}, {a1}",
+            "sxtb16 {w}, {w}, ror #8",
+            "smlad {a0}, {ao}, {w}, {a0}",
+            "smlad {a1}, {bo}, {w}, {a1}",
+            "3:",
+            "ldrd {ae}, {ao}, [{pa}], #8",
+            "ldrd {be}, {bo}, [{pb}], #8",
+            "ldr {w}, [{pw}], #4",
+            "sxtb16 {t}, {w}",
+            "smlad {a0}, {ae}, {t}, {a0}",
+            "smlad {a1}, {be}, {t}, {a1}",
+            "sxtb16 {w}, {w}, ror #8",
+            "smlad {a0}, {ao}, {w}, {a0}",
+            "smlad {a1}, {bo}, {w}, {a1}",
+            "cmp {pw}, {end}",
+            "bne 2b",
+            pa = inout(reg) a.as_ptr() => _,
+            pb = inout(reg) b.as_ptr() => _,
+            pw = inout(reg) w.as_ptr() => _,
+            end = in(reg) end,
+            a0 = inout(reg) a0,
+            a1 = inout(reg) a1,
+            ae = out(reg) _,
+            ao = out(reg) _,
+            be = out(reg) _,
+            bo = out(reg) _,
+            w = out(reg) _,
+            t = inout(reg) quads & 1 => _,
+            options(pure, readonly, nostack),
+        );
+    }
+    (a0, a1)
+}
+
+/// Widens a receptive field to int16 in place: `region`'s last `k` bytes hold it as int8
+/// (written there by the gather), and its first `4 * (k / 4)` values are rewritten as two words
+/// per 4 values for [`dot2_widened`]: `(v0, v2)` then `(v1, v3)`, SXTB16's lanes. Each word is
+/// written after the int8 bytes it replaces were read, so the int8 values left over
+/// (`k % 4`, the tail) stay where they were, at the end of `region`. Needs
+/// `4 * region.len() >= 2 * k`; does nothing otherwise.
+#[inline(never)]
+pub fn widen_in_place(region: &mut [u32], k: usize) {
+    let quads = k / 4;
+    let bytes = 4 * region.len();
+    if quads == 0 || bytes < 2 * k {
+        return;
+    }
+    // SAFETY: the source, bytes [bytes - k, bytes - k + 4 * quads) of the region, and the
+    // destination, words [0, 2 * quads), are inside it (2 * quads words = 8 * quads bytes
+    // <= 2 * k <= bytes). Quad q is read before words 2q and 2q + 1 are written, and those end
+    // at byte 8q + 8 <= bytes - k + 4q + 4 (because bytes >= 2k >= k + 4 * quads), so no byte is
+    // written before it was read. STRD needs word alignment: `region` is u32.
+    unsafe {
+        let dst = region.as_mut_ptr();
+        let src = dst.cast::<u8>().add(bytes - k);
+        let end = src.add(4 * quads);
+        asm!(
+            "2:",
+            "ldr {v}, [{src}], #4",
+            "sxtb16 {e}, {v}",
+            "sxtb16 {v}, {v}, ror #8",
+            "strd {e}, {v}, [{dst}], #8",
+            "cmp {src}, {end}",
+            "bne 2b",
+            src = inout(reg) src => _,
+            dst = inout(reg) dst => _,
+            end = in(reg) end,
+            v = out(reg) _,
+            e = out(reg) _,
+            options(nostack),
+        );
+    }
+}
+
+/// Bytewise signed maximum of four int8 lanes: SSUB8 sets a GE flag per lane where `a >= b`,
+/// SEL picks those lanes of `a` and the others of `b`.
+#[inline(always)]
+pub fn max_i8x4(a: u32, b: u32) -> u32 {
+    let m: u32;
+    // SAFETY: register arithmetic only; the GE flags SSUB8 sets are read by SEL in the same block.
+    unsafe {
+        asm!(
+            "ssub8 {m}, {a}, {b}",
+            "sel {m}, {a}, {b}",
+            a = in(reg) a,
+            b = in(reg) b,
+            m = out(reg) m,
+            options(pure, nomem, nostack),
+        );
+    }
+    m
+}
+
+/// The four int8 lanes of `x` as two pairs of int16: `(lanes 0 and 2, lanes 1 and 3)` (SXTB16).
+#[inline(always)]
+pub fn widen_i8x4(x: u32) -> (u32, u32) {
+    let (e, o): (u32, u32);
+    // SAFETY: register arithmetic only.
+    unsafe {
+        asm!(
+            "sxtb16 {e}, {x}",
+            "sxtb16 {o}, {x}, ror #8",
+            x = in(reg) x,
+            e = out(reg) e,
+            o = out(reg) o,
+            options(pure, nomem, nostack),
+        );
+    }
+    (e, o)
+}
+
+/// Lanewise int16 addition of two pairs (SADD16, wrapping per lane).
+#[inline(always)]
+pub fn add_i16x2(a: u32, b: u32) -> u32 {
+    let s: u32;
+    // SAFETY: register arithmetic only.
+    unsafe {
+        asm!(
+            "sadd16 {s}, {a}, {b}",
+            a = in(reg) a,
+            b = in(reg) b,
+            s = out(reg) s,
+            options(pure, nomem, nostack),
+        );
+    }
+    s
+}
+
+/// Four lanewise products added to four accumulators: `acc[i] + x[i] * w[i]` for the int8
+/// lanes of `x` and `w` (SXTB16 widens lanes 0 and 2, then 1 and 3; SMLABB and SMLATT multiply
+/// the bottom and the top halves). Wrapping, like `wrapping_add`.
+#[inline(always)]
+pub fn mla_i8x4(acc: [i32; 4], x: u32, w: u32) -> [i32; 4] {
+    let [mut a0, mut a1, mut a2, mut a3] = acc;
+    // SAFETY: register arithmetic only.
+    unsafe {
+        asm!(
+            "sxtb16 {xe}, {x}",
+            "sxtb16 {we}, {w}",
+            "smlabb {a0}, {xe}, {we}, {a0}",
+            "smlatt {a2}, {xe}, {we}, {a2}",
+            "sxtb16 {x}, {x}, ror #8",
+            "sxtb16 {w}, {w}, ror #8",
+            "smlabb {a1}, {x}, {w}, {a1}",
+            "smlatt {a3}, {x}, {w}, {a3}",
+            x = inout(reg) x => _,
+            w = inout(reg) w => _,
+            xe = out(reg) _,
+            we = out(reg) _,
+            a0 = inout(reg) a0,
+            a1 = inout(reg) a1,
+            a2 = inout(reg) a2,
+            a3 = inout(reg) a3,
+            options(pure, nomem, nostack),
+        );
+    }
+    [a0, a1, a2, a3]
+}
+
+/// Values per row of the strip [`conv3_row`] reads (int16).
+pub const STRIP: usize = 32;
+
+/// One output row of a 3x3 convolution over one input channel, stride 1, for one output
+/// channel: `acc[j] = bias + sum over ky, kx of strip[ky][j + kx] * w[3 * ky + kx]` for the
+/// first `n` (at most `STRIP - 2`) values of `acc`. `strip` holds the three input rows under the
+/// kernel, widened to int16 once for all the channels; per output each row is one unaligned word
+/// (values j, j + 1) against a pair of weights (SMLAD) and one halfword against the third
+/// (SMLABB, SMLABT: the third weights of rows 0 and 1 share a register): 16 instructions per
+/// 9 MACs with loop control.
+#[inline(never)]
+pub fn conv3_row(strip: &[[i16; STRIP]; 3], w: &[i8; 9], n: usize, bias: i32, acc: &mut [i32]) {
+    let n = n.min(acc.len()).min(STRIP - 2);
+    if n == 0 {
+        return;
+    }
+    let pair = |a: i8, b: i8| u32::from(a as i16 as u16) | (u32::from(b as i16 as u16) << 16);
+    // SAFETY: reads halfwords j..j + 3 of each strip row for j < n <= STRIP - 2 (inside the
+    // row; unaligned LDR and LDRSH are architectural on cores with the DSP extension, see the
+    // module docs) and writes acc[..n].
+    unsafe {
+        let end = acc.as_mut_ptr().add(n);
+        asm!(
+            "2:",
+            "ldr {t0}, [{p}]",
+            "ldrsh {t1}, [{p}, #4]",
+            "smlad {a}, {t0}, {w0}, {bias}",
+            "smlabb {a}, {t1}, {v01}, {a}",
+            "ldr {t0}, [{p}, #{row}]",
+            "ldrsh {t1}, [{p}, #{row} + 4]",
+            "smlad {a}, {t0}, {w1}, {a}",
+            "smlabt {a}, {t1}, {v01}, {a}",
+            "ldr {t0}, [{p}, #2 * {row}]",
+            "ldrsh {t1}, [{p}, #2 * {row} + 4]",
+            "smlad {a}, {t0}, {w2}, {a}",
+            "smlabb {a}, {t1}, {v2}, {a}",
+            "add {p}, {p}, #2",
+            "str {a}, [{pa}], #4",
+            "cmp {pa}, {end}",
+            "bne 2b",
+            row = const 2 * STRIP,
+            p = inout(reg) strip.as_ptr() => _,
+            pa = inout(reg) acc.as_mut_ptr() => _,
+            end = in(reg) end,
+            bias = in(reg) bias,
+            w0 = in(reg) pair(w[0], w[1]),
+            w1 = in(reg) pair(w[3], w[4]),
+            w2 = in(reg) pair(w[6], w[7]),
+            v01 = in(reg) pair(w[2], w[5]),
+            v2 = in(reg) pair(w[8], 0),
+            a = out(reg) _,
+            t0 = out(reg) _,
+            t1 = out(reg) _,
+            options(nostack),
+        );
+    }
+}
+
+/// A channel's requantization as [`requantize_run`] applies it, and the layer's output zero
+/// point and clamp (`min` and `max` adjacent, for one LDRD). Made by [`RunParams::new`].
+#[derive(Debug, Clone, Copy)]
+#[repr(C)]
+pub struct RunParams {
+    multiplier: i32,
+    /// The rounding mask `2^right - 1` (fast case) or the left shift (general case).
+    aux: i32,
+    /// The right shift in the low byte (where register-specified shifts read it); bit 31 set in
+    /// the general case.
+    right: u32,
+    zero_point: i32,
+    min: i32,
+    max: i32,
+}
+
+impl RunParams {
+    /// `quant::requantize`'s parameters (the shift clamped to `[MIN_SHIFT, MAX_SHIFT]` as there)
+    /// and the output's zero point and clamp. The fast case, every decoded student's, has no
+    /// left shift and a multiplier other than `i32::MIN`.
+    #[inline(always)]
+    pub fn new(multiplier: i32, shift: i8, zero_point: i32, min: i32, max: i32) -> Self {
+        let shift = shift.clamp(MIN_SHIFT, MAX_SHIFT);
+        let right = if shift < 0 {
+            u32::from(shift.unsigned_abs())
+        } else {
+            0
+        };
+        let (aux, flag) = if shift <= 0 && multiplier != i32::MIN {
+            ((1_i32 << right).wrapping_sub(1), 0)
+        } else {
+            (i32::from(shift.max(0)), 1 << 31)
+        };
+        RunParams {
+            multiplier,
+            aux,
+            right: right | flag,
+            zero_point,
+            min,
+            max,
+        }
+    }
+}
+
+/// `out[i * stride] = clamp(requantize(acc[i], multiplier, shift) + zero_point, min, max)`
+/// (the addition saturating, the clamp max then min) for as many `acc` as `out` has room for:
+/// every output of every kernel on cores with the DSP extension, a run of one channel's at a
+/// time. `quant::requantize`'s steps: the saturating left shift; the 64-bit product plus 2^30,
+/// its bits 31..63 (the rounding doubling high multiply), whose one overflow (`i32::MIN` times
+/// `i32::MIN`) is the only way to get `i32::MIN` and becomes `i32::MAX`; then the division by
+/// `2^right` rounding half away from zero (the threshold is half the mask, plus one for negative
+/// values: the arithmetic shift keeps the sign, so the shifted value's sign bit is the one to
+/// add). The fast case (no left shift, no `i32::MIN` multiplier) skips the left shift and the
+/// fix-up and has the mask ready: 25 instructions per output, 37 in the general case (LLVM's
+/// loop took about 40 for the fast case alone). Nothing is written when `out` is too short for
+/// every `acc` (the kernels never pass such a pair). Inlined into its one caller,
+/// `Channels::output_run`: a call of its own cost about 25 instructions per run, and the
+/// convolutions' runs are of two outputs.
+#[inline(always)]
+pub fn requantize_run(acc: &[i32], out: &mut [i8], stride: usize, p: &RunParams) {
+    let n = acc.len();
+    // The last output's index, (n - 1) * stride, must be inside `out` (a multiplication, where
+    // the number of outputs `out` has room for took a division).
+    let fits = n
+        .checked_sub(1)
+        .and_then(|last| last.checked_mul(stride))
+        .is_some_and(|at| at < out.len());
+    if !fits {
+        return;
+    }
+    // SAFETY: reads `acc[..n]` and writes `out[i * stride]` for i < n, at most
+    // (n - 1) * stride < out.len(); reads the six words of `p`.
+    unsafe {
+        let end = acc.as_ptr().add(n);
+        asm!(
+            "tst {right}, #0x80000000",
+            "bne 4f",
+            // The fast case; `aux` is the mask.
+            "2:",
+            "ldr {x}, [{pa}], #4",
+            "smull {t0}, {t1}, {x}, {m}",
+            "adds {t0}, {t0}, #0x40000000",
+            "adc {t1}, {t1}, #0",
+            "lsl {t1}, {t1}, #1",
+            "orr {x}, {t1}, {t0}, lsr #31",
+            "and {t0}, {x}, {aux}",
+            "asr {x}, {x}, {right}",
+            "lsr {t1}, {aux}, #1",
+            "add {t1}, {t1}, {x}, lsr #31",
+            "cmp {t0}, {t1}",
+            "it gt",
+            "addgt {x}, {x}, #1",
+            "qadd {x}, {x}, {zp}",
+            "ldrd {t0}, {t1}, [{p}, #16]",
+            "cmp {x}, {t0}",
+            "it lt",
+            "movlt {x}, {t0}",
+            "cmp {x}, {t1}",
+            "it gt",
+            "movgt {x}, {t1}",
+            "strb {x}, [{po}]",
+            "add {po}, {po}, {stride}",
+            "cmp {pa}, {end}",
+            "bne 2b",
+            "b 6f",
+            // The general case; `aux` is the left shift.
+            "4:",
+            "ldr {x}, [{pa}], #4",
+            "lsl {t0}, {x}, {aux}",
+            "asr {t1}, {t0}, {aux}",
+            "cmp {t1}, {x}",
+            // Saturated: ~((x >> 31) ^ MIN) is MAX for x >= 0 and MIN below.
+            "ittt ne",
+            "asrne {t1}, {x}, #31",
+            "eorne {t0}, {t1}, #0x80000000",
+            "mvnne {t0}, {t0}",
+            "smull {x}, {t1}, {t0}, {m}",
+            "adds {x}, {x}, #0x40000000",
+            "adc {t1}, {t1}, #0",
+            "lsl {t1}, {t1}, #1",
+            "orr {x}, {t1}, {x}, lsr #31",
+            "cmp {x}, #0x80000000",
+            "it eq",
+            "mvneq {x}, #0x80000000",
+            "mov {t1}, #1",
+            "lsl {t1}, {t1}, {right}",
+            "sub {t1}, {t1}, #1",
+            "and {t0}, {x}, {t1}",
+            "lsr {t1}, {t1}, #1",
+            "asr {x}, {x}, {right}",
+            "add {t1}, {t1}, {x}, lsr #31",
+            "cmp {t0}, {t1}",
+            "it gt",
+            "addgt {x}, {x}, #1",
+            "qadd {x}, {x}, {zp}",
+            "ldrd {t0}, {t1}, [{p}, #16]",
+            "cmp {x}, {t0}",
+            "it lt",
+            "movlt {x}, {t0}",
+            "cmp {x}, {t1}",
+            "it gt",
+            "movgt {x}, {t1}",
+            "strb {x}, [{po}]",
+            "add {po}, {po}, {stride}",
+            "cmp {pa}, {end}",
+            "bne 4b",
+            "6:",
+            pa = inout(reg) acc.as_ptr() => _,
+            end = in(reg) end,
+            po = inout(reg) out.as_mut_ptr() => _,
+            stride = in(reg) stride,
+            m = in(reg) p.multiplier,
+            aux = in(reg) p.aux,
+            right = in(reg) p.right,
+            zp = in(reg) p.zero_point,
+            p = in(reg) p,
+            x = out(reg) _,
+            t0 = out(reg) _,
+            t1 = out(reg) _,
+            options(nostack),
+        );
+    }
 }

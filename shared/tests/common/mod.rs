@@ -35,16 +35,16 @@ pub fn act(scale: f32, zero_point: i8) -> Activation {
     Activation { scale, zero_point }
 }
 
+/// One normalisation pair: mean 0.5, std 2.0.
+pub const MEAN_HALF_STD_TWO: [u8; 8] = [0, 0, 0, 0x3f, 0, 0, 0, 0x40];
+
 pub fn meta(name: &str, input_shape: Shape, classes: u16) -> Meta<'_> {
     Meta {
         name,
         input_shape,
         classes,
         input: act(0.05, -3),
-        normalization: Normalization {
-            mean: 0.5,
-            std: 2.0,
-        },
+        normalization: Normalization::new(&MEAN_HALF_STD_TWO),
         temperature: 4.0,
     }
 }
