@@ -101,6 +101,30 @@ fn main() {
         println!("cargo::rustc-link-arg=-Tdefmt.x");
     }
 
+    // The kernel benchmark's CMSIS-NN comparison: the static library (lib<name>.a) that
+    // scripts/kernel-bench.sh built from bench/cmsis-nn with arm-none-eabi-gcc. Only
+    // minnow-kernel-bench calls into it; the linker takes nothing from it for the other binaries.
+    println!("cargo::rustc-check-cfg=cfg(minnow_cmsis_nn)");
+    println!("cargo::rerun-if-env-changed=MINNOW_CMSIS_NN_LIB");
+    let bench = env::var_os("CARGO_FEATURE_KERNEL_BENCH").is_some();
+    if let Some(lib) = env::var_os("MINNOW_CMSIS_NN_LIB").filter(|l| bench && !l.is_empty()) {
+        let lib = PathBuf::from(lib);
+        println!("cargo::rerun-if-changed={}", lib.display());
+        let name = lib
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.strip_prefix("lib")?.strip_suffix(".a"));
+        let (Some(dir), Some(name)) = (lib.parent().filter(|_| lib.is_file()), name) else {
+            fail(&format!(
+                "MINNOW_CMSIS_NN_LIB={} is not a static library lib<name>.a",
+                lib.display()
+            ));
+        };
+        println!("cargo::rustc-link-search=native={}", dir.display());
+        println!("cargo::rustc-link-lib=static={name}");
+        println!("cargo::rustc-cfg=minnow_cmsis_nn");
+    }
+
     let student = model_file(&manifest_dir, "MINNOW_STUDENT", "student.bin");
     let golden = model_file(&manifest_dir, "MINNOW_GOLDEN", "golden.bin");
     println!("cargo::rustc-env=MINNOW_STUDENT_PATH={}", student.display());

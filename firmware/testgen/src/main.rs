@@ -1,10 +1,14 @@
-//! `minnow-fw-testgen <mlp|cnn> <out-dir> [--vectors N] [--seed S] [--hidden H] [--side S]`
+//! `minnow-fw-testgen <mlp|cnn|cnn29k|kernels> <out-dir> [--vectors N] [--seed S] [--hidden H] [--side S]`
 //!
 //! Writes `<out-dir>/student.minnow` and `<out-dir>/golden.mngv` (the exporter's file names):
-//! a deterministic random int8 student (MLP 784-H-10, default H = 64; or CNN on S x S x 1,
-//! default S = 28) and N golden vectors (default 8) with the logits minnow-core computes here.
-//! Prints one line `testgen kind=.. vectors=.. correct=.. labeled=.. teacher_agree=..
-//! teacher_known=.. student_bytes=.. golden_bytes=.. macs=.. scratch=..`.
+//! a deterministic random int8 student (MLP 784-H-10, default H = 64; CNN on S x S x 1,
+//! default S = 28; or the 29,066-parameter MNIST CNN) and N golden vectors (default 8) with the
+//! logits minnow-core computes here. Prints one line `testgen kind=.. vectors=.. correct=..
+//! labeled=.. teacher_agree=.. teacher_known=.. student_bytes=.. golden_bytes=.. macs=..
+//! scratch=..`.
+//!
+//! `kernels` writes `<out-dir>/kernels.bin` instead: the kernel benchmark's students and golden
+//! vectors back to back (`models::kernel_suite`, read by firmware/src/bin/minnow-kernel-bench.rs).
 
 mod models;
 
@@ -13,7 +17,7 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let usage = "usage: minnow-fw-testgen <mlp|cnn> <out-dir> [--vectors N] [--seed S] [--hidden H] [--side S]";
+    let usage = "usage: minnow-fw-testgen <mlp|cnn|cnn29k|kernels> <out-dir> [--vectors N] [--seed S] [--hidden H] [--side S]";
     if args.len() < 2 {
         eprintln!("{usage}");
         return ExitCode::from(2);
@@ -38,8 +42,20 @@ fn main() -> ExitCode {
             }
         }
     }
+    if kind == "kernels" {
+        let suite = models::kernel_suite(seed);
+        let path = dir.join("kernels.bin");
+        if let Err(err) = std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(&path, &suite))
+        {
+            eprintln!("cannot write {}: {err}", path.display());
+            return ExitCode::FAILURE;
+        }
+        println!("testgen kind=kernels bytes={}", suite.len());
+        return ExitCode::SUCCESS;
+    }
     let student = match kind {
         "mlp" => models::mlp(784, hidden, 10, seed),
+        "cnn29k" => models::cnn29k(seed),
         "cnn" if side % 4 == 0 && side > 0 => models::cnn(side, 10, seed),
         _ => {
             eprintln!("{usage}");

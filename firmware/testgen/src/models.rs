@@ -6,7 +6,9 @@
 #![allow(dead_code)]
 
 use minnow_core::golden::UNKNOWN_CLASS;
-use minnow_core::owned::{OwnedParams, WeightLayout, xorshift_i8s};
+use minnow_core::owned::{
+    OwnedLayer, OwnedParams, WeightLayout, encode_owned_student, xorshift_i8s,
+};
 use minnow_core::{
     Activation, Conv2d, Dense, DepthwiseConv2d, GoldenVectors, Layer, Meta, Normalization, Pool2d,
     Shape, Student,
@@ -24,6 +26,30 @@ fn layer_params(
     seed: u32,
     relu: bool,
 ) -> OwnedParams {
+    layer_params_in(
+        WeightLayout::ChannelMajor,
+        channels,
+        per,
+        s_in,
+        seed,
+        relu,
+        1.0,
+    )
+}
+
+/// [`layer_params`] with the bias fold summing each channel's weights as `layout` lays them out
+/// (new students use the layer's real layout; the MLP and CNN above keep their bytes), and the
+/// output scale divided by `gain` (a gain in the thousands makes requantization multipliers
+/// above 1: positive shifts, the general case of the kernels' requantization).
+fn layer_params_in(
+    layout: WeightLayout,
+    channels: usize,
+    per: usize,
+    s_in: Activation,
+    seed: u32,
+    relu: bool,
+    gain: f32,
+) -> OwnedParams {
     let w = xorshift_i8s(channels * per, seed, -127, 127);
     let raw_bias: Vec<i32> = xorshift_i8s(channels, seed ^ 0x5555, -100, 100)
         .iter()
@@ -34,16 +60,18 @@ fn layer_params(
         .collect();
     // |x - zp| ~ 100, |w| ~ 73: the accumulator's spread is ~ sqrt(per) * 7300.
     let spread = (per as f64).sqrt() * 7300.0;
-    let out_scale = (f64::from(s_in.scale) * 0.0105 * spread / 40.0) as f32;
+    let out_scale = (f64::from(s_in.scale) * 0.0105 * spread / 40.0) as f32 / gain;
     let output = Activation {
         scale: out_scale,
         zero_point: if relu { -128 } else { 3 },
     };
     let act_min = if relu { output.zero_point } else { -128 };
-    let rows = WeightLayout::ChannelMajor;
-    OwnedParams::quantized(&w, rows, s_in, &s_w, &raw_bias, output, act_min, 127)
+    OwnedParams::quantized(&w, layout, s_in, &s_w, &raw_bias, output, act_min, 127)
         .expect("representable multipliers")
 }
+
+/// MNIST's mean 0.1307 and std 0.3081, packed as one normalisation pair.
+const MNIST_NORMALIZATION: [u8; 8] = [0x39, 0xd6, 0x05, 0x3e, 0x48, 0xbf, 0x9d, 0x3e];
 
 fn meta(name: &str, input_shape: Shape, classes: u16) -> Meta<'_> {
     Meta {
@@ -54,10 +82,7 @@ fn meta(name: &str, input_shape: Shape, classes: u16) -> Meta<'_> {
             scale: 0.05,
             zero_point: -3,
         },
-        normalization: Normalization {
-            mean: 0.1307,
-            std: 0.3081,
-        },
+        normalization: Normalization::new(&MNIST_NORMALIZATION),
         temperature: 4.0,
     }
 }
@@ -130,6 +155,219 @@ pub fn cnn(side: u16, classes: u16, seed: u32) -> Vec<u8> {
         }),
     ];
     minnow_core::encode_student_to_vec(&m, &layers).expect("cnn encodes")
+}
+
+/// A layer the benchmark students are made of, with what it needs to get its parameters.
+#[derive(Debug, Clone, Copy)]
+enum Op {
+    /// Output features, and the gain of [`layer_params_in`].
+    Dense(u16, f32),
+    /// Output channels, kernel (height, width), stride, padding.
+    Conv(u16, (u8, u8), u8, u8),
+    /// Kernel (height, width), stride, padding.
+    Depthwise((u8, u8), u8, u8),
+    /// Kernel, stride.
+    MaxPool(u8, u8),
+    AvgPool(u8, u8),
+    Flatten,
+}
+
+/// Square convolution, stride 1.
+const fn conv(oc: u16, k: u8, pad: u8) -> Op {
+    Op::Conv(oc, (k, k), 1, pad)
+}
+
+/// Builds `ops` on `input` (random weights from `seed`, ReLU after every layer but the last
+/// dense one) and encodes the student; `classes` is whatever the last layer produces.
+fn chain(name: &str, input: Shape, ops: &[Op], seed: u32) -> Vec<u8> {
+    let mut m = meta(name, input, 0);
+    let (mut shape, mut act) = (input, m.input);
+    let mut layers = Vec::new();
+    for (i, &op) in ops.iter().enumerate() {
+        let seed = seed + i as u32;
+        let (h, w, c) = (shape.height, shape.width, shape.channels);
+        let window = |k: u8, s: u8, pad: u8, len: u16| {
+            (len + 2 * u16::from(pad) - u16::from(k)) / u16::from(s) + 1
+        };
+        let pool = |kernel: u8, stride: u8| Pool2d { kernel, stride };
+        let (layer, out) = match op {
+            Op::Dense(n, gain) => {
+                let relu = i + 1 < ops.len();
+                let major = WeightLayout::ChannelMajor;
+                let p = layer_params_in(major, n.into(), shape.len(), act, seed, relu, gain);
+                let out = Shape::flat(n);
+                let l = OwnedLayer::Dense {
+                    out_features: n,
+                    params: p,
+                };
+                (l, out)
+            }
+            Op::Conv(oc, (kh, kw), stride, pad) => {
+                let per = usize::from(kh) * usize::from(kw) * usize::from(c);
+                let p = layer_params(oc.into(), per, act, seed, true);
+                let out = Shape::new(window(kh, stride, pad, h), window(kw, stride, pad, w), oc);
+                let l = OwnedLayer::Conv2d {
+                    out_channels: oc,
+                    kernel_h: kh,
+                    kernel_w: kw,
+                    stride,
+                    padding: pad,
+                    params: p,
+                };
+                (l, out)
+            }
+            Op::Depthwise((kh, kw), stride, pad) => {
+                let per = usize::from(kh) * usize::from(kw);
+                let minor = WeightLayout::ChannelMinor;
+                let p = layer_params_in(minor, c.into(), per, act, seed, true, 1.0);
+                let out = Shape::new(window(kh, stride, pad, h), window(kw, stride, pad, w), c);
+                let l = OwnedLayer::DepthwiseConv2d {
+                    kernel_h: kh,
+                    kernel_w: kw,
+                    stride,
+                    padding: pad,
+                    params: p,
+                };
+                (l, out)
+            }
+            Op::MaxPool(k, s) => (
+                OwnedLayer::MaxPool2d(pool(k, s)),
+                Shape::new(window(k, s, 0, h), window(k, s, 0, w), c),
+            ),
+            Op::AvgPool(k, s) => (
+                OwnedLayer::AvgPool2d(pool(k, s)),
+                Shape::new(window(k, s, 0, h), window(k, s, 0, w), c),
+            ),
+            Op::Flatten => (OwnedLayer::Flatten, Shape::flat(shape.len() as u16)),
+        };
+        if let Some(p) = layer.params() {
+            act = p.output;
+        }
+        layers.push(layer);
+        shape = out;
+    }
+    m.classes = u16::try_from(shape.len()).expect("the output fits the classes field");
+    encode_owned_student(&m, &layers).expect("benchmark student encodes")
+}
+
+/// The 29,066-parameter MNIST CNN as the trainer's `--arch cnn --channels 16,32,64` builds it
+/// (no hidden dense layer): conv 3x3 pad 1 (16, ReLU) -> maxpool 2 -> conv 3x3 (32) -> maxpool
+/// -> conv 3x3 (64) -> maxpool -> flatten -> dense 10, on 28x28x1.
+pub fn cnn29k(seed: u32) -> Vec<u8> {
+    let ops = [
+        conv(16, 3, 1),
+        Op::MaxPool(2, 2),
+        conv(32, 3, 1),
+        Op::MaxPool(2, 2),
+        conv(64, 3, 1),
+        Op::MaxPool(2, 2),
+        Op::Flatten,
+        Op::Dense(10, 1.0),
+    ];
+    chain("cnn29k", Shape::new(28, 28, 1), &ops, seed)
+}
+
+/// The kernel benchmark's shapes (firmware/src/bin/minnow-kernel-bench.rs): students of one
+/// layer, named after the shape, then the whole 29K CNN, then small students named `check-*`
+/// that the benchmark only checks bit for bit: shapes that take the kernels' other paths
+/// (reduction tails, odd counts of pixels, channels or rows, strides, padding, single pixels,
+/// fields too wide for the single-channel strip, positive shifts). Each is followed by one
+/// golden vector (a random input and the output minnow-core computes for it here), and the file
+/// is these blobs back to back (each blob's header says its length).
+pub fn kernel_suite(seed: u32) -> Vec<u8> {
+    let hwc = Shape::new;
+    let flat = Shape::flat;
+    // The MLP's two layers, the 29K CNN's convolutions and pools (the shapes), then a
+    // depthwise-separable block at 14x14x32 as the trainer's `--arch dwcnn` builds it.
+    let shapes: [(&str, Shape, Op); 29] = [
+        ("dense784x64", flat(784), Op::Dense(64, 1.0)),
+        ("dense64x10", flat(64), Op::Dense(10, 1.0)),
+        ("conv28x28x1x16", hwc(28, 28, 1), conv(16, 3, 1)),
+        ("conv14x14x16x32", hwc(14, 14, 16), conv(32, 3, 1)),
+        ("conv7x7x32x64", hwc(7, 7, 32), conv(64, 3, 1)),
+        ("maxpool28x28x16", hwc(28, 28, 16), Op::MaxPool(2, 2)),
+        ("maxpool14x14x32", hwc(14, 14, 32), Op::MaxPool(2, 2)),
+        ("maxpool7x7x64", hwc(7, 7, 64), Op::MaxPool(2, 2)),
+        (
+            "dwconv14x14x32",
+            hwc(14, 14, 32),
+            Op::Depthwise((3, 3), 1, 1),
+        ),
+        ("pwconv14x14x32x64", hwc(14, 14, 32), conv(64, 1, 0)),
+        ("avgpool14x14x64", hwc(14, 14, 64), Op::AvgPool(2, 2)),
+        ("dense576x10", flat(576), Op::Dense(10, 1.0)),
+        // Checks only.
+        (
+            "check-conv9x9x3-5x5s2p2",
+            hwc(9, 9, 3),
+            Op::Conv(5, (5, 5), 2, 2),
+        ),
+        ("check-conv6x5x5-3x3", hwc(6, 5, 5), conv(7, 3, 1)),
+        (
+            "check-conv4x7x2-2x3",
+            hwc(4, 7, 2),
+            Op::Conv(3, (2, 3), 1, 0),
+        ),
+        ("check-conv3x3x6-1x1", hwc(3, 3, 6), conv(5, 1, 0)),
+        ("check-conv7x9x1-3x3p0", hwc(7, 9, 1), conv(5, 3, 0)),
+        (
+            "check-conv9x9x1-3x3s2",
+            hwc(9, 9, 1),
+            Op::Conv(4, (3, 3), 2, 1),
+        ),
+        ("check-conv4x40x1-3x3", hwc(4, 40, 1), conv(3, 3, 1)),
+        ("check-conv3x3x2-1pixel", hwc(3, 3, 2), conv(3, 3, 0)),
+        ("check-dense13x7", flat(13), Op::Dense(7, 1.0)),
+        ("check-dense24x5", flat(24), Op::Dense(5, 1.0)),
+        ("check-dense20x4", flat(20), Op::Dense(4, 1.0)),
+        ("check-dense16x4-leftshift", flat(16), Op::Dense(4, 2000.0)),
+        (
+            "check-dw9x9x6-5x5s2p2",
+            hwc(9, 9, 6),
+            Op::Depthwise((5, 5), 2, 2),
+        ),
+        (
+            "check-dw5x5x7-3x3p0",
+            hwc(5, 5, 7),
+            Op::Depthwise((3, 3), 1, 0),
+        ),
+        (
+            "check-dw20x3x5-3x3",
+            hwc(20, 3, 5),
+            Op::Depthwise((3, 3), 1, 1),
+        ),
+        ("check-maxpool7x7x5-3s2", hwc(7, 7, 5), Op::MaxPool(3, 2)),
+        ("check-avgpool7x7x6-3s2", hwc(7, 7, 6), Op::AvgPool(3, 2)),
+    ];
+    let mut suite = Vec::new();
+    for (i, (name, input, op)) in shapes.into_iter().enumerate() {
+        let student = chain(name, input, &[op], seed + 16 * i as u32);
+        suite.extend_from_slice(&student);
+        suite.extend(one_golden(&student, seed + i as u32));
+    }
+    let cnn = cnn29k(seed);
+    suite.extend_from_slice(&cnn);
+    suite.extend(one_golden(&cnn, seed));
+    suite
+}
+
+/// One golden vector for `student`: a random input and the output computed here, no labels.
+fn one_golden(student: &[u8], seed: u32) -> Vec<u8> {
+    let s = Student::decode(student).expect("benchmark student decodes");
+    let input = xorshift_i8s(s.input_len(), seed ^ 0xbe7c, -128, 127);
+    let mut scratch = vec![0_i8; s.scratch_len()];
+    let mut out = vec![0_i8; s.classes()];
+    s.run(&input, &mut scratch, &mut out).expect("runs");
+    let g = GoldenVectors {
+        count: 1,
+        input_len: input.len() as u32,
+        classes: s.classes() as u16,
+        inputs: minnow_core::i8_bytes(&input),
+        logits: minnow_core::i8_bytes(&out),
+        labels: &[UNKNOWN_CLASS],
+        teacher: &[UNKNOWN_CLASS],
+    };
+    g.encode_to_vec().expect("golden encodes")
 }
 
 /// What the golden vectors claim, for tests to compare with the device's report.
