@@ -51,7 +51,10 @@ fn readme_commands_are_real() {
                 panic!("README command does not parse: {cmd}\n{e}");
             }
             minnow += 1;
-        } else if let Some(script) = words.first().filter(|w| w.starts_with("scripts/")) {
+        } else if let Some(script) = words
+            .first()
+            .filter(|w| w.starts_with("scripts/") || w.starts_with("capi/"))
+        {
             let path = root.join(script);
             let meta =
                 std::fs::metadata(&path).unwrap_or_else(|e| panic!("README names {script}: {e}"));

@@ -12,6 +12,7 @@ use crate::int8::calibrate::CalibrationError;
 use crate::int8::export::ExportError;
 use crate::int8::report::ReportError;
 use crate::train::cache::CacheError;
+use crate::train::onnx::error::OnnxError;
 
 /// A source error of any type.
 pub type BoxedError = Box<dyn std::error::Error + Send + Sync>;
@@ -34,6 +35,10 @@ pub enum Error {
 
     #[error(transparent)]
     Cache(#[from] CacheError),
+
+    /// An ONNX teacher that cannot be loaded or run.
+    #[error(transparent)]
+    Onnx(#[from] OnnxError),
 
     #[error(transparent)]
     Report(#[from] ReportError),

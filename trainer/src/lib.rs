@@ -6,7 +6,10 @@
 //! * [`train`]: teachers on hard labels, students by distillation, resume;
 //! * [`int8`]: calibrate, quantize, evaluate through minnow-core, check budgets, export;
 //! * [`device`]: run the exported student on a Cortex-M and record what it computed;
+//! * [`deploy`]: the student as C or Rust sources for someone else's firmware (`--emit`);
 //! * [`run`]: `minnow run`, the whole chain, and the export step of a run folder.
+//!
+//! [`plot`] draws the charts of training curves and reports.
 //!
 //! [`cli`] turns the command line into each stage's settings; [`config`] reads and writes them
 //! as TOML. `docs/architecture.md` draws the picture.
@@ -17,6 +20,7 @@
 pub mod cli;
 pub mod config;
 pub mod data;
+pub mod deploy;
 pub mod device;
 pub mod error;
 pub mod files;
@@ -24,6 +28,7 @@ pub mod fingerprint;
 pub mod int8;
 pub mod net;
 pub mod percent;
+pub mod plot;
 pub mod rng;
 pub mod run;
 pub mod train;

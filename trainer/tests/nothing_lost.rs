@@ -685,3 +685,115 @@ fn messages_name_the_right_file() {
         "a refused teacher left its run folder"
     );
 }
+
+/// An ONNX fixture of trainer/tests/fixtures/onnx (scripts/onnx_fixtures.py).
+fn onnx_fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/onnx")
+        .join(name)
+}
+
+/// ONNX teachers through the binary: every refusal names the file and the problem and leaves
+/// no run folder (not an ONNX file, an op tract lacks, a sample of another size, another class
+/// count, a non-finite output, a bad setting), and `teacher-info` scores a good one.
+#[test]
+fn onnx_teachers_are_refused_by_name_and_described() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let out = tmp.path().join("out");
+    let csv = |name: &str, features: usize, classes: u32| {
+        let path = tmp.path().join(name);
+        let rows: String = (0..60u32)
+            .map(|i| {
+                let x: Vec<String> = (0..features)
+                    .map(|j| ((i as usize + j) % 17).to_string())
+                    .collect();
+                format!("{},{}\n", x.join(","), i % classes)
+            })
+            .collect();
+        std::fs::write(&path, rows).expect("csv");
+        path
+    };
+    let small = csv("small.csv", 16, 10);
+    let three = csv("three.csv", 64, 3);
+    let text = tmp.path().join("model.onnx");
+    std::fs::write(&text, "not a model\n").expect("write");
+    let mlp = onnx_fixture("mlp.onnx");
+    let distill = |teacher: &Path, data: &str| {
+        format!(
+            "distill {data} --teacher {} --epochs 1 --hidden 8 --quiet --out {}",
+            s(teacher),
+            s(&out)
+        )
+    };
+    let cases: [(String, Vec<&str>); 6] = [
+        (
+            distill(&text, "--data digits"),
+            vec!["model.onnx", "not an ONNX file"],
+        ),
+        (
+            distill(&onnx_fixture("unsupported.onnx"), "--data digits"),
+            vec!["unsupported.onnx", "uses the op Det", "does not support"],
+        ),
+        (
+            distill(&mlp, &format!("--csv {} --shape 4,4,1", s(&small))),
+            vec![
+                "mlp.onnx",
+                "(batch, 64)",
+                "64 values per sample",
+                "4x4x1",
+                "16 values",
+            ],
+        ),
+        (
+            distill(&mlp, &format!("--csv {} --shape 8,8,1", s(&three))),
+            vec!["mlp.onnx", "outputs 10 classes; the data has 3"],
+        ),
+        (
+            distill(&onnx_fixture("nan.onnx"), "--data digits"),
+            vec!["nan.onnx", "of sample", "is not finite"],
+        ),
+        (
+            format!("{} --teacher-scale nan", distill(&mlp, "--data digits")),
+            vec!["teacher_scale", "NaN"],
+        ),
+    ];
+    for (line, expected) in &cases {
+        run_within(line, Duration::from_secs(60)).assert_refused(expected);
+        assert!(!out.exists(), "minnow {line} left {}", s(&out));
+    }
+
+    let info = minnow(&format!(
+        "teacher-info {} --data digits --teacher-scale 0.0625 --teacher-offset -0.5",
+        s(&mlp)
+    ))
+    .output()
+    .expect("teacher-info");
+    let stdout = String::from_utf8_lossy(&info.stdout);
+    assert!(
+        info.status.success(),
+        "{}",
+        String::from_utf8_lossy(&info.stderr)
+    );
+    for part in [
+        "input float32 (batch, 64)",
+        "Gemm 2",
+        "parameters 2410",
+        "test accuracy ",
+        "(359 samples)",
+        "images/s",
+    ] {
+        assert!(stdout.contains(part), "{part} missing:\n{stdout}");
+    }
+}
+
+/// A distillation resumed after its ONNX teacher's file changed is refused: the teacher's
+/// fingerprint is the file's SHA-256 (with its settings).
+#[test]
+fn resume_refuses_a_run_whose_onnx_teacher_changed() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let (t, dir) = (tmp.path().join("teacher.onnx"), tmp.path().join("s"));
+    std::fs::copy(onnx_fixture("mlp.onnx"), &t).expect("copy");
+    killed_distillation(&dir, &t);
+    std::fs::copy(onnx_fixture("mlp_probs.onnx"), &t).expect("replace");
+    run(&format!("resume {}", s(&dir))).assert_refused(&["checkpoint.bin", "teacher changed"]);
+}

@@ -6,17 +6,22 @@ use std::ffi::OsString;
 use clap::{Parser, Subcommand};
 
 use crate::cli::adopt::AdoptArgs;
+use crate::cli::emit::{EmitArgs, parse_emit, run_request};
 use crate::cli::export::ExportArgs;
 use crate::cli::run::RunArgs;
+use crate::cli::teacher::TeacherInfoArgs;
 use crate::cli::train::{
     DistillArgs, FingerprintArgs, ResumeArgs, TrainTeacherArgs, distill_config, resume_dir,
     teacher_config,
 };
 use crate::cli::verify::VerifyArgs;
+use crate::deploy::emit as emit_sources;
 use crate::error::Result;
 use crate::run::export::{ExportRun, export_run, summary};
 use crate::train::adopt::adopt_logits;
 use crate::train::distill::distill;
+use crate::train::onnx::info::teacher_info;
+use crate::train::onnx::settings::OnnxSettings;
 use crate::train::resume::resume;
 use crate::train::teacher::train_teacher;
 use crate::train::teachers::teacher_fingerprint;
@@ -53,6 +58,10 @@ Examples:
   minnow distill --teacher runs/ens --unlabeled --hard-weight 0 --arch dwcnn --channels 8,16 --out runs/dw
   # Hinton's omitted-class experiment: no 3s in the transfer set, then raise the bias of 3
   minnow distill --teacher runs/teacher --omit-classes 3 --missing-class-bias 3.5 --out runs/no3
+  # a teacher trained elsewhere, exported to ONNX (trained on pixels / 255, 1-pixel jitter)
+  minnow distill --teacher teacher.onnx --teacher-scale 0.00392157 --jitter 1 --out runs/s
+  # an ensemble of an ONNX teacher and a minnow teacher
+  minnow distill --teacher teacher.onnx --teacher runs/teacher --out runs/mixed
   # teacher logits computed once and cached (reused when the file exists)
   minnow distill --teacher runs/teacher --teacher-logits runs/teacher/logits.npy --out runs/s
   # logit matching (the high-temperature limit)
@@ -73,7 +82,18 @@ Examples:
   # fail unless the student fits 32 KB of flash and 8 KB of RAM
   minnow export runs/student --max-flash 32k --max-ram 8k
   # percentile calibration, 20 golden vectors (small boards)
-  minnow export runs/student --percentile 99.99 --golden 20";
+  minnow export runs/student --percentile 99.99 --golden 20
+  # and the student as C sources for your firmware (student.h, student.c, golden.h, golden.c)
+  minnow export runs/student --emit c firmware/minnow";
+
+const EMIT_EXAMPLES: &str = "\
+Examples:
+  # an exported run's student as a Rust module (mod.rs + the blobs) of your firmware crate
+  minnow emit rust src/student runs/student
+  # as C: student.h/student.c (and golden.h/golden.c), to compile with capi/include/minnow.h
+  minnow emit c build/minnow runs/student
+  # any student file (and golden vectors)
+  minnow emit c build/minnow --student s.minnow --golden g.mngv";
 
 const VERIFY_EXAMPLES: &str = "\
 Examples:
@@ -86,7 +106,15 @@ Examples:
 
 const FINGERPRINT_EXAMPLES: &str = "\
 Examples:
-  minnow teacher-fingerprint runs/teacher";
+  minnow teacher-fingerprint runs/teacher
+  minnow teacher-fingerprint teacher.onnx --teacher-scale 0.00392157";
+
+const TEACHER_INFO_EXAMPLES: &str = "\
+Examples:
+  # inputs, outputs, ops and parameters
+  minnow teacher-info teacher.onnx
+  # and its accuracy on MNIST's test set, seeing pixels / 255
+  minnow teacher-info teacher.onnx --mnist ../shared/data/mnist --teacher-scale 0.00392157";
 
 /// Distil a large teacher into a tiny int8 student for Cortex-M.
 #[derive(Debug, Parser)]
@@ -113,10 +141,18 @@ pub enum Command {
     /// Print a teacher's fingerprint (the key of its cached logits).
     #[command(after_help = FINGERPRINT_EXAMPLES)]
     TeacherFingerprint(FingerprintArgs),
+    /// Describe an ONNX teacher (inputs, outputs, ops, parameters) and, given data, score it on
+    /// the test split.
+    #[command(after_help = TEACHER_INFO_EXAMPLES)]
+    TeacherInfo(TeacherInfoArgs),
     /// Quantize a distilled student to int8, evaluate it through minnow-core and write
     /// student.minnow, golden.mngv, report.json and report.md into its run folder.
     #[command(after_help = EXPORT_EXAMPLES)]
     Export(ExportArgs),
+    /// Write an exported student (and its golden vectors) as C or Rust sources that your
+    /// firmware compiles in: the blob, its sizes as constants, and the op set it needs.
+    #[command(after_help = EMIT_EXAMPLES)]
+    Emit(EmitArgs),
     /// Build the firmware for a run's int8 student, run it in QEMU (or print the probe-rs
     /// commands for a board) and write the device results into report.json.
     #[command(after_help = VERIFY_EXAMPLES)]
@@ -144,18 +180,34 @@ pub fn execute(cli: Cli) -> Result<()> {
         Command::Resume(a) => {
             resume(&a.dir, a.quiet.then_some(true))?;
         }
-        Command::TeacherFingerprint(a) => println!("{}", teacher_fingerprint(&a.teacher)?),
+        Command::TeacherFingerprint(a) => {
+            let onnx = a.onnx.over(&OnnxSettings::default())?;
+            println!("{}", teacher_fingerprint(&a.teacher, &onnx)?);
+        }
+        Command::TeacherInfo(a) => {
+            let onnx = a.onnx.over(&OnnxSettings::default())?;
+            print!("{}", teacher_info(&a.file, onnx, a.data()?.as_ref())?);
+        }
         Command::Export(a) => {
             let out = a.out.clone().unwrap_or_else(|| a.run_dir.clone());
+            let emit = parse_emit(&a.emit)?;
             let exported = export_run(&ExportRun {
                 run_dir: &a.run_dir,
                 student: a.student.as_deref(),
                 out: &out,
-                teacher: a.teacher(),
+                teacher: a.teacher()?,
                 config: &a.config(),
                 write_predictions: false,
             })?;
             eprintln!("{}", summary(&exported, &out));
+            if let Some((language, dir)) = emit {
+                let written = emit_sources(&run_request(language, &out, &dir))?;
+                eprintln!("{}: {}", dir.display(), written.join(", "));
+            }
+        }
+        Command::Emit(a) => {
+            let written = emit_sources(&a.request()?)?;
+            eprintln!("{}: {}", a.out.display(), written.join(", "));
         }
         Command::Verify(a) => a.run()?,
         Command::AdoptLogits(a) => {

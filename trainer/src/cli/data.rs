@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use crate::data::DataSpec;
+use crate::data::{CsvHeader, DataSpec, LabelColumn};
 use crate::error::{Error, Result};
 
 /// Data selection, shared by all training commands. At most one source; default: built-in digits.
@@ -19,9 +19,20 @@ pub struct DataArgs {
     /// (--test-fraction is not used).
     #[arg(long, value_name = "DIR", group = "source")]
     pub mnist: Option<PathBuf>,
-    /// A CSV file: features then the label on each line.
+    /// A CSV file: one sample per line, its features and its label (the last column unless
+    /// --label-column says otherwise; integers or class names).
     #[arg(long, value_name = "FILE", group = "source")]
     pub csv: Option<PathBuf>,
+    /// Whether the CSV's first line (after --skip-rows) is a header; auto: when a feature field
+    /// is not a number.
+    #[arg(long, value_name = "auto|yes|no", requires = "csv")]
+    pub header: Option<CsvHeader>,
+    /// Lines of the CSV to skip before the header or data (a count line, a comment).
+    #[arg(long, value_name = "N", requires = "csv")]
+    pub skip_rows: Option<usize>,
+    /// The CSV's label column: first, last, a number from 1, or a header name.
+    #[arg(long, value_name = "N|NAME", requires = "csv")]
+    pub label_column: Option<LabelColumn>,
     /// An IDX images file and its IDX labels file.
     #[arg(long, num_args = 2, value_names = ["IMAGES", "LABELS"], group = "source")]
     pub idx: Option<Vec<PathBuf>>,
@@ -66,6 +77,9 @@ impl DataArgs {
                 has_labels: true,
                 shape,
                 classes: self.classes,
+                header: self.header.unwrap_or_default(),
+                skip_rows: self.skip_rows.unwrap_or(0),
+                label_column: self.label_column.clone().unwrap_or_default(),
             })
         } else if let Some(v) = &self.idx {
             Some(DataSpec::Idx {

@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use crate::cli::teacher::OnnxFlags;
+use crate::error::Result;
 use crate::int8::budget::parse_size;
 use crate::int8::export::ExportConfig;
 use crate::net::backend::DeviceChoice;
@@ -71,9 +73,17 @@ pub struct ExportArgs {
     /// columns of the report and the golden vectors).
     #[arg(long, value_name = "FILE", conflicts_with = "teacher")]
     pub teacher_predictions: Option<PathBuf>,
-    /// A teacher (or ensemble) run folder: run it on the test split for the teacher columns.
-    #[arg(long, value_name = "DIR")]
-    pub teacher: Option<PathBuf>,
+    /// A teacher: an ONNX file, or a run folder (repeat for an ensemble): run on the test split
+    /// for the teacher columns. ONNX teachers run with the run's teacher_* settings unless the
+    /// flags below say otherwise.
+    #[arg(long, value_name = "DIR|FILE.onnx")]
+    pub teacher: Vec<PathBuf>,
+    #[command(flatten)]
+    pub onnx: OnnxFlags,
+    /// Also write the exported student as sources for your firmware: `c` (student.h,
+    /// student.c, golden.h, golden.c) or `rust` (mod.rs with include_bytes!), into DIR.
+    #[arg(long, num_args = 2, value_names = ["LANG", "DIR"])]
+    pub emit: Vec<String>,
 }
 
 impl ExportArgs {
@@ -85,14 +95,15 @@ impl ExportArgs {
     }
 
     /// Where the teacher columns come from.
-    pub fn teacher(&self) -> TeacherPredictions {
-        match (&self.teacher_predictions, &self.teacher) {
-            (Some(file), _) => TeacherPredictions::File(file.clone()),
-            (None, Some(dir)) => TeacherPredictions::Teacher {
-                dir: dir.clone(),
+    pub fn teacher(&self) -> Result<TeacherPredictions> {
+        Ok(match &self.teacher_predictions {
+            Some(file) => TeacherPredictions::File(file.clone()),
+            None if !self.teacher.is_empty() => TeacherPredictions::Teachers {
+                paths: self.teacher.clone(),
+                onnx: self.onnx.table()?,
                 device: DeviceChoice::default(),
             },
-            (None, None) => TeacherPredictions::None,
-        }
+            None => TeacherPredictions::None,
+        })
     }
 }

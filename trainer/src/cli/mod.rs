@@ -8,8 +8,12 @@ pub mod adopt;
 pub mod choice;
 pub mod command;
 pub mod data;
+pub mod emit;
+#[cfg(test)]
+mod emit_tests;
 pub mod export;
 pub mod run;
+pub mod teacher;
 pub mod train;
 pub mod verify;
 

@@ -4,9 +4,12 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
+use crate::cli::choice::choice;
 use crate::cli::data::DataArgs;
 use crate::cli::export::ExportFlags;
+use crate::cli::teacher::OnnxFlags;
 use crate::config;
+use crate::data::NormScope;
 use crate::error::Result;
 use crate::run::RunConfig;
 
@@ -16,6 +19,8 @@ Examples:
   minnow run
   # your own data, a bigger student, verified on a Cortex-M0
   minnow run --mnist ../shared/data/mnist --student-hidden 64 --core m0 --golden 20 --out runs/mnist
+  # a teacher trained elsewhere: a PyTorch model exported to ONNX, trained on pixels / 255
+  minnow run --mnist ../shared/data/mnist --teacher teacher.onnx --teacher-scale 0.00392157
   # settings from a file ([teacher], [student], [export], [device] tables)
   minnow run --config run.toml
   # host only (no firmware build or QEMU)
@@ -33,6 +38,12 @@ pub struct RunArgs {
     /// Run folder.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// A teacher to distil from instead of training one: an ONNX file, or a run folder
+    /// (repeat for an ensemble).
+    #[arg(long, value_name = "DIR|FILE.onnx")]
+    pub teacher: Vec<PathBuf>,
+    #[command(flatten)]
+    pub onnx: OnnxFlags,
     /// Seed of every step (training, split).
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
@@ -42,6 +53,14 @@ pub struct RunArgs {
     /// Student training epochs.
     #[arg(long, value_name = "N")]
     pub student_epochs: Option<usize>,
+    /// Input normalisation of teacher and student: global, per-channel or per-value (default:
+    /// per channel for images and sequences, per value for tables).
+    #[arg(long, value_parser = choice::<NormScope>())]
+    pub normalization: Option<NormScope>,
+    /// The teacher's random input shifts of up to N pixels (0 = off). Default: 1 for images
+    /// (height and width over 1), 0 for tabular rows and sequences.
+    #[arg(long, value_name = "N")]
+    pub jitter: Option<usize>,
     /// Hidden layer sizes of an MLP student, e.g. 32 or 64,32.
     #[arg(long, value_name = "N,...", value_delimiter = ',')]
     pub student_hidden: Option<Vec<usize>>,
@@ -75,6 +94,11 @@ impl RunArgs {
                 if c.out.is_relative() && self.out.is_none() {
                     c.out = base.join(&c.out);
                 }
+                for t in &mut c.teachers {
+                    if t.is_relative() {
+                        *t = base.join(&*t);
+                    }
+                }
                 c
             }
             None => RunConfig::default(),
@@ -85,6 +109,10 @@ impl RunArgs {
         if let Some(out) = &self.out {
             cfg.out = out.clone();
         }
+        if !self.teacher.is_empty() {
+            cfg.teachers = self.teacher.clone();
+        }
+        cfg.student.onnx = self.onnx.over(&cfg.student.onnx)?;
         if let Some(seed) = self.seed {
             cfg.teacher.train.seed = seed;
             cfg.teacher.data.split_seed = seed;
@@ -95,6 +123,12 @@ impl RunArgs {
         }
         if let Some(n) = self.student_epochs {
             cfg.student.train.epochs = n;
+        }
+        if self.normalization.is_some() {
+            cfg.teacher.data.normalization = self.normalization;
+        }
+        if self.jitter.is_some() {
+            cfg.teacher.train.jitter = self.jitter;
         }
         if let Some(h) = &self.student_hidden {
             cfg.student.net.hidden = h.clone();
@@ -117,5 +151,29 @@ impl RunArgs {
             cfg.student.train.quiet = true;
         }
         cfg.tie_steps()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jitter_flag_sets_the_teachers() -> Result<()> {
+        let image = [8, 8, 1];
+        assert_eq!(
+            RunArgs::default()
+                .resolve()?
+                .teacher
+                .train
+                .jitter_for(image),
+            1
+        );
+        let off = RunArgs {
+            jitter: Some(0),
+            ..Default::default()
+        };
+        assert_eq!(off.resolve()?.teacher.train.jitter_for(image), 0);
+        Ok(())
     }
 }

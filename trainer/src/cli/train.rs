@@ -9,7 +9,9 @@ use serde::Serialize;
 
 use crate::cli::choice::choice;
 use crate::cli::data::DataArgs;
+use crate::cli::teacher::OnnxFlags;
 use crate::config::{self, SettingsError};
+use crate::data::NormScope;
 use crate::error::{Error, Result};
 use crate::net::backend::DeviceChoice;
 use crate::net::spec::Arch;
@@ -27,6 +29,11 @@ pub struct CommonArgs {
     #[arg(long, value_name = "DIR")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub out: Option<PathBuf>,
+    /// Input normalisation: one mean and std for all values, per channel, or per value (default:
+    /// per channel for images and sequences, per value for tables).
+    #[arg(long, value_parser = choice::<NormScope>())]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub normalization: Option<NormScope>,
     /// Fraction of the data for validation.
     #[arg(long, value_name = "F")]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -82,7 +89,8 @@ pub struct CommonArgs {
     #[arg(long, value_name = "W")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub weight_decay: Option<f32>,
-    /// Random input shifts of up to N pixels (0 = off).
+    /// Random input shifts of up to N pixels (0 = off). Default for a teacher: 1 for images
+    /// (height and width over 1), 0 for tabular rows and sequences.
     #[arg(long, value_name = "N")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub jitter: Option<usize>,
@@ -118,10 +126,13 @@ pub struct TrainTeacherArgs {
 
 #[derive(Debug, Clone, Args, Serialize)]
 pub struct DistillOnly {
-    /// Teacher run folder (repeat for an ensemble; a folder of member-* is an ensemble; a student run folder teaches too).
-    #[arg(long, value_name = "DIR")]
+    /// Teacher: an ONNX file, or a run folder (repeat for an ensemble; a folder of member-* is an ensemble; a student run folder teaches too).
+    #[arg(long, value_name = "DIR|FILE.onnx")]
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub teacher: Vec<PathBuf>,
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub onnx: OnnxFlags,
     /// Cached teacher logits (NPY + .json sidecar): read when present, else written.
     #[arg(long, value_name = "FILE")]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -200,9 +211,12 @@ pub struct ResumeArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct FingerprintArgs {
-    /// Teacher run folder (or ensemble folder).
-    #[arg(value_name = "DIR")]
+    /// Teacher run folder (or ensemble folder), or ONNX file.
+    #[arg(value_name = "DIR|FILE.onnx")]
     pub teacher: PathBuf,
+    /// An ONNX teacher's fingerprint covers the settings it runs with.
+    #[command(flatten)]
+    pub onnx: OnnxFlags,
 }
 
 fn table_of<T: Serialize>(v: &T) -> Result<toml::Table> {

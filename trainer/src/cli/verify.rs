@@ -147,6 +147,7 @@ impl VerifyArgs {
             probe: self.probe.clone(),
             firmware_dir: self.firmware_dir.clone(),
             debug: self.debug,
+            quiet: false,
         })
     }
 
@@ -190,6 +191,7 @@ impl VerifyArgs {
             },
             max_runtime,
             logs: self.logs.clone(),
+            quiet: false,
         })
     }
 }

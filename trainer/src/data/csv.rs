@@ -1,36 +1,17 @@
-//! Comma-separated numbers: the features of one sample per line, then its
-//! integer label (unless `has_labels` is false). A first line that is not
-//! all numeric is a header and is skipped. Blank lines are skipped; line
-//! numbers in errors are 1-based physical lines. Raw or gzipped.
+//! Comma-separated numbers: the features of one sample per line and its label, in the last
+//! column unless [`CsvOptions::label_column`] says otherwise (or none, when `has_labels` is
+//! false). Labels are integers, or class names (when the first row's label is not a number),
+//! mapped to indices in sorted order and kept as the dataset's class names. A first line whose
+//! features are not all numbers is a header and is skipped ([`CsvHeader`] overrides). Blank lines
+//! are skipped; line numbers in errors are 1-based physical lines. Raw or gzipped.
 
+use std::collections::BTreeSet;
 use std::path::Path;
 
-use serde::{Deserialize, Serialize};
-
+pub use super::csv_options::{CsvHeader, CsvOptions, LabelColumn};
 use super::dataset::Dataset;
 use super::error::{DataError, Location};
 use super::file::{check_labels, file_stem, read_file};
-
-/// How to read a CSV file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CsvOptions {
-    /// The last column is the label.
-    pub has_labels: bool,
-    /// Shape of one sample; default `[1, n_features, 1]`.
-    pub shape: Option<[usize; 3]>,
-    /// Class count; default max label + 1 (0 when unlabeled).
-    pub classes: Option<usize>,
-}
-
-impl Default for CsvOptions {
-    fn default() -> Self {
-        Self {
-            has_labels: true,
-            shape: None,
-            classes: None,
-        }
-    }
-}
 
 /// Loads a CSV file (raw or gzipped); see the module docs.
 pub fn load_csv(path: &Path, opts: &CsvOptions) -> Result<Dataset, DataError> {
@@ -45,6 +26,112 @@ fn split_fields(line: &str) -> impl Iterator<Item = &str> {
             .and_then(|f| f.strip_suffix('"'))
             .map_or(f, str::trim)
     })
+}
+
+fn is_number(field: &str) -> bool {
+    field.parse::<f64>().is_ok()
+}
+
+/// The header line a file has.
+struct Header {
+    line: usize,
+    text: String,
+    names: Vec<String>,
+}
+
+/// The columns every row has, fixed by the header or the first row.
+struct Layout {
+    fields: usize,
+    /// The line that fixed `fields`.
+    line: usize,
+    /// 0-based; `None` when unlabeled.
+    label: Option<usize>,
+}
+
+impl Layout {
+    /// The layout of a file whose header is `header` and whose first data row, at `line`, has
+    /// `count` fields.
+    fn new(
+        path: &Path,
+        opts: &CsvOptions,
+        header: Option<&Header>,
+        count: usize,
+        line: usize,
+    ) -> Result<Layout, DataError> {
+        let (fields, fixed_at) = match header {
+            Some(h) if h.names.len() != count => {
+                return Err(DataError::HeaderMismatch {
+                    path: path.to_owned(),
+                    header_line: h.line,
+                    header: shorten(&h.text),
+                    header_fields: h.names.len(),
+                    line,
+                    found: count,
+                });
+            }
+            Some(h) => (h.names.len(), h.line),
+            None => (count, line),
+        };
+        let unsupported = |reason: String| DataError::Unsupported {
+            path: path.to_owned(),
+            reason,
+        };
+        if fields < 1 + usize::from(opts.has_labels) {
+            return Err(unsupported(format!(
+                "line {fixed_at} has {fields} field(s): need at least one feature{}",
+                if opts.has_labels { " and a label" } else { "" }
+            )));
+        }
+        let label = match opts.has_labels {
+            true => Some(
+                opts.label_column
+                    .index(fields, header.map(|h| h.names.as_slice()))
+                    .map_err(unsupported)?,
+            ),
+            false => None,
+        };
+        Ok(Layout {
+            fields,
+            line: fixed_at,
+            label,
+        })
+    }
+}
+
+/// A line as an error message quotes it.
+fn shorten(line: &str) -> String {
+    match line.char_indices().nth(60) {
+        Some((at, _)) => format!("{}...", &line[..at]),
+        None => line.to_owned(),
+    }
+}
+
+/// Whether the first row is a header: as `opts.header` says, or (auto) when a feature field is
+/// not a number, or when only its label is not a number while the next row's label is (a
+/// header over numbered columns).
+fn first_is_header<'a>(
+    opts: &CsvOptions,
+    mut rows: impl Iterator<Item = (usize, &'a str)>,
+) -> bool {
+    let auto = match opts.header {
+        CsvHeader::Yes => return true,
+        CsvHeader::No => return false,
+        CsvHeader::Auto => matches!(opts.label_column, LabelColumn::Name(_)),
+    };
+    let Some((_, first)) = rows.next() else {
+        return auto;
+    };
+    let fields: Vec<&str> = split_fields(first).collect();
+    let label = opts
+        .has_labels
+        .then(|| opts.label_column.index(fields.len(), None).ok())
+        .flatten();
+    let feature_text = (fields.iter().enumerate()).any(|(i, f)| Some(i) != label && !is_number(f));
+    let label_text = label.is_some_and(|l| !is_number(fields[l]));
+    let next_label_number = rows.next().is_some_and(|(_, next)| {
+        label.is_some_and(|l| split_fields(next).nth(l).is_some_and(is_number))
+    });
+    auto || feature_text || (label_text && next_label_number)
 }
 
 /// Parses CSV text already in memory; `path` is only used in errors and
@@ -63,76 +150,62 @@ pub(crate) fn parse_csv(
     })?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
 
-    let mut lines = text
+    let mut rows = text
         .lines()
         .enumerate()
         .map(|(i, l)| (i + 1, l))
+        .skip(opts.skip_rows)
         .filter(|(_, l)| !l.trim().is_empty())
         .peekable();
-
-    // Header detection: the first non-blank line is a header unless every
-    // field parses as a number.
-    let mut expected_fields = None;
-    if let Some(&(_, first)) = lines.peek()
-        && split_fields(first).any(|f| f.parse::<f64>().is_err())
-    {
-        expected_fields = Some(split_fields(first).count());
-        lines.next();
-    }
+    let header = match first_is_header(opts, rows.clone()) {
+        true => rows.next().map(|(line, text)| Header {
+            line,
+            text: text.to_owned(),
+            names: split_fields(text).map(str::to_owned).collect(),
+        }),
+        false => None,
+    };
 
     let mut features: Vec<f32> = Vec::new();
-    let mut labels: Vec<u8> = Vec::new();
+    let mut label_fields: Vec<&str> = Vec::new();
     let mut label_lines: Vec<usize> = Vec::new();
-    let mut n_features = 0usize;
-    let mut n = 0usize;
-    for (line_no, line) in lines {
+    let mut layout: Option<Layout> = None;
+    for (line_no, line) in rows {
         let count = split_fields(line).count();
-        let expected = *expected_fields.get_or_insert(count);
-        if count != expected {
+        let layout = match &mut layout {
+            Some(layout) => layout,
+            None => {
+                let new = Layout::new(path, opts, header.as_ref(), count, line_no)?;
+                // Reserve from a size estimate: bytes per line of the first row.
+                features.reserve(new.fields * (bytes.len() / (line.len() + 1)).max(1));
+                layout.insert(new)
+            }
+        };
+        if count != layout.fields {
             return Err(DataError::RaggedRow {
                 path: path.to_owned(),
                 line: line_no,
                 found: count,
-                expected,
+                expected: layout.fields,
+                first: layout.line,
             });
         }
-        if n == 0 {
-            n_features = if opts.has_labels {
-                expected.saturating_sub(1)
+        for (i, field) in split_fields(line).enumerate() {
+            if Some(i) == layout.label {
+                label_fields.push(field);
+                label_lines.push(line_no);
             } else {
-                expected
-            };
-            if n_features == 0 {
-                return Err(DataError::Unsupported {
-                    path: path.to_owned(),
-                    reason: format!(
-                        "line {line_no} has {expected} field(s): need at least one feature{}",
-                        if opts.has_labels { " and a label" } else { "" }
-                    ),
-                });
+                features.push(parse_feature(path, line_no, i + 1, field)?);
             }
-            // Reserve from a size estimate: bytes per line of the first row.
-            features.reserve(n_features * (bytes.len() / (line.len() + 1)).max(1));
         }
-        let mut fields = split_fields(line).enumerate();
-        for (i, field) in fields.by_ref().take(n_features) {
-            features.push(parse_feature(path, line_no, i + 1, field)?);
-        }
-        if opts.has_labels
-            && let Some((i, field)) = fields.next()
-        {
-            labels.push(parse_label(path, line_no, i + 1, field)?);
-            label_lines.push(line_no);
-        }
-        n += 1;
     }
-    if n == 0 {
+    let Some(layout) = layout else {
         return Err(DataError::Empty {
             path: path.to_owned(),
             what: "CSV file holds no data rows",
         });
-    }
-
+    };
+    let n_features = layout.fields - usize::from(layout.label.is_some());
     let shape = match opts.shape {
         Some(shape) => {
             if shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d)) != Some(n_features) {
@@ -146,15 +219,13 @@ pub(crate) fn parse_csv(
         }
         None => [1, n_features, 1],
     };
-    let (labels, classes) = if opts.has_labels {
-        let field = n_features + 1;
-        let classes = check_labels(path, &labels, opts.classes, |i| Location::Line {
-            line: label_lines[i],
-            field: Some(field),
-        })?;
-        (Some(labels), classes)
-    } else {
-        (None, opts.classes.unwrap_or(0))
+    let (labels, classes, class_names) = match layout.label {
+        Some(label) => {
+            let field = label + 1;
+            let read = read_labels(path, &label_fields, &label_lines, field, opts.classes)?;
+            (Some(read.0), read.1, read.2)
+        }
+        None => (None, opts.classes.unwrap_or(0), Vec::new()),
     };
     Ok(Dataset {
         name: file_stem(path),
@@ -162,7 +233,56 @@ pub(crate) fn parse_csv(
         labels,
         shape,
         classes,
+        class_names,
     })
+}
+
+/// The labels in column `field` (1-based) at `lines`: integers, or class names when the first
+/// is not a number. Returns the labels, the class count and the names (empty for integers).
+fn read_labels(
+    path: &Path,
+    fields: &[&str],
+    lines: &[usize],
+    field: usize,
+    classes: Option<usize>,
+) -> Result<(Vec<u8>, usize, Vec<String>), DataError> {
+    let location = |i: usize| Location::Line {
+        line: lines[i],
+        field: Some(field),
+    };
+    if fields.first().is_none_or(|f| is_number(f)) {
+        let labels = (fields.iter().zip(lines))
+            .map(|(f, &line)| parse_label(path, line, field, f))
+            .collect::<Result<Vec<u8>, _>>()?;
+        let classes = check_labels(path, &labels, classes, location)?;
+        return Ok((labels, classes, Vec::new()));
+    }
+    let names: Vec<&str> = fields
+        .iter()
+        .copied()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    if names.len() > 256 {
+        return Err(DataError::Unsupported {
+            path: path.to_owned(),
+            reason: format!(
+                "field {field} holds {} different class names (the first row's label, {:?}, is not a number); at most 256 classes",
+                names.len(),
+                fields[0]
+            ),
+        });
+    }
+    let labels: Vec<u8> = fields
+        .iter()
+        .map(|f| names.binary_search(f).map_or(0, |i| i as u8))
+        .collect();
+    let classes = check_labels(path, &labels, classes, location)?;
+    Ok((
+        labels,
+        classes,
+        names.into_iter().map(str::to_owned).collect(),
+    ))
 }
 
 fn parse_feature(path: &Path, line: usize, field: usize, s: &str) -> Result<f32, DataError> {
@@ -263,6 +383,135 @@ mod tests {
         Ok(err)
     }
 
+    fn with(f: impl FnOnce(&mut CsvOptions)) -> CsvOptions {
+        let mut opts = CsvOptions::default();
+        f(&mut opts);
+        opts
+    }
+
+    /// Headers found or told, lines skipped, the label in any column, class names.
+    #[test]
+    fn headers_label_columns_and_class_names() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let auto = CsvOptions::default();
+
+        // Class names: sorted, kept; a header found although only names are text.
+        let iris = "sepal,petal,species\n5.1,1.4,setosa\n7.0,4.7,versicolor\n6.3,6.0,virginica\n4.9,1.4,setosa\n";
+        let d = load_csv(&write(&dir, "iris.csv", iris)?, &auto)?;
+        assert_eq!(d.class_names, ["setosa", "versicolor", "virginica"]);
+        assert_eq!(
+            (d.labels.clone(), d.classes, d.len()),
+            (Some(vec![0, 1, 2, 0]), 3, 4)
+        );
+        // The same without a header: the first row is data.
+        let no_header = iris.split_once('\n').map_or("", |(_, rest)| rest);
+        let d = load_csv(&write(&dir, "iris-nh.csv", no_header)?, &auto)?;
+        assert_eq!((d.len(), d.classes), (4, 3));
+
+        // A header over numbered columns, where only the label's name is text.
+        let d = load_csv(
+            &write(&dir, "numbered.csv", "0,1,label\n3,4,1\n5,6,0\n")?,
+            &auto,
+        )?;
+        assert_eq!((d.len(), d.labels), (2, Some(vec![1, 0])));
+        assert!(d.class_names.is_empty());
+
+        // The label first, by number, by name.
+        let text = "id,x,y,kind\n7,1,2,0\n8,3,4,1\n";
+        let p = write(&dir, "cols.csv", text)?;
+        let first = load_csv(&p, &with(|o| o.label_column = LabelColumn::First))?;
+        assert_eq!(
+            (first.labels, first.features[..3].to_vec()),
+            (Some(vec![7, 8]), vec![1.0, 2.0, 0.0])
+        );
+        let third = load_csv(&p, &with(|o| o.label_column = LabelColumn::Number(3)))?;
+        assert_eq!(
+            (third.labels, third.features[..3].to_vec()),
+            (Some(vec![2, 4]), vec![7.0, 1.0, 0.0])
+        );
+        let named = load_csv(
+            &p,
+            &with(|o| o.label_column = LabelColumn::Name("kind".into())),
+        )?;
+        assert_eq!(named.labels, Some(vec![0, 1]));
+        let err = fails(
+            &dir,
+            "cols2.csv",
+            text,
+            &with(|o| o.label_column = LabelColumn::Name("class".into())),
+        )?;
+        assert!(
+            err.to_string()
+                .contains("no column is named \"class\"; the header names id, x, y, kind"),
+            "{err}"
+        );
+
+        // --header no makes a text first line an error at its field; yes takes a number line.
+        let err = fails(
+            &dir,
+            "hdrno.csv",
+            "a,b,c\n1,2,0\n",
+            &with(|o| o.header = CsvHeader::No),
+        )?;
+        assert!(
+            matches!(
+                err,
+                DataError::NonNumeric {
+                    line: 1,
+                    field: 1,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        let d = load_csv(
+            &write(&dir, "hdryes.csv", "1,2,3\n4,5,0\n")?,
+            &with(|o| o.header = CsvHeader::Yes),
+        )?;
+        assert_eq!(d.len(), 1);
+
+        // A count line before the rows: the message says line 1 was taken as the header.
+        let row = "1,2,3,4,5,6,0\n";
+        let counted = format!("500,6,no,yes\n{row}{row}");
+        let err = fails(&dir, "counted.csv", &counted, &auto)?;
+        assert!(
+            matches!(
+                err,
+                DataError::HeaderMismatch {
+                    header_line: 1,
+                    header_fields: 4,
+                    line: 2,
+                    found: 7,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        let msg = err.to_string();
+        assert!(
+            msg.contains("line 1 was taken as the header (4 fields: \"500,6,no,yes\")")
+                && msg.contains("--skip-rows 1"),
+            "{msg}"
+        );
+        let d = load_csv(
+            &write(&dir, "counted2.csv", &counted)?,
+            &with(|o| o.skip_rows = 1),
+        )?;
+        assert_eq!((d.len(), d.shape), (2, [1, 6, 1]));
+        Ok(())
+    }
+
+    /// The iris file as scikit-learn ships it (tests/data): its count line is read as a header.
+    #[test]
+    fn iris_as_shipped() -> TestResult {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/data/iris.csv");
+        let d = load_csv(&path, &CsvOptions::default())?;
+        assert_eq!((d.len(), d.shape, d.classes), (150, [1, 4, 1], 3));
+        assert_eq!(d.class_counts(), Some(vec![50, 50, 50]));
+        assert_eq!(d.sample(0), &[5.1, 3.5, 1.4, 0.2]);
+        Ok(())
+    }
+
     #[test]
     fn round_trip_with_header_blank_lines_and_crlf() -> TestResult {
         let dir = tempfile::tempdir()?;
@@ -289,6 +538,7 @@ mod tests {
             has_labels: false,
             shape: Some([2, 2, 1]),
             classes: Some(4),
+            ..CsvOptions::default()
         };
         let d = load_csv(&p, &opts)?;
         assert_eq!(d.name, "plain");
@@ -330,15 +580,29 @@ mod tests {
             "{err}"
         );
 
-        // Header sets the expected field count.
+        // Header sets the expected field count, and a later row must agree too.
         let err = fails(&dir, "ragged-hdr.csv", "x,y,label\n1,2,3,0\n", &lab)?;
         assert!(
             matches!(
                 err,
-                DataError::RaggedRow {
+                DataError::HeaderMismatch {
                     line: 2,
                     found: 4,
+                    header_fields: 3,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        let err = fails(&dir, "ragged-hdr2.csv", "x,y,label\n1,2,0\n1,2,3,0\n", &lab)?;
+        assert!(
+            matches!(
+                err,
+                DataError::RaggedRow {
+                    line: 3,
+                    found: 4,
                     expected: 3,
+                    first: 1,
                     ..
                 }
             ),

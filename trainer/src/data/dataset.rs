@@ -22,6 +22,9 @@ pub struct Dataset {
     /// Number of classes. `0` means "unknown" (an unlabeled set loaded
     /// without an explicit class count).
     pub classes: usize,
+    /// The name of each class, when the file gave names (a CSV's string labels); empty when
+    /// classes are only numbers.
+    pub class_names: Vec<String>,
 }
 
 impl fmt::Debug for Dataset {
@@ -87,6 +90,7 @@ impl Dataset {
             labels,
             shape,
             classes,
+            class_names: Vec::new(),
         })
     }
 
@@ -145,6 +149,7 @@ impl Dataset {
             labels,
             shape: self.shape,
             classes: self.classes,
+            class_names: self.class_names.clone(),
         }
     }
 
@@ -156,6 +161,7 @@ impl Dataset {
             labels: None,
             shape: self.shape,
             classes: self.classes,
+            class_names: self.class_names.clone(),
         }
     }
 
@@ -183,7 +189,8 @@ impl Dataset {
     /// Hashed, in order: the tag `b"minnow-dataset-v1\0"`; the three shape
     /// entries, `classes` and the sample count, each as `u64` little endian;
     /// every feature as `f32` little-endian bytes; then `0u8` when unlabeled,
-    /// or `1u8` followed by the label bytes. The name is not hashed.
+    /// or `1u8` followed by the label bytes; then, only when there are class names, each name's
+    /// byte length as `u64` little endian and its bytes. The name is not hashed.
     pub fn fingerprint(&self) -> String {
         let mut h = Sha256::new();
         h.update(b"minnow-dataset-v1\0");
@@ -210,6 +217,10 @@ impl Dataset {
                 h.update([1u8]);
                 h.update(labels);
             }
+        }
+        for name in &self.class_names {
+            h.update((name.len() as u64).to_le_bytes());
+            h.update(name.as_bytes());
         }
         fingerprint::hex(&h.finalize())
     }

@@ -146,12 +146,29 @@ pub enum DataError {
     },
 
     /// A CSV row with the wrong number of fields.
-    #[error("{}: line {line} has {found} fields, expected {expected}", path.display())]
+    #[error("{}: line {line} has {found} fields, expected {expected} (as line {first} has)", path.display())]
     RaggedRow {
         path: PathBuf,
         line: usize,
         found: usize,
         expected: usize,
+        /// The line that set the count.
+        first: usize,
+    },
+
+    /// The first data row of a CSV file disagrees with the line taken as its header (often a
+    /// count line some exporters write before the real header or data).
+    #[error(
+        "{}: line {header_line} was taken as the header ({header_fields} fields: {header:?}), but line {line}, the first data row, has {found} fields; if line {header_line} is not a header, skip it with --skip-rows {header_line} (and say --header yes or no if needed)",
+        path.display()
+    )]
+    HeaderMismatch {
+        path: PathBuf,
+        header_line: usize,
+        header: String,
+        header_fields: usize,
+        line: usize,
+        found: usize,
     },
 
     /// A CSV field that is not a number.

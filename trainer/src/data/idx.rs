@@ -276,6 +276,7 @@ pub fn load_idx(
         labels,
         shape,
         classes,
+        class_names: Vec::new(),
     })
 }
 
@@ -695,10 +696,10 @@ mod tests {
         println!("MNIST train fingerprint {fp} in {:.2?}", t.elapsed());
         let t = std::time::Instant::now();
         let s = super::super::split(&train, 0.1, 0.0, 1)?;
-        let norm = super::super::Standardizer::fit(&s.train)?;
+        let (norm, _) = super::super::Standardizer::fit(&s.train, super::super::NormScope::Global)?;
         println!("split + fit in {:.2?}: {norm:?}", t.elapsed());
         assert!(
-            (30.0..36.0).contains(&norm.mean) && (75.0..82.0).contains(&norm.std),
+            (30.0..36.0).contains(&norm.mean[0]) && (75.0..82.0).contains(&norm.std[0]),
             "{norm:?}"
         );
         let test = load_mnist_dir(&dir, MnistSplit::Test)?;

@@ -8,11 +8,12 @@
 //! file extension.
 
 mod csv;
+mod csv_options;
 mod dataset;
 mod error;
 mod file;
 mod idx;
-mod norm;
+pub(crate) mod norm;
 mod npy;
 pub mod npy_format;
 mod prepare;
@@ -22,11 +23,11 @@ mod split;
 #[cfg(test)]
 use std::path::{Path, PathBuf};
 
-pub use csv::{CsvOptions, load_csv};
+pub use csv::{CsvHeader, CsvOptions, LabelColumn, load_csv};
 pub use dataset::Dataset;
 pub use error::{DataError, Location};
 pub use idx::{MnistSplit, load_idx, load_mnist_dir};
-pub use norm::Standardizer;
+pub use norm::{NormScope, Standardizer};
 pub use npy::load_npy;
 pub use prepare::DataConfig;
 pub use source::{DataSpec, builtin_digits, load};
@@ -225,6 +226,18 @@ mod tests {
                 has_labels: false,
                 shape: Some([4, 4, 1]),
                 classes: Some(3),
+                header: CsvHeader::Auto,
+                skip_rows: 0,
+                label_column: LabelColumn::Last,
+            },
+            DataSpec::Csv {
+                path: "y.csv".into(),
+                has_labels: true,
+                shape: None,
+                classes: None,
+                header: CsvHeader::Yes,
+                skip_rows: 1,
+                label_column: LabelColumn::Name("species".into()),
             },
             DataSpec::Npy {
                 features: "f.npy".into(),
@@ -321,6 +334,7 @@ mod robustness {
                 has_labels: false,
                 shape: Some([1, 1, 1]),
                 classes: Some(2),
+                ..CsvOptions::default()
             },
         );
         Ok(())

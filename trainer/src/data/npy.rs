@@ -310,6 +310,7 @@ pub fn load_npy(
         labels,
         shape,
         classes,
+        class_names: Vec::new(),
     })
 }
 

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::dataset::Dataset;
 use super::error::DataError;
 use super::idx::MnistSplit;
+use super::norm::NormScope;
 use super::source::{DataSpec, load};
 use super::split::{Splits, split};
 use crate::config::{Invalid, in_range};
@@ -35,6 +36,10 @@ pub struct DataConfig {
     /// Use only the first N training samples (a reduced training / transfer set).
     #[serde(default)]
     pub train_limit: Option<usize>,
+    /// Over what the input normalisation's `(mean, std)` pairs are computed; `None`: by the
+    /// kind of data ([`NormScope::for_shape`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub normalization: Option<NormScope>,
 }
 
 impl Default for DataConfig {
@@ -45,6 +50,7 @@ impl Default for DataConfig {
             test_fraction: 0.2,
             split_seed: 0,
             train_limit: None,
+            normalization: None,
         }
     }
 }

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::csv::{CsvOptions, load_csv, parse_csv};
+use super::csv::{CsvHeader, CsvOptions, LabelColumn, load_csv, parse_csv};
 use super::dataset::Dataset;
 use super::error::DataError;
 use super::file::decode_bytes;
@@ -47,7 +47,7 @@ pub enum DataSpec {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         classes: Option<usize>,
     },
-    /// A CSV file: features, then the label (unless `has_labels = false`).
+    /// A CSV file: features and a label column (unless `has_labels = false`).
     Csv {
         path: PathBuf,
         #[serde(default = "default_true")]
@@ -56,6 +56,15 @@ pub enum DataSpec {
         shape: Option<[usize; 3]>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         classes: Option<usize>,
+        /// `auto`, `yes` or `no`.
+        #[serde(default, skip_serializing_if = "CsvHeader::is_auto")]
+        header: CsvHeader,
+        /// Physical lines skipped before the header or data.
+        #[serde(default, skip_serializing_if = "is_zero")]
+        skip_rows: usize,
+        /// `first`, `last`, a column number from 1, or a header name.
+        #[serde(default, skip_serializing_if = "LabelColumn::is_last")]
+        label_column: LabelColumn,
     },
     /// An NPY features array and an optional 1-D NPY labels array.
     Npy {
@@ -69,6 +78,10 @@ pub enum DataSpec {
 
 fn default_true() -> bool {
     true
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl DataSpec {
@@ -97,17 +110,13 @@ impl DataSpec {
                 labels: labels.as_ref().map(fix),
                 classes: *classes,
             },
-            DataSpec::Csv {
-                path,
-                has_labels,
-                shape,
-                classes,
-            } => DataSpec::Csv {
-                path: fix(path),
-                has_labels: *has_labels,
-                shape: *shape,
-                classes: *classes,
-            },
+            DataSpec::Csv { path, .. } => {
+                let mut spec = self.clone();
+                if let DataSpec::Csv { path: p, .. } = &mut spec {
+                    *p = fix(path);
+                }
+                spec
+            }
             DataSpec::Npy {
                 features,
                 labels,
@@ -136,12 +145,18 @@ pub fn load(spec: &DataSpec) -> Result<Dataset, DataError> {
             has_labels,
             shape,
             classes,
+            header,
+            skip_rows,
+            label_column,
         } => load_csv(
             path,
             &CsvOptions {
                 has_labels: *has_labels,
                 shape: *shape,
                 classes: *classes,
+                header: *header,
+                skip_rows: *skip_rows,
+                label_column: label_column.clone(),
             },
         ),
         DataSpec::Npy {
@@ -161,9 +176,9 @@ pub fn builtin_digits() -> Result<Dataset, DataError> {
         path,
         &bytes,
         &CsvOptions {
-            has_labels: true,
             shape: Some([8, 8, 1]),
             classes: Some(10),
+            ..CsvOptions::default()
         },
     )?;
     data.name = "digits".to_owned();

@@ -68,6 +68,8 @@ pub struct VerifyConfig {
     pub firmware_dir: Option<PathBuf>,
     /// Build the firmware's debug profile instead of release.
     pub debug: bool,
+    /// Only errors, no firmware output or table (`minnow run --quiet`).
+    pub quiet: bool,
 }
 
 /// Everything `minnow verify` can run in QEMU.
@@ -85,6 +87,8 @@ pub struct Plan {
     /// Where each board's output is kept (default with several boards:
     /// `<firmware target>/matrix`; with one board, only when given).
     pub logs: Option<PathBuf>,
+    /// Only errors, no firmware output or table.
+    pub quiet: bool,
 }
 
 impl Blobs {
@@ -136,6 +140,7 @@ pub fn verify(args: &VerifyConfig) -> Result<()> {
         },
         max_runtime: Vec::new(),
         logs: None,
+        quiet: args.quiet,
     })?;
     Ok(())
 }
@@ -153,14 +158,21 @@ pub fn verify_plan(plan: &Plan) -> Result<Vec<BoardRun>> {
 
 fn verify_one(plan: &Plan, fw: &Firmware, board: &Board) -> Result<Vec<BoardRun>> {
     let (blobs, timeout) = (&plan.blobs, plan.settings.timeout);
-    eprintln!(
+    let say = |line: &str| {
+        if !plan.quiet {
+            eprintln!("{line}");
+        }
+    };
+    say(&format!(
         "verify: building and running the firmware on {} ({}) from {} ...",
         board.name,
         board.core_label(),
         fw.dir.display()
-    );
+    ));
     let run = run_board(fw, board, blobs, &plan.settings)?;
-    print!("{}", run.qemu.stdout);
+    if !plan.quiet {
+        print!("{}", run.qemu.stdout);
+    }
     if let Some(logs) = &plan.logs {
         run.write_logs(logs)?;
     }
@@ -171,10 +183,10 @@ fn verify_one(plan: &Plan, fw: &Firmware, board: &Board) -> Result<Vec<BoardRun>
             let mut report = Report::load(report_path)?;
             report.device = Some(section.clone());
             report.save(report_path.parent().unwrap_or(Path::new(".")))?;
-            eprintln!(
+            say(&format!(
                 "verify: wrote the device section of {}",
                 report_path.display()
-            );
+            ));
         } else {
             eprintln!(
                 "verify: warning: {} does not exist; device section not saved",
@@ -182,12 +194,14 @@ fn verify_one(plan: &Plan, fw: &Firmware, board: &Board) -> Result<Vec<BoardRun>
             );
         }
     }
-    eprintln!("verify: {}", summary(&section));
+    say(&format!("verify: {}", summary(&section)));
     let runs = vec![run];
-    print!(
-        "{}",
-        table(blobs, &plan.settings, std::slice::from_ref(board), &runs)
-    );
+    if !plan.quiet {
+        print!(
+            "{}",
+            table(blobs, &plan.settings, std::slice::from_ref(board), &runs)
+        );
+    }
     check_budgets(&runs, &plan.max_runtime, blobs)?;
     check_exact(&runs[0], blobs, timeout)?;
     Ok(runs)
@@ -373,6 +387,7 @@ mod tests {
             probe: Some("ESP32".into()),
             firmware_dir: None,
             debug: false,
+            quiet: false,
         })
         .expect_err("unknown chip");
         assert!(

@@ -142,13 +142,9 @@ pub fn calibrate(
     }
     let keep = matches!(opts.calibration, Calibration::Percentile(_));
     let mut stats = vec![TensorStats::new(); student.layers.len() + 1];
-    let (mean, std) = (student.norm_mean, student.norm_std);
+    let norm = student.normalization();
     for s in 0..n {
-        let x: Vec<f32> = calibration
-            .sample(s)
-            .iter()
-            .map(|&v| (v - mean) / std)
-            .collect();
+        let x: Vec<f32> = norm.apply_all(calibration.sample(s));
         if x.iter().any(|v| !v.is_finite()) {
             return Err(CalibrationError::NonFiniteActivation {
                 sample: s,

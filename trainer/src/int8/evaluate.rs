@@ -214,7 +214,7 @@ pub fn evaluate(
     let mut scratch = vec![0_i8; student.scratch_len()];
     let mut logits = vec![0_i8; classes];
     let mut observed: Vec<Vec<f32>> = vec![Vec::new(); student.layer_count()];
-    let (mean, std) = (float.norm_mean, float.norm_std);
+    let norm = float.normalization();
     for s in 0..n {
         let raw = test.sample(s);
         let run_err = |source| EvaluateError::Run { sample: s, source };
@@ -227,7 +227,7 @@ pub fn evaluate(
                 }
             })
             .map_err(run_err)?;
-        let normalised: Vec<f32> = raw.iter().map(|&v| (v - mean) / std).collect();
+        let normalised: Vec<f32> = norm.apply_all(raw);
         let trace = float.forward_trace(&normalised);
         for ((acc, want), got) in layer_acc.iter_mut().zip(&trace).zip(&observed) {
             acc.add(want, got);

@@ -26,13 +26,14 @@ use crate::int8::calibrate::{Calibration, QuantizeOptions, percentile_is_valid};
 use crate::int8::evaluate::{EvaluateError, Evaluation, evaluate};
 use crate::int8::quantize::{QuantizeError, quantize_student};
 use crate::int8::report::{
-    self, DataInfo, FloatReport, FootprintReport, Int8Report, Report, ReportError, StudentInfo,
-    TeacherReport, ValidationReport,
+    self, DataInfo, FloatReport, FootprintReport, History, Int8Report, Report, ReportError,
+    StudentInfo, TeacherReport, ValidationReport,
 };
 use crate::net::float::FloatStudent;
 
 pub use crate::int8::export_set::{
-    EXPORT_FILES, EXPORT_SET, GOLDEN_FILE, PREDICTIONS_FILE, REPORT_JSON, REPORT_MD, STUDENT_FILE,
+    EXPORT_FILES, EXPORT_SET, GOLDEN_FILE, PREDICTIONS_FILE, REPORT_HTML, REPORT_JSON, REPORT_MD,
+    STUDENT_FILE,
 };
 
 /// Why an export failed. Nothing has been written when it does.
@@ -87,6 +88,23 @@ impl Default for ExportConfig {
             percentile: None,
             calibration_samples: 1000,
         }
+    }
+}
+
+impl ExportConfig {
+    /// The `minnow export` flags that give these settings.
+    pub fn flags(&self) -> String {
+        let mut f = format!("--golden {}", self.golden);
+        if let Some(b) = self.max_flash {
+            f += &format!(" --max-flash {b}");
+        }
+        if let Some(b) = self.max_ram {
+            f += &format!(" --max-ram {b}");
+        }
+        if let Some(p) = self.percentile {
+            f += &format!(" --percentile {p}");
+        }
+        f + &format!(" --calibration-samples {}", self.calibration_samples)
     }
 }
 
@@ -163,6 +181,9 @@ pub struct ExportInputs<'a> {
     pub validation: Option<&'a Dataset>,
     /// The teacher's predicted class of every test sample, if known.
     pub teacher_predictions: Option<&'a [u8]>,
+    /// The training curves and settings of the run, for the report (when exported from a
+    /// run folder).
+    pub history: Option<&'a History>,
 }
 
 /// The bytes of every file, before they are written.
@@ -230,6 +251,7 @@ pub fn build(inputs: &ExportInputs<'_>, opts: &ExportOptions) -> Result<Artifact
         test,
         validation,
         teacher_predictions,
+        history,
     } = *inputs;
     if calibration.shape != test.shape || calibration.classes != test.classes {
         return Err(ExportError::Calibration(format!(
@@ -282,6 +304,7 @@ pub fn build(inputs: &ExportInputs<'_>, opts: &ExportOptions) -> Result<Artifact
             layers: student.layers.len(),
             parameters: student.parameters(),
             temperature: student.temperature,
+            class_names: test.class_names.clone(),
         },
         data: DataInfo {
             name: test.name.clone(),
@@ -319,8 +342,12 @@ pub fn build(inputs: &ExportInputs<'_>, opts: &ExportOptions) -> Result<Artifact
             blob_bytes: usage.flash,
             golden_vectors: eval.samples.min(opts.golden_count) as u64,
             golden_bytes: golden.len() as u64,
+            max_flash: opts.budget.max_flash,
+            max_ram: opts.budget.max_ram,
         },
         device: None,
+        training: history.map(|h| h.training.clone()),
+        settings: history.map(|h| h.settings.clone()),
     };
     Ok(Artifacts {
         blob,
@@ -339,14 +366,15 @@ pub fn export(
     extra: &[(&str, &[u8])],
 ) -> Result<(Artifacts, ExportPaths), ExportError> {
     let artifacts = build(inputs, opts)?;
-    let json = artifacts.report.to_json().map_err(ReportError::from)?;
+    let reports = artifacts.report.files()?;
     // Taken only now, so that an export that fails writes nothing, not even the lock.
     let _lock = files::lock(dir)?;
     let set = FileSet::begin(dir, EXPORT_SET)?;
     set.write(STUDENT_FILE, &artifacts.blob)?;
     set.write(GOLDEN_FILE, &artifacts.golden)?;
-    set.write(REPORT_JSON, &json)?;
-    set.write(REPORT_MD, artifacts.report.to_markdown().as_bytes())?;
+    for (file, bytes) in &reports {
+        set.write(file, bytes)?;
+    }
     for (file, bytes) in extra {
         set.write(file, bytes)?;
     }
@@ -357,7 +385,7 @@ pub fn export(
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::data::{Standardizer, builtin_digits, split};
+    use crate::data::{NormScope, Standardizer, builtin_digits, split};
     use crate::int8::calibrate::CalibrationError;
     use crate::int8::quantize::tests::{random_data, random_mlp};
     use crate::net::float::{Act, FloatLayer};
@@ -452,8 +480,8 @@ pub(crate) mod tests {
             name: "digits-mlp-64-32-10".into(),
             input_shape: [8, 8, 1],
             classes: 10,
-            norm_mean: norm.mean,
-            norm_std: norm.std,
+            norm_mean: norm.mean.clone(),
+            norm_std: norm.std.clone(),
             temperature: 1.0,
             layers: vec![
                 FloatLayer::Flatten,
@@ -482,17 +510,12 @@ pub(crate) mod tests {
     fn export_digits_mlp_int8_accuracy_within_0_3_points() {
         let digits = builtin_digits().expect("digits");
         let splits = split(&digits, 0.1, 0.2, 7).expect("split");
-        let norm = Standardizer::fit(&splits.train).expect("norm");
-        let student = train_digits_mlp(&splits.train, norm, 30);
+        let (norm, _) = Standardizer::fit(&splits.train, NormScope::Global).expect("norm");
+        let student = train_digits_mlp(&splits.train, norm.clone(), 30);
         // A fake teacher: the float student's own predictions, for the agreement columns.
         let teacher: Vec<u8> = (0..splits.test.len())
             .map(|i| {
-                let x: Vec<f32> = splits
-                    .test
-                    .sample(i)
-                    .iter()
-                    .map(|&v| norm.apply(v))
-                    .collect();
+                let x: Vec<f32> = norm.apply_all(splits.test.sample(i));
                 minnow_core::softmax::argmax_f32(&student.forward(&x)).map_or(0, |c| c as u8)
             })
             .collect();
@@ -502,13 +525,20 @@ pub(crate) mod tests {
             test: &splits.test,
             validation: Some(&splits.val),
             teacher_predictions: Some(&teacher),
+            history: None,
         };
         let dir = tempfile::tempdir().expect("tempdir");
         let (art, paths) =
             export(dir.path(), &inputs, &ExportOptions::default(), &[]).expect("export");
         assert_eq!(
             files_in(dir.path()),
-            ["golden.mngv", "report.json", "report.md", "student.minnow"]
+            [
+                "golden.mngv",
+                "report.html",
+                "report.json",
+                "report.md",
+                "student.minnow"
+            ]
         );
 
         // Re-run the written blob on the written golden vectors and on the whole test set.
@@ -596,6 +626,7 @@ pub(crate) mod tests {
             test: &data,
             validation: None,
             teacher_predictions: None,
+            history: None,
         };
         let opts = ExportOptions {
             golden_count: 25,
@@ -609,7 +640,13 @@ pub(crate) mod tests {
         export(b.path(), &inputs, &opts, &[]).expect("second");
         // And a third time over the first: overwriting gives the same bytes too.
         export(a.path(), &inputs, &opts, &[]).expect("again");
-        for f in [STUDENT_FILE, GOLDEN_FILE, REPORT_JSON, REPORT_MD] {
+        for f in [
+            STUDENT_FILE,
+            GOLDEN_FILE,
+            REPORT_JSON,
+            REPORT_MD,
+            REPORT_HTML,
+        ] {
             let x = std::fs::read(a.path().join(f)).expect("read a");
             let y = std::fs::read(b.path().join(f)).expect("read b");
             assert!(!x.is_empty());
@@ -619,7 +656,7 @@ pub(crate) mod tests {
         let g = GoldenVectors::decode(&g).expect("decodes");
         assert_eq!(g.len(), 25);
         assert_eq!(g.teacher_class(0), Ok(UNKNOWN_CLASS));
-        assert_eq!(files_in(a.path()).len(), 4);
+        assert_eq!(files_in(a.path()).len(), 5);
     }
 
     #[test]
@@ -635,6 +672,7 @@ pub(crate) mod tests {
             test,
             validation: None,
             teacher_predictions: None,
+            history: None,
         };
 
         let empty = data.subset(&[]);
@@ -704,6 +742,7 @@ pub(crate) mod tests {
             test: &data,
             validation: None,
             teacher_predictions: None,
+            history: None,
         };
         let e = export(&out, &bad, &opts, &[]).expect_err("non-finite");
         assert!(e.to_string().contains("not finite"), "{e}");

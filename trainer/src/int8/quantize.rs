@@ -21,7 +21,7 @@
 use minnow_core::layer::window_out;
 use minnow_core::owned::{OwnedLayer, OwnedParams, OwnedStudent};
 use minnow_core::quant::{quantize as quantize_value, quantize_multiplier};
-use minnow_core::{Activation, Normalization, Pool2d, Shape, Student, limits};
+use minnow_core::{Activation, Pool2d, Shape, Student, limits, pack_normalization};
 
 use crate::data::Dataset;
 use crate::int8::calibrate::{CalibrationError, QuantizeOptions, activation_grids, calibrate};
@@ -73,8 +73,14 @@ pub enum QuantizeError {
         index: usize,
         value: f32,
     },
-    #[error("invalid normalisation: mean = {mean}, std = {std} (need finite values and std > 0)")]
-    InvalidNormalization { mean: f32, std: f32 },
+    #[error(
+        "invalid normalisation: {pairs} means and {stds} stds for inputs of shape {shape:?} (need one pair, one per channel or one per value, finite, with std > 0)"
+    )]
+    InvalidNormalization {
+        pairs: usize,
+        stds: usize,
+        shape: [usize; 3],
+    },
     #[error("invalid temperature {0}: must be finite and > 0")]
     InvalidTemperature(f32),
     #[error(
@@ -246,10 +252,12 @@ fn check_header(
     if !student.name.bytes().all(limits::is_name_byte) {
         return Err(QuantizeError::NameNotPrintable { name });
     }
-    if !(student.norm_mean.is_finite() && student.norm_std.is_finite() && student.norm_std > 0.0) {
+    let [h, w, c] = student.input_shape;
+    if !student.normalization().fits(h * w * c, c) {
         return Err(QuantizeError::InvalidNormalization {
-            mean: student.norm_mean,
-            std: student.norm_std,
+            pairs: student.norm_mean.len(),
+            stds: student.norm_std.len(),
+            shape: student.input_shape,
         });
     }
     if !(student.temperature.is_finite() && student.temperature > 0.0) {
@@ -520,10 +528,7 @@ pub fn quantize_student(
             ),
             classes: to_u16(0, kind, "classes", student.classes)?,
             input: grids[0],
-            normalization: Normalization {
-                mean: student.norm_mean,
-                std: student.norm_std,
-            },
+            normalization: pack_normalization(&student.normalization().pair_list()),
             temperature: student.temperature,
             layers,
         },
@@ -693,8 +698,8 @@ pub(crate) mod tests {
             name: "random-mlp".into(),
             input_shape: [1, 1, sizes[0]],
             classes: sizes[sizes.len() - 1],
-            norm_mean: 0.0,
-            norm_std: 1.0,
+            norm_mean: vec![0.0],
+            norm_std: vec![1.0],
             temperature: 1.0,
             layers,
         }
@@ -725,8 +730,8 @@ pub(crate) mod tests {
             name: "cnn".into(),
             input_shape: [6, 6, 2],
             classes: 3,
-            norm_mean: 0.5,
-            norm_std: 2.0,
+            norm_mean: vec![0.5],
+            norm_std: vec![2.0],
             temperature: 4.0,
             layers: vec![
                 FloatLayer::Conv2d {
@@ -962,7 +967,7 @@ pub(crate) mod tests {
         );
 
         let mut bad_norm = student.clone();
-        bad_norm.norm_std = 0.0;
+        bad_norm.norm_std = vec![0.0];
         let e = quantize_student(&bad_norm, &data, &opts).expect_err("norm");
         assert!(
             matches!(e, QuantizeError::InvalidNormalization { .. }),
@@ -1025,8 +1030,8 @@ pub(crate) mod tests {
                     name: "prop".into(),
                     input_shape: [1, 1, n],
                     classes: m,
-                    norm_mean: 0.0,
-                    norm_std: 1.0,
+                    norm_mean: vec![0.0],
+                    norm_std: vec![1.0],
                     temperature: 1.0,
                     layers: vec![FloatLayer::Dense { in_features: n, out_features: m, weight: weight.clone(), bias, act }],
                 };

@@ -5,6 +5,7 @@
 use burn::module::Param;
 use burn::tensor::Tensor;
 
+use crate::data::Standardizer;
 use crate::error::{Error, Result};
 use crate::net::float::{FloatLayer, FloatStudent};
 use crate::net::model::Model;
@@ -23,8 +24,7 @@ impl Model {
     pub fn to_float_student(
         &self,
         name: &str,
-        norm_mean: f32,
-        norm_std: f32,
+        normalization: &Standardizer,
         temperature: f32,
     ) -> Result<FloatStudent> {
         let shapes = self.spec.shapes()?;
@@ -140,8 +140,8 @@ impl Model {
             name: name.to_owned(),
             input_shape: self.spec.input_shape,
             classes: self.spec.classes,
-            norm_mean,
-            norm_std,
+            norm_mean: normalization.mean.clone(),
+            norm_std: normalization.std.clone(),
             temperature,
             layers,
         })
@@ -172,7 +172,9 @@ mod tests {
                 l.bias = Some(b.map(|t| Tensor::from_data(TensorData::new(v, [n]), &t.device())));
             }
         }
-        let fs = model.to_float_student("t", 0.0, 1.0, 1.0).expect("convert");
+        let fs = model
+            .to_float_student("t", &Standardizer::global(0.0, 1.0), 1.0)
+            .expect("convert");
         let [h, w, c] = spec.input_shape;
         let dim = h * w * c;
         let mut rng = Rng::new(seed + 1);

@@ -8,6 +8,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::data::Standardizer;
+
 /// Fused activation after a layer with weights.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
@@ -79,9 +81,13 @@ pub struct FloatStudent {
     /// `[height, width, channels]` of one (normalised) input.
     pub input_shape: [usize; 3],
     pub classes: usize,
-    /// Global input normalisation `x' = (x - mean) / std` computed on the training data.
-    pub norm_mean: f32,
-    pub norm_std: f32,
+    /// Input normalisation `x' = (x - mean) / std` computed on the training data: one pair,
+    /// one per channel or one per input value ([`FloatStudent::normalization`]). (Files
+    /// before per-feature normalisation hold one number each.)
+    #[serde(deserialize_with = "crate::data::norm::one_or_many")]
+    pub norm_mean: Vec<f32>,
+    #[serde(deserialize_with = "crate::data::norm::one_or_many")]
+    pub norm_std: Vec<f32>,
     /// Distillation temperature used in training (1 for hard-label training).
     pub temperature: f32,
     pub layers: Vec<FloatLayer>,
@@ -258,6 +264,15 @@ impl FloatLayer {
 }
 
 impl FloatStudent {
+    /// The input normalisation, as the trainer applies it.
+    pub fn normalization(&self) -> Standardizer {
+        Standardizer {
+            mean: self.norm_mean.clone(),
+            std: self.norm_std.clone(),
+            channels: self.input_shape[2],
+        }
+    }
+
     /// Logits for one normalised NHWC input.
     pub fn forward(&self, x: &[f32]) -> Vec<f32> {
         self.forward_trace(x).pop().unwrap_or_default()

@@ -18,6 +18,8 @@ use crate::int8::export::{
 use crate::net::backend::DeviceChoice;
 use crate::net::float::FloatStudent;
 use crate::percent::pct;
+use crate::run::history::run_history;
+use crate::train::onnx::settings::OnnxSettings;
 use crate::train::teachers::teacher_predictions;
 
 /// The splits of a run folder's data, as it was trained on.
@@ -31,6 +33,9 @@ pub struct RunData {
     /// The activation calibration a quantization-aware run trained under (`qat = true`: its
     /// `qat_percentile`, min/max when unset); `None` for other runs.
     pub trained_calibration: Option<Calibration>,
+    /// The run's `teacher_*` settings (defaults for a run without them): how its ONNX teachers
+    /// saw the samples.
+    pub onnx: toml::Table,
 }
 
 /// The keys of a run's `config.toml` that say how a quantization-aware run was calibrated.
@@ -52,6 +57,12 @@ pub fn run_data(config_toml: &Path) -> Result<RunData> {
     };
     let data: DataConfig = toml::from_str(&text).map_err(parse_err)?;
     let qat: TrainedCalibration = toml::from_str(&text).map_err(parse_err)?;
+    let all: toml::Table = toml::from_str(&text).map_err(parse_err)?;
+    let keys = toml::Table::try_from(OnnxSettings::default()).map_err(SettingsError::from)?;
+    let onnx = all
+        .into_iter()
+        .filter(|(k, _)| keys.contains_key(k))
+        .collect();
     // The same loading and split as training (MNIST: the test split is the official t10k set).
     let s = data.prepare()?;
     Ok(RunData {
@@ -62,6 +73,7 @@ pub fn run_data(config_toml: &Path) -> Result<RunData> {
             qat.qat_percentile
                 .map_or(Calibration::MinMax, Calibration::Percentile)
         }),
+        onnx,
     })
 }
 
@@ -72,8 +84,13 @@ pub enum TeacherPredictions {
     None,
     /// A JSON array of classes, one per test sample.
     File(PathBuf),
-    /// A teacher (or ensemble) run folder, run on the test split.
-    Teacher { dir: PathBuf, device: DeviceChoice },
+    /// Teachers (run folders, ensembles, ONNX files: an ensemble when several), run on the
+    /// test split. ONNX teachers run with the run's `teacher_*` settings, `onnx` over them.
+    Teachers {
+        paths: Vec<PathBuf>,
+        onnx: toml::Table,
+        device: DeviceChoice,
+    },
 }
 
 /// What to export.
@@ -117,16 +134,40 @@ pub fn export_run(req: &ExportRun<'_>) -> Result<Exported> {
         TeacherPredictions::File(path) => {
             Some(read_json(path, "expected a JSON array of classes")?)
         }
-        TeacherPredictions::Teacher { dir, device } => {
-            Some(teacher_predictions(dir, &data.test, *device)?)
+        TeacherPredictions::Teachers {
+            paths,
+            onnx,
+            device,
+        } => {
+            // The run's own settings are checked on their own, so a bad one is blamed on its
+            // file and a bad flag on the flags.
+            crate::config::over_defaults::<OnnxSettings>(&data.onnx).map_err(|source| {
+                ConfigError::File {
+                    path: req.run_dir.join("config.toml"),
+                    source,
+                }
+            })?;
+            let mut given = data.onnx.clone();
+            given.extend(onnx.clone());
+            let settings: OnnxSettings = crate::config::over_defaults(&given)?;
+            Some(teacher_predictions(paths, &settings, &data.test, *device)?)
         }
     };
+    // The curves of the first teacher that is a run folder (an ONNX file has none).
+    let teacher_dir = match &req.teacher {
+        TeacherPredictions::Teachers { paths, .. } => {
+            paths.iter().find(|p| p.is_dir()).map(PathBuf::as_path)
+        }
+        _ => None,
+    };
+    let history = run_history(req.run_dir, teacher_dir, req.config)?;
     let inputs = ExportInputs {
         student: &student,
         calibration: &data.train,
         test: &data.test,
         validation: Some(&data.val),
         teacher_predictions: teacher_predictions.as_deref(),
+        history: Some(&history),
     };
     // A quantization-aware run trained on its grids: calibrated the same way unless told.
     let opts = req.config.options(data.trained_calibration);
@@ -186,7 +227,7 @@ pub fn summary(exported: &Exported, out: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::Standardizer;
+    use crate::data::{NormScope, Standardizer};
     use crate::int8::budget;
     use crate::int8::export::tests::train_digits_mlp;
 
@@ -205,7 +246,7 @@ mod tests {
             train, val, test, ..
         } = run_data(&dir.path().join("config.toml")).expect("data");
         assert_eq!((train.len(), val.len(), test.len()), (1258, 180, 359));
-        let norm = Standardizer::fit(&train).expect("norm");
+        let (norm, _) = Standardizer::fit(&train, NormScope::Global).expect("norm");
         let student = train_digits_mlp(&train, norm, 3);
         let json = serde_json::to_vec(&student).expect("json");
         std::fs::write(dir.path().join("student.float.json"), json).expect("student");
@@ -241,7 +282,8 @@ mod tests {
         cfg.max_flash = Some(budget::parse_size("32k").expect("size"));
         cfg.max_ram = Some(budget::parse_size("16K").expect("size"));
         let art = run(&cfg).expect("export");
-        assert_eq!(files_in(dir.path()).len(), 7);
+        // The run's three files, and the export's five.
+        assert_eq!(files_in(dir.path()).len(), 8);
         assert_eq!(art.report.data.calibration_samples, 500);
         assert_eq!(art.report.data.percentile, Some(99.99));
         assert_eq!(art.report.footprint.golden_vectors, 50);

@@ -1,11 +1,13 @@
 //! `minnow run`: the whole chain in one command. Data -> teacher -> distilled student -> int8
-//! export -> firmware in QEMU -> one summary table.
+//! export -> firmware in QEMU -> one summary table. Given teachers (`--teacher FILE.onnx`, or
+//! run folders), the teacher is not trained: the student learns from them.
 //!
 //! Everything lands in one run folder:
 //!
 //! ```text
 //! RUN/config.toml                the resolved RunConfig (every setting of every step)
-//! RUN/teacher/                   teacher run (config, checkpoints, metrics.jsonl, curves, record)
+//! RUN/teacher/                   teacher run (config, checkpoints, metrics.jsonl, curves, record),
+//!                                unless teachers were given
 //! RUN/student/                   student run (same, plus student.float.json)
 //! RUN/teacher_predictions.json   the teacher's class for every test sample
 //! RUN/student.minnow             the int8 student the device runs
@@ -16,6 +18,7 @@
 //! [`export`] is the export step on its own (`minnow export`), [`summary`] the table.
 
 pub mod export;
+pub mod history;
 pub mod summary;
 
 use std::path::PathBuf;
@@ -41,6 +44,11 @@ use crate::train::teacher::train_teacher;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunConfig {
     pub out: PathBuf,
+    /// Teachers trained elsewhere (ONNX files) or by earlier runs (run folders): when given,
+    /// no teacher is trained and the student learns from these (an ensemble when several),
+    /// with the `[student]` table's `teacher_*` settings.
+    #[serde(default)]
+    pub teachers: Vec<PathBuf>,
     #[serde(deserialize_with = "nested_over_defaults")]
     pub teacher: TeacherConfig,
     #[serde(deserialize_with = "nested_over_defaults")]
@@ -55,6 +63,7 @@ impl Default for RunConfig {
     fn default() -> Self {
         RunConfig {
             out: PathBuf::from("runs/default"),
+            teachers: Vec::new(),
             teacher: TeacherConfig::default(),
             student: DistillConfig::default(),
             export: ExportConfig::default(),
@@ -75,12 +84,20 @@ impl Settings for RunConfig {
 impl RunConfig {
     /// Ties the steps together: one data set and one split for every step (so the student is
     /// tested on exactly the samples the teacher never saw), the teacher and student folders
-    /// inside the run folder, the student taught by the run's teacher. Checks the core.
+    /// inside the run folder, the student taught by the run's teacher (or the teachers given).
+    /// Checks the core.
     pub fn tie_steps(mut self) -> Result<RunConfig> {
         self.student.data = self.teacher.data.clone();
         self.teacher.out = self.out.join("teacher");
         self.student.out = self.out.join("student");
-        self.student.teacher = vec![self.teacher.out.clone()];
+        self.student.teacher = if self.teachers.is_empty() {
+            vec![self.teacher.out.clone()]
+        } else {
+            self.teachers
+                .iter()
+                .map(|p| files::absolute(p))
+                .collect::<Result<_, _>>()?
+        };
         self.check()?;
         if self.device.core != "none" && qemu_board(&self.device.core).is_none() {
             return Err(Error::Usage(format!(
@@ -110,8 +127,17 @@ pub fn run(cfg: &RunConfig) -> Result<RunOutcome> {
         }
     };
 
-    say("1/5 training the teacher");
-    train_teacher(&cfg.teacher)?;
+    if cfg.teachers.is_empty() {
+        say("1/5 training the teacher");
+        train_teacher(&cfg.teacher)?;
+    } else {
+        let names: Vec<String> = cfg
+            .teachers
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
+        say(&format!("1/5 teacher given: {}", names.join(", ")));
+    }
 
     say("2/5 distilling the student");
     distill(&cfg.student)?;
@@ -121,8 +147,10 @@ pub fn run(cfg: &RunConfig) -> Result<RunOutcome> {
         run_dir: &cfg.student.out,
         student: None,
         out: dir,
-        teacher: TeacherPredictions::Teacher {
-            dir: cfg.teacher.out.clone(),
+        teacher: TeacherPredictions::Teachers {
+            paths: cfg.student.teacher.clone(),
+            // The student's config.toml holds the teacher_* settings it was taught with.
+            onnx: toml::Table::new(),
             device: cfg.teacher.train.device,
         },
         config: &cfg.export,
@@ -142,6 +170,7 @@ pub fn run(cfg: &RunConfig) -> Result<RunOutcome> {
             probe: None,
             firmware_dir: None,
             debug: false,
+            quiet: cfg.teacher.train.quiet,
         })?;
     }
 

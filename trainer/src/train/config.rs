@@ -15,6 +15,7 @@ use crate::int8::calibrate::{Calibration, QuantizeOptions, percentile_is_valid};
 use crate::net::backend::DeviceChoice;
 use crate::net::spec::{Arch, NetConfig};
 use crate::train::loss::DistillMode;
+use crate::train::onnx::settings::OnnxSettings;
 
 /// How the learning rate moves over a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -64,8 +65,10 @@ pub struct LoopConfig {
     pub lr_schedule: LrSchedule,
     /// L2 weight decay (Adam).
     pub weight_decay: f32,
-    /// Random input shifts of up to this many pixels (0 = off).
-    pub jitter: usize,
+    /// Random input shifts of up to this many pixels (0 = off); `None`: by the kind of data
+    /// ([`LoopConfig::jitter_for`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jitter: Option<usize>,
     /// Seeds weight init, shuffling, dropout and jitter.
     pub seed: u64,
     pub device: DeviceChoice,
@@ -87,7 +90,17 @@ impl LoopConfig {
         }
         in_range("weight_decay", self.weight_decay, 0.0, 10.0)?;
         // Checked against the samples' size once the data is loaded (train::batch).
-        in_range("jitter", self.jitter, 0, 1 << 16)
+        match self.jitter {
+            Some(jitter) => in_range("jitter", jitter, 0, 1 << 16),
+            None => Ok(()),
+        }
+    }
+
+    /// The jitter for samples of `shape`: as set, or by default 1 pixel for images (height and
+    /// width over 1) and none for tabular rows and sequences, where a shift would move each
+    /// feature into its neighbour's place.
+    pub fn jitter_for(&self, [h, w, _]: [usize; 3]) -> usize {
+        self.jitter.unwrap_or(usize::from(h > 1 && w > 1))
     }
 }
 
@@ -124,7 +137,7 @@ impl Default for TeacherConfig {
                 learning_rate: 3e-3,
                 lr_schedule: LrSchedule::Constant,
                 weight_decay: 1e-4,
-                jitter: 1,
+                jitter: None,
                 seed: 0,
                 device: DeviceChoice::Ndarray,
                 quiet: false,
@@ -166,9 +179,14 @@ pub struct DistillConfig {
     #[serde(flatten)]
     pub train: LoopConfig,
     /// Teacher run folders (a folder with `member-*` sub-folders is an ensemble; a student run
-    /// folder teaches too, e.g. an ensemble of students or a born-again student). Several
-    /// teachers form an ensemble whose soft targets are the average of their probabilities.
+    /// folder teaches too, e.g. an ensemble of students or a born-again student) or ONNX files.
+    /// Several teachers form an ensemble whose soft targets are the average of their
+    /// probabilities.
     pub teacher: Vec<PathBuf>,
+    /// How ONNX teachers see the samples (`teacher_scale`, `teacher_offset`, `teacher_layout`,
+    /// `teacher_output`).
+    #[serde(flatten)]
+    pub onnx: OnnxSettings,
     /// Cached teacher logits for the transfer set (see `train::cache`); read when the file
     /// exists, else written.
     #[serde(default)]
@@ -222,12 +240,13 @@ impl Default for DistillConfig {
                 learning_rate: 3e-3,
                 lr_schedule: LrSchedule::Constant,
                 weight_decay: 0.0,
-                jitter: 0,
+                jitter: Some(0),
                 seed: 0,
                 device: DeviceChoice::Ndarray,
                 quiet: false,
             },
             teacher: Vec::new(),
+            onnx: OnnxSettings::default(),
             teacher_logits: None,
             // Hinton et al.: T of 2.5-4 for very small students, a small hard-label term.
             temperature: 4.0,
@@ -270,7 +289,7 @@ impl DistillConfig {
             && self.teacher_logits.as_ref().is_none_or(|p| !p.is_file())
         {
             return Err(Error::Config(
-                "soft_weight > 0 needs a teacher (--teacher DIR) or an existing --teacher-logits file"
+                "soft_weight > 0 needs a teacher (--teacher DIR or FILE.onnx) or an existing --teacher-logits file"
                     .into(),
             ));
         }
@@ -301,6 +320,7 @@ impl Settings for DistillConfig {
         self.data.check()?;
         self.net.check()?;
         self.train.check()?;
+        self.onnx.check()?;
         in_range("temperature", self.temperature, 0.01, 1000.0)?;
         in_range("soft_weight", self.soft_weight, 0.0, 1e6)?;
         in_range("hard_weight", self.hard_weight, 0.0, 1e6)?;
@@ -393,5 +413,26 @@ mod tests {
         let back: TeacherConfig =
             crate::config::over_defaults(&toml::from_str(&text).expect("parse")).expect("back");
         assert_eq!(back, t);
+    }
+
+    /// Pixel jitter by default only for images: a shift moves a table's features into their
+    /// neighbours' places. A setting (a flag, a saved config's `jitter = 1`) is kept as given.
+    #[test]
+    fn jitter_follows_the_kind_of_data() {
+        let teacher = TeacherConfig::default().train;
+        assert_eq!(teacher.jitter, None);
+        assert_eq!(teacher.jitter_for([8, 8, 1]), 1);
+        assert_eq!(teacher.jitter_for([28, 28, 3]), 1);
+        assert_eq!(teacher.jitter_for([1, 13, 1]), 0);
+        assert_eq!(teacher.jitter_for([128, 1, 3]), 0);
+        let set = LoopConfig {
+            jitter: Some(2),
+            ..teacher.clone()
+        };
+        assert_eq!(set.jitter_for([1, 13, 1]), 2);
+        let text = "jitter = 1\n";
+        let saved: TeacherConfig =
+            crate::config::over_defaults(&toml::from_str(text).expect("parse")).expect("settings");
+        assert_eq!(saved.train.jitter, Some(1));
     }
 }

@@ -21,6 +21,7 @@ use crate::train::batch::check_jitter;
 use crate::train::checkpoint::RunProvenance;
 use crate::train::config::DistillConfig;
 use crate::train::metrics::SplitMetrics;
+use crate::train::normalize::fit_normalization;
 use crate::train::progress;
 use crate::train::run_loop::{Finished, Job, Objective, Qat, run_loop};
 use crate::train::saved::{
@@ -29,7 +30,8 @@ use crate::train::saved::{
 };
 use crate::train::targets::targets;
 use crate::train::teachers::{
-    EVAL_BATCH, ensemble_logits, load_teachers, teacher_logits, teachers_fingerprint, teaching_role,
+    EVAL_BATCH, Teacher, TeacherData, ensemble_logits, load_teachers, teacher_logits,
+    teachers_fingerprint, teaching_role,
 };
 use crate::train::transfer::{Transfer, transfer_from};
 
@@ -63,7 +65,10 @@ pub(crate) fn distill_run(cfg: &DistillConfig, resume: bool) -> Result<StudentAr
     let p = cfg.data.prepare()?;
     let transfer = transfer_from(&p.train, &cfg)?;
     let spec = NetSpec::build(&cfg.net, transfer.data.shape, transfer.data.classes)?;
-    check_jitter(cfg.train.jitter, transfer.data.shape)?;
+    check_jitter(
+        cfg.train.jitter_for(transfer.data.shape),
+        transfer.data.shape,
+    )?;
     memory::check_fits(&spec, cfg.train.batch_size)?;
     let base = backend::device(cfg.train.device)?;
     // A trained start: its weights, and the input normalisation they were trained with.
@@ -72,17 +77,25 @@ pub(crate) fn distill_run(cfg: &DistillConfig, resume: bool) -> Result<StudentAr
             let (norm, weights) = trained_start(dir, &spec, &base)?;
             (norm, Some(weights))
         }
-        None => (Standardizer::fit(&transfer.data)?, None),
+        None => (
+            fit_normalization(&transfer.data, cfg.data.normalization, cfg.train.quiet)?,
+            None,
+        ),
     };
     let teachers = if cfg.teacher.is_empty() {
         Vec::new()
     } else {
-        load_teachers(&cfg.teacher, &base)?
+        load_teachers(
+            &cfg.teacher,
+            &cfg.onnx,
+            TeacherData::of(&transfer.data),
+            &base,
+        )?
     };
     check_teachers(&cfg, &teachers, &spec)?;
-    // Written once every input is known good, so a refused run leaves nothing behind.
-    write_run_files(&cfg.out, Role::Student, &cfg)?;
     let provenance = provenance(&cfg, &transfer.data)?;
+    // The teachers run (or their cache is read) before anything is written: a teacher that
+    // fails on a sample, or a stale cache, leaves no run folder behind.
     let targets = targets(&cfg, &transfer.data, spec.classes, &teachers, &base)?;
     let has_teachers = !teachers.is_empty();
     let val_teacher = has_teachers
@@ -94,6 +107,8 @@ pub(crate) fn distill_run(cfg: &DistillConfig, resume: bool) -> Result<StudentAr
     } else {
         None
     };
+    // Written once every input is known good, so a refused run leaves nothing behind.
+    write_run_files(&cfg.out, Role::Student, &cfg)?;
     let done = run_loop(Job {
         role: Role::Student,
         title: title(&cfg),
@@ -102,7 +117,7 @@ pub(crate) fn distill_run(cfg: &DistillConfig, resume: bool) -> Result<StudentAr
         lc: cfg.train.clone(),
         train: &transfer.data,
         val: &p.val,
-        norm,
+        norm: norm.clone(),
         targets,
         val_teacher,
         objective: Objective {
@@ -124,7 +139,7 @@ pub(crate) fn distill_run(cfg: &DistillConfig, resume: bool) -> Result<StudentAr
         done,
         &p,
         &transfer,
-        norm,
+        norm.clone(),
         test_teacher.as_deref(),
         &base,
     )?;
@@ -156,13 +171,13 @@ fn trained_start(dir: &Path, spec: &NetSpec, device: &Device) -> Result<(Standar
 
 /// Refuses teachers whose inputs or classes differ from the data's, and warns when one was
 /// trained on another split (its training data may then overlap this test set).
-fn check_teachers(
-    cfg: &DistillConfig,
-    teachers: &[(Model, ModelFile)],
-    spec: &NetSpec,
-) -> Result<()> {
+fn check_teachers(cfg: &DistillConfig, teachers: &[Teacher], spec: &NetSpec) -> Result<()> {
     let dc = &cfg.data;
-    for (_, f) in teachers {
+    // An ONNX teacher was checked against the data as it loaded.
+    for f in teachers.iter().filter_map(|t| match t {
+        Teacher::Run { file, .. } => Some(file),
+        Teacher::Onnx(_) => None,
+    }) {
         if f.spec.classes != spec.classes || f.spec.input_shape != spec.input_shape {
             return Err(Error::Config(format!(
                 "teacher expects {:?} inputs and {} classes; the data has {:?} and {}",
@@ -188,7 +203,7 @@ fn check_teachers(
 /// stands in for them), the settings.
 fn provenance(cfg: &DistillConfig, transfer: &Dataset) -> Result<RunProvenance> {
     let teachers = if !cfg.teacher.is_empty() {
-        Some(teachers_fingerprint(&cfg.teacher)?)
+        Some(teachers_fingerprint(&cfg.teacher, &cfg.onnx)?)
     } else if let Some(cache) = cfg.teacher_logits.as_deref().filter(|p| p.is_file()) {
         Some(format!("logits:{}", sha256_hex(&files::read(cache)?)))
     } else {
@@ -317,11 +332,15 @@ fn save_student(
         bias_raised,
         teacher_test,
     } = eval;
-    let student = done
-        .model
-        .to_float_student(&name, norm.mean, norm.std, temperature)?;
+    let student = done.model.to_float_student(&name, &norm, temperature)?;
     let dir = cfg.out.clone();
-    let file = ModelFile::new(Role::Student, spec.clone(), norm, temperature, &cfg.data);
+    let file = ModelFile::new(
+        Role::Student,
+        spec.clone(),
+        norm.clone(),
+        temperature,
+        &cfg.data,
+    );
     let summary = Summary {
         test_before_bias: test_before_bias.as_ref(),
         teacher_test: teacher_test.as_ref(),

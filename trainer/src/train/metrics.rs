@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::data::Dataset;
 use crate::error::{Error, Result};
 use crate::files;
+use crate::plot::curves::CurvePoint;
 
 /// One line of `metrics.jsonl`. Accuracies and agreements are fractions in `[0, 1]`; absent
 /// when there is nothing to compare with (no labels / no teacher).
@@ -33,6 +34,18 @@ pub struct EpochMetrics {
 }
 
 impl EpochMetrics {
+    /// What the curves (and the report) show of the epoch.
+    pub fn curve_point(&self) -> CurvePoint {
+        CurvePoint {
+            epoch: self.epoch,
+            train_loss: self.train_loss,
+            train_accuracy: self.train_accuracy,
+            val_loss: self.val_loss,
+            val_accuracy: self.val_accuracy,
+            val_agreement: self.val_agreement,
+        }
+    }
+
     /// The same metrics without the timing, for comparing runs.
     pub fn without_time(&self) -> EpochMetrics {
         EpochMetrics {

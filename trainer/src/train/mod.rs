@@ -6,7 +6,7 @@
 //! * `config.toml` — the resolved settings (`minnow … --config config.toml` repeats the run),
 //!   `run.json` — its kind ([`saved`]);
 //! * `metrics.jsonl` — one JSON object per epoch ([`metrics`]);
-//! * `curves.png`, `curves.svg` — loss and accuracy against epoch ([`plot`]);
+//! * `curves.png`, `curves.svg` — loss and accuracy against epoch ([`crate::plot::curves`]);
 //! * `checkpoint.bin` — weights, Adam state and metrics after every epoch ([`checkpoint`]);
 //! * teachers: `teacher.bpk` + `teacher.toml`; ensembles put each member in `member-<i>/`;
 //! * students: `student.float.json` (the float student the quantizer reads), `student.bpk`,
@@ -15,8 +15,8 @@
 //!
 //! Inside: [`run_loop`] (the loop both share), [`targets`] (where soft targets come from:
 //! live teachers, precomputed logits, the logit [`cache`]), [`teachers`] (loading and
-//! ensembles), [`loss`] (the objective), [`qat`] (quantization-aware training), [`adopt`]
-//! (teacher logits computed elsewhere).
+//! ensembles, of minnow runs and [`onnx`] files), [`loss`] (the objective), [`qat`]
+//! (quantization-aware training), [`adopt`] (teacher logits computed elsewhere).
 
 pub mod adopt;
 pub mod batch;
@@ -26,7 +26,8 @@ pub mod config;
 pub mod distill;
 pub mod loss;
 pub mod metrics;
-pub mod plot;
+pub mod normalize;
+pub mod onnx;
 pub mod progress;
 pub mod qat;
 pub mod resume;

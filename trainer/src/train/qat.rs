@@ -33,7 +33,7 @@ pub fn calibrate_grids(
     data: &Dataset,
     opts: &QuantizeOptions,
 ) -> Result<FakeQuant> {
-    let student = model.to_float_student("qat", norm.mean, norm.std, 1.0)?;
+    let student = model.to_float_student("qat", norm, 1.0)?;
     let (ranges, _) = calibrate(&student, data, opts)?;
     let mut grids = activation_grids(&student, &ranges).into_iter();
     let input = grids.next().ok_or(Error::Internal(
@@ -102,10 +102,7 @@ mod tests {
         let cpu = crate::net::backend::device(Default::default()).expect("cpu device");
         let model = Model::init(spec, 3, &cpu).expect("init");
         let data = random_data(64, [8, 8, 2], 5, 11);
-        let norm = Standardizer {
-            mean: 0.25,
-            std: 1.5,
-        };
+        let norm = Standardizer::global(0.25, 1.5);
         let opts = QuantizeOptions {
             calibration: Calibration::Percentile(99.9),
             max_calibration_samples: 64,
@@ -115,7 +112,7 @@ mod tests {
         assert_eq!(quant.outputs.len(), 7);
 
         let student = model
-            .to_float_student("qat", norm.mean, norm.std, 1.0)
+            .to_float_student("qat", &norm, 1.0)
             .expect("float student");
         let int8 = quantize_student(&student, &data, &opts).expect("quantizes");
         assert_eq!(int8.student.input, quant.input);
@@ -129,11 +126,7 @@ mod tests {
         let blob = int8.encode().expect("encodes");
         let step = quant.outputs[6].scale;
 
-        let x: Vec<f32> = data
-            .features
-            .iter()
-            .map(|v| (v - norm.mean) / norm.std)
-            .collect();
+        let x: Vec<f32> = norm.apply_all(&data.features);
         let on_grid = model
             .predict_on_grid(&x, &cpu, 16, Some(&quant))
             .expect("predict");

@@ -30,10 +30,10 @@ use crate::train::checkpoint::{self, CHECKPOINT, RunProvenance};
 use crate::train::config::LoopConfig;
 use crate::train::loss::{self, DistillMode};
 use crate::train::metrics::{self, EpochMetrics};
-use crate::train::progress;
+use crate::train::progress::{self, StageProgress};
 use crate::train::qat::calibrate_grids;
-use crate::train::saved::{ModelFile, Role};
-use crate::train::teachers::{EVAL_BATCH, ensemble_logits, teacher_logits};
+use crate::train::saved::Role;
+use crate::train::teachers::{EVAL_BATCH, Teacher, ensemble_logits, teacher_logits};
 
 /// Where a distillation batch's teacher logits come from.
 #[derive(Debug)]
@@ -43,7 +43,7 @@ pub enum Targets<'a> {
     /// Logits for every training sample, per ensemble member (`n * classes` each).
     Precomputed(Vec<Vec<f32>>),
     /// The teachers run on every (jittered) batch.
-    Live(&'a [(Model, ModelFile)]),
+    Live(&'a [Teacher]),
 }
 
 /// The loss settings of a run.
@@ -128,6 +128,17 @@ struct Epoch<'q> {
     dev: &'q Devices,
 }
 
+/// Which epoch [`train_epoch`] runs, and with what.
+#[derive(Clone, Copy)]
+struct EpochRun<'a> {
+    /// 0-based.
+    index: usize,
+    /// The epoch's int8 grids under quantization-aware training.
+    quant: Option<&'a FakeQuant>,
+    dev: &'a Devices,
+    progress: &'a StageProgress,
+}
+
 /// Sums over an epoch's batches, weighted by batch size.
 #[derive(Debug, Default)]
 struct EpochSums {
@@ -158,6 +169,8 @@ pub fn run_loop(job: Job<'_>) -> Result<Finished> {
         .map(|m| ensemble_logits(m, job.spec.classes))
         .transpose()?;
     let mut times = Vec::new();
+    let steps = job.train.len().div_ceil(lc.batch_size);
+    let progress = StageProgress::new(lc.quiet, &job.title, lc.epochs, steps, history.len());
     for epoch in history.len()..lc.epochs {
         let start = Instant::now();
         // This epoch's int8 grids, calibrated on the weights it starts from.
@@ -176,7 +189,13 @@ pub fn run_loop(job: Job<'_>) -> Result<Finished> {
             }
             None => None,
         };
-        let (net, sums) = train_epoch(&job, model.net, &mut optim, epoch, quant.as_ref(), &dev)?;
+        let ep = EpochRun {
+            index: epoch,
+            quant: quant.as_ref(),
+            dev: &dev,
+            progress: &progress,
+        };
+        let (net, sums) = train_epoch(&job, model.net, &mut optim, &ep)?;
         model = Model {
             spec: model.spec,
             net,
@@ -193,11 +212,12 @@ pub fn run_loop(job: Job<'_>) -> Result<Finished> {
             start,
         );
         times.push(m.seconds);
-        log_epoch(&job, &m);
+        progress.epoch(m.epoch, &epoch_line(&job, &m));
         history.push(m);
         checkpoint::save(&ck_path, &model, &optim, &history, &job.provenance)?;
         metrics::write_jsonl(&job.dir.join("metrics.jsonl"), &history)?;
     }
+    progress.finish();
     metrics::write_jsonl(&job.dir.join("metrics.jsonl"), &history)?;
     let seconds_per_epoch = if times.is_empty() {
         0.0
@@ -248,10 +268,14 @@ fn train_epoch(
     job: &Job<'_>,
     mut net: Net,
     optim: &mut ModuleOptimizer,
-    epoch: usize,
-    quant: Option<&FakeQuant>,
-    dev: &Devices,
+    run: &EpochRun<'_>,
 ) -> Result<(Net, EpochSums)> {
+    let EpochRun {
+        index: epoch,
+        quant,
+        dev,
+        progress,
+    } = *run;
     let lc = &job.lc;
     let n = job.train.len();
     let steps = n.div_ceil(lc.batch_size);
@@ -268,36 +292,33 @@ fn train_epoch(
     };
     let mut order: Vec<usize> = (0..n).collect();
     ep.rng.shuffle(&mut order);
-    let pb = progress::bar(
-        lc.quiet,
-        steps as u64,
-        format!("{} epoch {}/{}", job.role.name(), epoch + 1, lc.epochs),
-    );
     let mut sums = EpochSums::default();
     for (batch, idx) in order.chunks(lc.batch_size).enumerate() {
         let lr = lc
             .lr_schedule
             .rate(lc.learning_rate, epoch * steps + batch, lc.epochs * steps);
         net = step(job, &mut ep, net, optim, lr, idx, &mut sums)?;
-        pb.inc(1);
-        pb.set_message(format!(
-            "loss {:.4} acc {} agree {}",
-            sums.loss / sums.seen as f64,
-            pct_or(
-                job.train
-                    .labels
-                    .as_ref()
-                    .map(|_| sums.correct as f64 / sums.seen as f64),
-                "-"
-            ),
-            pct_or(
-                (!matches!(job.targets, Targets::None))
-                    .then(|| sums.agree as f64 / sums.seen as f64),
-                "-"
+        progress.batch(|| {
+            format!(
+                "epoch {}/{}: loss {:.4} acc {} agree {}",
+                epoch + 1,
+                lc.epochs,
+                sums.loss / sums.seen as f64,
+                pct_or(
+                    job.train
+                        .labels
+                        .as_ref()
+                        .map(|_| sums.correct as f64 / sums.seen as f64),
+                    "-"
+                ),
+                pct_or(
+                    (!matches!(job.targets, Targets::None))
+                        .then(|| sums.agree as f64 / sums.seen as f64),
+                    "-"
+                )
             )
-        ));
+        });
     }
-    pb.finish_and_clear();
     Ok((net, sums))
 }
 
@@ -320,7 +341,15 @@ fn batch_targets(
                 })
                 .collect(),
         ),
-        Targets::Live(teachers) => Some(teacher_logits(teachers, raw, &dev.base)?),
+        // A sample an ONNX teacher fails on is named by its index in the training split.
+        Targets::Live(teachers) => {
+            Some(
+                teacher_logits(teachers, raw, &dev.base).map_err(|e| match e {
+                    Error::Onnx(o) => Error::Onnx(o.for_samples(idx)),
+                    e => e,
+                })?,
+            )
+        }
     })
 }
 
@@ -371,7 +400,7 @@ fn step(
     let classes = job.spec.classes;
     let [h, w, c] = job.spec.input_shape;
     let b = idx.len();
-    let raw = gather(job.train, idx, lc.jitter, &mut ep.rng);
+    let raw = gather(job.train, idx, lc.jitter_for(job.train.shape), &mut ep.rng);
     let x = Tensor::<4>::from_data(
         TensorData::new(job.norm.apply_all(&raw), [b, h, w, c]),
         &dev.autodiff,
@@ -477,19 +506,17 @@ fn epoch_metrics(
     }
 }
 
-fn log_epoch(job: &Job<'_>, m: &EpochMetrics) {
-    progress::log(
-        job.lc.quiet,
-        &format!(
-            "{} epoch {:>3}/{}: loss {:.4}  train acc {}  val acc {}  val agreement {}  ({:.2}s)",
-            job.title,
-            m.epoch,
-            job.lc.epochs,
-            m.train_loss,
-            pct_or(m.train_accuracy, "-"),
-            pct_or(m.val_accuracy, "-"),
-            pct_or(m.val_agreement, "-"),
-            m.seconds
-        ),
-    );
+/// One epoch's summary line.
+fn epoch_line(job: &Job<'_>, m: &EpochMetrics) -> String {
+    format!(
+        "{} epoch {:>3}/{}: loss {:.4}  train acc {}  val acc {}  val agreement {}  ({:.2}s)",
+        job.title,
+        m.epoch,
+        job.lc.epochs,
+        m.train_loss,
+        pct_or(m.train_accuracy, "-"),
+        pct_or(m.val_accuracy, "-"),
+        pct_or(m.val_agreement, "-"),
+        m.seconds
+    )
 }

@@ -17,8 +17,8 @@ use crate::error::{Error, Result};
 use crate::files::{self, FileSet};
 use crate::net::model::Model;
 use crate::net::spec::NetSpec;
+use crate::plot::curves::write_curves;
 use crate::train::metrics::{EpochMetrics, SplitMetrics};
-use crate::train::plot;
 use crate::train::progress;
 
 /// Which model a run folder holds: its files are named after it.
@@ -199,8 +199,12 @@ pub fn save_trained(dir: &Path, t: &TrainedFiles<'_>) -> Result<()> {
     for (name, bytes) in t.extra {
         set.write(name, bytes)?;
     }
-    if let Err(e) = plot::draw_curves(set.staging(), t.history, t.title) {
-        progress::log(t.quiet, &format!("warning: {e}"));
+    let points: Vec<_> = t.history.iter().map(EpochMetrics::curve_point).collect();
+    if let Err((path, e)) = write_curves(set.staging(), &points, t.title) {
+        progress::log(
+            t.quiet,
+            &format!("warning: {}: cannot draw the curves: {e}", path.display()),
+        );
     }
     set.commit()?;
     Ok(())

@@ -9,42 +9,40 @@ use burn::tensor::Device;
 
 use crate::data::Dataset;
 use crate::error::{Error, Result};
-use crate::net::model::Model;
 use crate::train::cache::{LogitCache, LogitDtype, Provenance, write_cache};
 use crate::train::config::DistillConfig;
 use crate::train::progress;
 use crate::train::run_loop::Targets;
-use crate::train::saved::ModelFile;
-use crate::train::teachers::{teacher_logits, teachers_fingerprint};
+use crate::train::teachers::{Teacher, teacher_logits, teachers_description, teachers_fingerprint};
 
 /// The targets of a distillation onto `transfer` with the loaded `teachers`.
 pub fn targets<'t>(
     cfg: &DistillConfig,
     transfer: &Dataset,
     classes: usize,
-    teachers: &'t [(Model, ModelFile)],
+    teachers: &'t [Teacher],
     device: &Device,
 ) -> Result<Targets<'t>> {
     let quiet = cfg.train.quiet;
     if !cfg.uses_teacher() {
         return Ok(Targets::None);
     }
+    let jitter = cfg.train.jitter_for(transfer.shape);
     if let Some(cache_path) = &cfg.teacher_logits {
-        if cfg.train.jitter > 0 {
+        if jitter > 0 {
             return Err(Error::Config(format!(
                 "{}: cached teacher logits cannot be used with jitter {}: augmentation changes the teacher's inputs, so the teacher must run live (drop --teacher-logits)",
                 cache_path.display(),
-                cfg.train.jitter
+                jitter
             )));
         }
         return cached(cfg, cache_path, transfer, classes, teachers, device);
     }
-    if cfg.train.jitter > 0 {
+    if jitter > 0 {
         progress::log(
             quiet,
             &format!(
-                "teacher runs live on every batch: input jitter ({} px) changes its inputs, so its logits cannot be precomputed",
-                cfg.train.jitter
+                "teacher runs live on every batch: input jitter ({jitter} px) changes its inputs, so its logits cannot be precomputed"
             ),
         );
         return Ok(Targets::Live(teachers));
@@ -63,13 +61,13 @@ fn cached<'t>(
     cache_path: &Path,
     transfer: &Dataset,
     classes: usize,
-    teachers: &'t [(Model, ModelFile)],
+    teachers: &'t [Teacher],
     device: &Device,
 ) -> Result<Targets<'t>> {
     let teacher_fp = if cfg.teacher.is_empty() {
         None
     } else {
-        Some(teachers_fingerprint(&cfg.teacher)?)
+        Some(teachers_fingerprint(&cfg.teacher, &cfg.onnx)?)
     };
     let data_fp = transfer.fingerprint();
     if cache_path.is_file() {
@@ -109,7 +107,11 @@ fn cached<'t>(
         // One teacher was loaded, so one was named.
         teacher_fingerprint: teacher_fp
             .ok_or(Error::Internal("a cached teacher without a name"))?,
-        producer: format!("minnow {} distill", env!("CARGO_PKG_VERSION")),
+        producer: format!(
+            "minnow {} distill --teacher {}",
+            env!("CARGO_PKG_VERSION"),
+            teachers_description(&cfg.teacher, &cfg.onnx)?
+        ),
     };
     write_cache(cache_path, &logits[0], classes, LogitDtype::F32, &prov)?;
     progress::log(

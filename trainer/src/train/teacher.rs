@@ -4,7 +4,6 @@
 use std::path::PathBuf;
 
 use crate::config::Settings;
-use crate::data::Standardizer;
 use crate::error::Result;
 use crate::files;
 use crate::net::spec::NetSpec;
@@ -14,6 +13,7 @@ use crate::train::batch::check_jitter;
 use crate::train::checkpoint::RunProvenance;
 use crate::train::config::TeacherConfig;
 use crate::train::metrics::SplitMetrics;
+use crate::train::normalize::fit_normalization;
 use crate::train::progress;
 use crate::train::run_loop::{Job, Objective, Targets, run_loop};
 use crate::train::saved::{
@@ -40,9 +40,10 @@ pub(crate) fn train_teacher_run(cfg: &TeacherConfig, resume: bool) -> Result<Tea
     // One writer per run folder, for the whole run (its members' folders are inside it).
     let _lock = files::lock(&cfg.out)?;
     let p = cfg.data.prepare()?;
-    let norm = Standardizer::fit(&p.train)?;
+    let norm = fit_normalization(&p.train, cfg.data.normalization, cfg.train.quiet)?;
     let spec = NetSpec::build(&cfg.net, p.train.shape, p.train.classes)?;
-    check_jitter(cfg.train.jitter, p.train.shape)?;
+    let jitter = cfg.train.jitter_for(p.train.shape);
+    check_jitter(jitter, p.train.shape)?;
     memory::check_fits(&spec, cfg.train.batch_size)?;
     write_run_files(&cfg.out, Role::Teacher, &cfg)?;
     let provenance = RunProvenance {
@@ -63,13 +64,10 @@ pub(crate) fn train_teacher_run(cfg: &TeacherConfig, resume: bool) -> Result<Tea
         files::create_dir_all(&dir)?;
         let mut lc = cfg.train.clone();
         lc.seed = cfg.train.seed.wrapping_add(k as u64);
-        if cfg.train.jitter > 0 && k == 0 {
+        if jitter > 0 && k == 0 {
             progress::log(
                 cfg.train.quiet,
-                &format!(
-                    "{title}: inputs jittered by up to {} pixel(s)",
-                    cfg.train.jitter
-                ),
+                &format!("{title}: inputs jittered by up to {jitter} pixel(s)"),
             );
         }
         let done = run_loop(Job {
@@ -80,7 +78,7 @@ pub(crate) fn train_teacher_run(cfg: &TeacherConfig, resume: bool) -> Result<Tea
             lc,
             train: &p.train,
             val: &p.val,
-            norm,
+            norm: norm.clone(),
             targets: Targets::None,
             val_teacher: None,
             objective: Objective::HARD_LABELS,
@@ -94,7 +92,7 @@ pub(crate) fn train_teacher_run(cfg: &TeacherConfig, resume: bool) -> Result<Tea
             done.model
                 .predict(&norm.apply_all(&p.test.features), &base, EVAL_BATCH)?;
         let test = SplitMetrics::of(&test_logits, spec.classes, &p.test, None);
-        let file = ModelFile::new(Role::Teacher, spec.clone(), norm, 1.0, &cfg.data);
+        let file = ModelFile::new(Role::Teacher, spec.clone(), norm.clone(), 1.0, &cfg.data);
         let summary = Summary::new(
             Role::Teacher,
             &test,
@@ -125,7 +123,7 @@ pub(crate) fn train_teacher_run(cfg: &TeacherConfig, resume: bool) -> Result<Tea
         members.push(Trained {
             dir,
             model: done.model,
-            normalization: norm,
+            normalization: norm.clone(),
             history: done.history,
             test,
             seconds_per_epoch: done.seconds_per_epoch,

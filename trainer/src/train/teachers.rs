@@ -1,6 +1,6 @@
-//! Teachers: finding the models a `--teacher` path names (a teacher run, a student run, or a
-//! folder of `member-*` runs forming an ensemble), fingerprinting them (the key of cached
-//! logits), loading them, and combining an ensemble's predictions.
+//! Teachers: finding the models a `--teacher` path names (a teacher run, a student run, a
+//! folder of `member-*` runs forming an ensemble, or an ONNX file), fingerprinting them (the key
+//! of cached logits), loading them, and combining an ensemble's predictions.
 
 use std::path::{Path, PathBuf};
 
@@ -9,20 +9,51 @@ use burn::tensor::Device;
 use crate::data::Dataset;
 use crate::error::{Error, Result};
 use crate::files;
-use crate::fingerprint::sha256_parts_hex;
+use crate::fingerprint::{sha256_hex, sha256_parts_hex};
 use crate::net::backend::{self, DeviceChoice};
 use crate::net::model::Model;
+use crate::train::onnx::settings::OnnxSettings;
+use crate::train::onnx::teacher::OnnxTeacher;
 use crate::train::saved::{ModelFile, Role, load_model};
 
 /// Batch size for inference (teacher logits, evaluation).
 pub const EVAL_BATCH: usize = 256;
 
-/// One model that teaches: a folder and the role its files are named after (`teacher.*`
-/// from `minnow train-teacher`, or `student.*` from `minnow distill`).
+/// One model that teaches.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TeacherMember {
-    pub dir: PathBuf,
-    pub role: Role,
+pub enum TeacherMember {
+    /// A minnow run folder and the role its files are named after (`teacher.*` from `minnow
+    /// train-teacher`, or `student.*` from `minnow distill`).
+    Run { dir: PathBuf, role: Role },
+    /// A network trained elsewhere, exported to ONNX.
+    Onnx { file: PathBuf },
+}
+
+/// A loaded teacher.
+#[derive(Debug)]
+pub enum Teacher {
+    /// A model minnow trained: it normalises the raw samples with its own statistics.
+    Run { model: Model, file: ModelFile },
+    /// An ONNX model: it sees the raw samples through its [`OnnxSettings`].
+    Onnx(OnnxTeacher),
+}
+
+impl Teacher {
+    /// The teacher's logits for the raw samples `raw` (`classes` per sample).
+    pub fn logits(&self, raw: &[f32], device: &Device) -> Result<Vec<f32>> {
+        match self {
+            Teacher::Run { model, file } => {
+                model.predict(&file.normalization.apply_all(raw), device, EVAL_BATCH)
+            }
+            Teacher::Onnx(t) => Ok(t.logits(raw)?),
+        }
+    }
+}
+
+/// Whether `path` names an ONNX file (by its extension, as every exporter writes it).
+pub fn is_onnx(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("onnx"))
 }
 
 /// The role of a model folder that can teach: `teacher` when it holds `teacher.toml`, else
@@ -39,18 +70,25 @@ pub fn teaching_role(dir: &Path) -> Option<Role> {
     }
 }
 
-/// The members of a teacher path: the folder itself when it holds a model (a teacher run, or a
-/// student run, which teaches just as well), else its `member-*` sub-folders (an ensemble), in
-/// numeric order. A path to one of a model's own files (`teacher.toml`, `student.bpk`, ...)
-/// means its folder; any other file is refused, naming that file.
+/// The members of a teacher path: an ONNX file (`*.onnx`) itself; the folder itself when it
+/// holds a model (a teacher run, or a student run, which teaches just as well); else its
+/// `member-*` sub-folders and `member-*.onnx` files (an ensemble), in numeric order. A path to
+/// one of a model's own files (`teacher.toml`, `student.bpk`, ...) means its folder; any other
+/// file is refused, naming that file.
 pub fn teacher_members(path: &Path) -> Result<Vec<TeacherMember>> {
+    if is_onnx(path) && !path.is_dir() {
+        // A missing file is reported when it is read, as the file it is.
+        return Ok(vec![TeacherMember::Onnx {
+            file: path.to_owned(),
+        }]);
+    }
     let dir = if path.is_file() {
         model_folder_of_file(path)?
     } else {
         path.to_owned()
     };
     if let Some(role) = teaching_role(&dir) {
-        return Ok(vec![TeacherMember { dir, role }]);
+        return Ok(vec![TeacherMember::Run { dir, role }]);
     }
     if !dir.is_dir() {
         return Err(Error::artifact(
@@ -63,11 +101,15 @@ pub fn teacher_members(path: &Path) -> Result<Vec<TeacherMember>> {
         .filter_map(|e| e.ok())
         .filter_map(|e| {
             let name = e.file_name().to_string_lossy().into_owned();
-            let i = name.strip_prefix("member-")?.parse().ok()?;
+            let rest = name.strip_prefix("member-")?;
+            if let Some(i) = rest.strip_suffix(".onnx") {
+                let file = e.path();
+                return Some((i.parse().ok()?, TeacherMember::Onnx { file }));
+            }
             let role = teaching_role(&e.path())?;
             Some((
-                i,
-                TeacherMember {
+                rest.parse().ok()?,
+                TeacherMember::Run {
                     dir: e.path(),
                     role,
                 },
@@ -78,7 +120,7 @@ pub fn teacher_members(path: &Path) -> Result<Vec<TeacherMember>> {
     if members.is_empty() {
         return Err(Error::artifact(
             &dir,
-            "not a teacher: no teacher.toml (or trained student) here or in member-* folders (train one with `minnow train-teacher`)",
+            "not a teacher: no teacher.toml (or trained student) here or in member-* folders, and no member-*.onnx files (train one with `minnow train-teacher`, or give an ONNX file)",
         ));
     }
     Ok(members.into_iter().map(|(_, m)| m).collect())
@@ -99,8 +141,8 @@ fn model_folder_of_file(file: &Path) -> Result<PathBuf> {
     } else {
         Err(Error::artifact(
             file,
-            "is a file, not a teacher: --teacher takes the folder a `minnow train-teacher --out DIR` \
-             (or `minnow distill`) run wrote, or a folder of member-* runs",
+            "is a file, not a teacher: --teacher takes an ONNX file (*.onnx), the folder a \
+             `minnow train-teacher --out DIR` (or `minnow distill`) run wrote, or a folder of member-* runs",
         ))
     }
 }
@@ -113,17 +155,35 @@ fn ensemble_fingerprint(members: &[String]) -> String {
     sha256_parts_hex(&parts)
 }
 
-/// Hex SHA-256 identifying a teacher: its record bytes (`teacher.bpk`) and its `teacher.toml`
-/// (`student.*` for a student run). For an ensemble folder, the hash of its members'
-/// fingerprints in order. Used to key cached teacher logits.
-pub fn teacher_fingerprint(path: &Path) -> Result<String> {
-    let members = teacher_members(path)?;
-    let mut fps = Vec::new();
-    for m in &members {
-        let record = files::read(&m.role.record_file(&m.dir))?;
-        let cfg = files::read(&m.role.model_file(&m.dir))?;
-        fps.push(sha256_parts_hex(&[b"minnow-teacher-v1", &record, &cfg]));
-    }
+/// Hex SHA-256 identifying one member: a run's record bytes (`teacher.bpk`) and its
+/// `teacher.toml` (`student.*` for a student run); an ONNX file's SHA-256 and the settings it
+/// runs with (another scale shows it other inputs, so its logits differ).
+fn member_fingerprint(member: &TeacherMember, onnx: &OnnxSettings) -> Result<String> {
+    Ok(match member {
+        TeacherMember::Run { dir, role } => {
+            let record = files::read(&role.record_file(dir))?;
+            let cfg = files::read(&role.model_file(dir))?;
+            sha256_parts_hex(&[b"minnow-teacher-v1", &record, &cfg])
+        }
+        TeacherMember::Onnx { file } => {
+            let sha = sha256_hex(&files::read(file)?);
+            sha256_parts_hex(&[
+                b"minnow-onnx-teacher-v1",
+                sha.as_bytes(),
+                onnx.describe().as_bytes(),
+            ])
+        }
+    })
+}
+
+/// Hex SHA-256 identifying a teacher path (see [`member_fingerprint`]); for an ensemble
+/// folder, the hash of its members' fingerprints in order. Used to key cached teacher logits
+/// and to notice, on resume, a teacher that changed.
+pub fn teacher_fingerprint(path: &Path, onnx: &OnnxSettings) -> Result<String> {
+    let mut fps = teacher_members(path)?
+        .iter()
+        .map(|m| member_fingerprint(m, onnx))
+        .collect::<Result<Vec<_>>>()?;
     if fps.len() == 1 {
         return Ok(fps.remove(0));
     }
@@ -131,39 +191,84 @@ pub fn teacher_fingerprint(path: &Path) -> Result<String> {
 }
 
 /// Fingerprint of several teacher paths (an ensemble given as `--teacher A --teacher B`).
-pub fn teachers_fingerprint(paths: &[PathBuf]) -> Result<String> {
+pub fn teachers_fingerprint(paths: &[PathBuf], onnx: &OnnxSettings) -> Result<String> {
     if paths.len() == 1 {
-        return teacher_fingerprint(&paths[0]);
+        return teacher_fingerprint(&paths[0], onnx);
     }
     let fps = paths
         .iter()
-        .map(|p| teacher_fingerprint(p))
+        .map(|p| teacher_fingerprint(p, onnx))
         .collect::<Result<Vec<_>>>()?;
     Ok(ensemble_fingerprint(&fps))
 }
 
-/// Loads every member of the teachers at `paths`.
-pub fn load_teachers(paths: &[PathBuf], device: &Device) -> Result<Vec<(Model, ModelFile)>> {
+/// What the teachers at `paths` are, for a cache's provenance: each ONNX file with its
+/// SHA-256, and the settings they run with when there is one.
+pub fn teachers_description(paths: &[PathBuf], onnx: &OnnxSettings) -> Result<String> {
+    let mut parts = Vec::new();
+    let mut any_onnx = false;
+    for p in paths {
+        for m in teacher_members(p)? {
+            parts.push(match m {
+                TeacherMember::Run { dir, .. } => dir.display().to_string(),
+                TeacherMember::Onnx { file } => {
+                    any_onnx = true;
+                    let sha = sha256_hex(&files::read(&file)?);
+                    format!("{} (sha256 {sha})", file.display())
+                }
+            });
+        }
+    }
+    if any_onnx {
+        parts.push(onnx.describe());
+    }
+    Ok(parts.join(", "))
+}
+
+/// What the data a teacher must fit looks like: the sample shape and class count (0: any).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TeacherData {
+    pub shape: [usize; 3],
+    pub classes: usize,
+}
+
+impl TeacherData {
+    pub fn of(data: &Dataset) -> TeacherData {
+        TeacherData {
+            shape: data.shape,
+            classes: data.classes,
+        }
+    }
+}
+
+/// Loads every member of the teachers at `paths`; ONNX members are checked against `data`
+/// and run with `onnx`.
+pub fn load_teachers(
+    paths: &[PathBuf],
+    onnx: &OnnxSettings,
+    data: TeacherData,
+    device: &Device,
+) -> Result<Vec<Teacher>> {
     let mut out = Vec::new();
     for p in paths {
         for m in teacher_members(p)? {
-            out.push(load_model(&m.dir, m.role, device)?);
+            out.push(match m {
+                TeacherMember::Run { dir, role } => {
+                    let (model, file) = load_model(&dir, role, device)?;
+                    Teacher::Run { model, file }
+                }
+                TeacherMember::Onnx { file } => {
+                    Teacher::Onnx(OnnxTeacher::load(&file, *onnx, data.shape, data.classes)?)
+                }
+            });
         }
     }
     Ok(out)
 }
 
-/// Each teacher's logits for the raw samples `data` (normalised with each one's own
-/// normalisation).
-pub fn teacher_logits(
-    teachers: &[(Model, ModelFile)],
-    raw: &[f32],
-    device: &Device,
-) -> Result<Vec<Vec<f32>>> {
-    teachers
-        .iter()
-        .map(|(t, f)| t.predict(&f.normalization.apply_all(raw), device, EVAL_BATCH))
-        .collect()
+/// Each teacher's logits for the raw samples `raw`.
+pub fn teacher_logits(teachers: &[Teacher], raw: &[f32], device: &Device) -> Result<Vec<Vec<f32>>> {
+    teachers.iter().map(|t| t.logits(raw, device)).collect()
 }
 
 /// The ensemble's logits: the log of the members' average probability (at T = 1) per row,
@@ -195,12 +300,13 @@ pub fn ensemble_logits(members: &[Vec<f32>], classes: usize) -> Result<Vec<f32>>
 /// The teacher's (or ensemble's) predicted class of every sample of `data`: the argmax of the
 /// members' probabilities averaged at T = 1.
 pub fn teacher_predictions(
-    teacher: &Path,
+    teachers: &[PathBuf],
+    onnx: &OnnxSettings,
     data: &Dataset,
     device: DeviceChoice,
 ) -> Result<Vec<u8>> {
     let device = backend::device(device)?;
-    let members = load_teachers(&[teacher.to_owned()], &device)?;
+    let members = load_teachers(teachers, onnx, TeacherData::of(data), &device)?;
     let classes = data.classes.max(1);
     let logits = teacher_logits(&members, &data.features, &device)?;
     let mut probs = vec![0.0_f32; classes];

@@ -12,6 +12,7 @@ use crate::train::checkpoint::CHECKPOINT;
 use crate::train::config::{DistillConfig, TeacherConfig};
 use crate::train::distill::{distill, student_name};
 use crate::train::metrics::{self, EpochMetrics};
+use crate::train::onnx::settings::OnnxSettings;
 use crate::train::resume::{Resumed, resume};
 use crate::train::saved::Role;
 use crate::train::teacher::{TeacherArtifacts, train_teacher};
@@ -59,7 +60,7 @@ fn student_cfg(out: &Path) -> DistillConfig {
 fn teacher_weights(t: &TeacherArtifacts) -> FloatStudent {
     t.members[0]
         .model
-        .to_float_student("t", 0.0, 1.0, 1.0)
+        .to_float_student("t", &crate::data::Standardizer::global(0.0, 1.0), 1.0)
         .expect("convert")
 }
 
@@ -224,7 +225,7 @@ fn resume_matches_uninterrupted_run() {
             c.train.quiet = true;
             c.train.epochs = epochs;
             c.net.hidden = vec![32];
-            c.train.jitter = 1;
+            c.train.jitter = Some(1);
             c.net.dropout = 0.2;
         })
     };
@@ -277,8 +278,8 @@ fn ensemble_cache_and_cnn_student() {
     assert_eq!(t.members.len(), 2);
     assert!(ens.join("member-1/teacher.bpk").is_file());
     assert_ne!(
-        teacher_fingerprint(&ens.join("member-0")).expect("fp"),
-        teacher_fingerprint(&ens).expect("fp")
+        teacher_fingerprint(&ens.join("member-0"), &OnnxSettings::default()).expect("fp"),
+        teacher_fingerprint(&ens, &OnnxSettings::default()).expect("fp")
     );
     let s = distill(&with(student_cfg(&d.path().join("dw")), |c| {
         c.teacher = vec![ens.clone()];
@@ -312,7 +313,7 @@ fn ensemble_cache_and_cnn_student() {
     let second = distill(&with(cfg.clone(), |c| c.out = d.path().join("c2"))).expect("reads cache");
     assert_eq!(first.student.layers, second.student.layers);
     let e = distill(&with(cfg, |c| {
-        c.train.jitter = 1;
+        c.train.jitter = Some(1);
         c.out = d.path().join("c3");
     }))
     .expect_err("jitter + cache");
@@ -405,13 +406,17 @@ fn a_student_run_can_teach() {
     let members = teacher_members(&first).expect("members");
     assert_eq!(
         members,
-        vec![TeacherMember {
+        vec![TeacherMember::Run {
             dir: first.clone(),
             role: Role::Student
         }]
     );
-    let fp = teacher_fingerprint(&first).expect("fp");
-    assert_ne!(fp, teacher_fingerprint(&shared_teacher().0).expect("fp"));
+    let onnx = OnnxSettings::default();
+    let fp = teacher_fingerprint(&first, &onnx).expect("fp");
+    assert_ne!(
+        fp,
+        teacher_fingerprint(&shared_teacher().0, &onnx).expect("fp")
+    );
     let second = distill(&with(student_cfg(&d.path().join("second")), |c| {
         c.teacher = vec![first.clone(), shared_teacher().0.clone()];
         c.train.epochs = 10;
@@ -470,4 +475,102 @@ fn student_names_are_printable_ascii_and_short() {
         student_name(&"x".repeat(100)).len(),
         minnow_core::limits::MAX_NAME_LEN
     );
+}
+
+/// An ONNX fixture (scripts/onnx_fixtures.py) and the settings it was trained with.
+fn onnx_fixture(name: &str) -> (PathBuf, OnnxSettings) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/onnx")
+        .join(name);
+    let settings = OnnxSettings {
+        teacher_scale: 1.0 / 16.0,
+        teacher_offset: -0.5,
+        ..OnnxSettings::default()
+    };
+    (path, settings)
+}
+
+/// A student taught by the ONNX fixture MLP: live under jitter, from the logit cache (whose
+/// provenance names the file's SHA-256 and the settings, and which goes stale when the
+/// settings change), and in an ensemble with a minnow teacher; the ONNX teacher's settings
+/// are part of its fingerprint.
+#[test]
+fn onnx_teachers_teach_live_cached_and_in_ensembles() {
+    let d = tmp();
+    let (mlp, settings) = onnx_fixture("mlp.onnx");
+    let onnx_cfg = |out: &str| {
+        with(student_cfg(&d.path().join(out)), |c| {
+            c.teacher = vec![mlp.clone()];
+            c.onnx = settings;
+            c.train.epochs = 15;
+        })
+    };
+    let live = distill(&with(onnx_cfg("live"), |c| c.train.jitter = Some(1))).expect("live");
+    let teacher = live.teacher_test.as_ref().expect("teacher test");
+    assert!(teacher.accuracy.expect("a") > 0.95, "{teacher:?}");
+    let agreement = live.trained.test.agreement.expect("agreement");
+    assert!(
+        agreement > 0.85,
+        "student/ONNX teacher agreement {agreement}"
+    );
+
+    let cache = d.path().join("onnx-logits.npy");
+    let cached = with(onnx_cfg("cached"), |c| {
+        c.teacher_logits = Some(cache.clone())
+    });
+    distill(&cached).expect("writes the cache");
+    let sidecar = std::fs::read_to_string(d.path().join("onnx-logits.npy.json")).expect("sidecar");
+    let sha = crate::fingerprint::sha256_hex(&std::fs::read(&mlp).expect("fixture"));
+    assert!(sidecar.contains(&sha), "{sidecar}");
+    assert!(sidecar.contains("teacher_scale=0.0625"), "{sidecar}");
+    distill(&with(cached.clone(), |c| c.out = d.path().join("cached2"))).expect("reads it");
+    let e = distill(&with(cached, |c| {
+        c.out = d.path().join("rescaled");
+        c.onnx.teacher_offset = 0.0;
+    }))
+    .expect_err("another offset shows the teacher other inputs");
+    assert!(e.to_string().contains("teacher"), "{e}");
+    assert!(!d.path().join("rescaled").exists());
+
+    let fp = |s: &OnnxSettings| teacher_fingerprint(&mlp, s).expect("fp");
+    assert_ne!(fp(&settings), fp(&OnnxSettings::default()));
+    assert_eq!(fp(&settings), fp(&settings));
+
+    let mixed = distill(&with(onnx_cfg("mixed"), |c| {
+        c.teacher = vec![mlp.clone(), shared_teacher().0.clone()];
+    }))
+    .expect("ONNX + minnow ensemble");
+    let teacher = mixed.teacher_test.as_ref().expect("ensemble test");
+    assert!(teacher.accuracy.expect("a") > 0.9, "{teacher:?}");
+    assert_eq!(
+        teacher_members(&mlp).expect("members"),
+        vec![TeacherMember::Onnx { file: mlp.clone() }]
+    );
+}
+
+/// Every refusal of an ONNX teacher happens before the run folder is written, and names the
+/// file and the problem.
+#[test]
+fn refused_onnx_teachers_leave_nothing() {
+    let d = tmp();
+    let (_, settings) = onnx_fixture("mlp.onnx");
+    let not_onnx = d.path().join("notes.onnx");
+    std::fs::write(&not_onnx, "an ONNX file it is not\n").expect("write");
+    let cases = [
+        (onnx_fixture("unsupported.onnx").0, "uses the op Det"),
+        (not_onnx, "not an ONNX file"),
+        (d.path().join("missing.onnx"), "missing.onnx"),
+    ];
+    for (i, (file, problem)) in cases.iter().enumerate() {
+        let out = d.path().join(format!("out{i}"));
+        let e = distill(&with(student_cfg(&out), |c| {
+            c.teacher = vec![file.clone()];
+            c.onnx = settings;
+        }))
+        .expect_err("refused");
+        let msg = e.to_string();
+        assert!(msg.contains(&*file.to_string_lossy()), "{msg}");
+        assert!(msg.contains(problem), "{problem}: {msg}");
+        assert!(!out.exists(), "{} was written", out.display());
+    }
 }
