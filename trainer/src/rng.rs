@@ -36,6 +36,13 @@ impl Rng {
         (self.next_u64() >> 40) as f32 / (1u64 << 24) as f32
     }
 
+    /// A standard normal draw (Box-Muller: two uniform draws).
+    pub fn normal(&mut self) -> f32 {
+        // 1 - u is in (0, 1], so the logarithm is finite.
+        let r = (-2.0 * (1.0 - self.uniform()).ln()).sqrt();
+        r * (std::f32::consts::TAU * self.uniform()).cos()
+    }
+
     /// Uniform integer in `0..n` (`n > 0`) by a multiply-shift (biased by at most `n / 2^64`).
     pub fn below(&mut self, n: usize) -> usize {
         ((u128::from(self.next_u64()) * n as u128) >> 64) as usize

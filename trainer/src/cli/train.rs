@@ -94,7 +94,12 @@ pub struct CommonArgs {
     #[arg(long, value_name = "N")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub jitter: Option<usize>,
-    /// Seed of initialisation, shuffling, dropout and jitter.
+    /// Gaussian input noise of STD standard deviations of each feature (0 = off), for tabular
+    /// rows and sequences. The teacher then runs live (no cached logits).
+    #[arg(long, value_name = "STD")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub noise: Option<f32>,
+    /// Seed of initialisation, shuffling, dropout, jitter and noise.
     #[arg(long, value_name = "N")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub seed: Option<u64>,

@@ -160,6 +160,21 @@ impl Standardizer {
         Ok((fitted, constant))
     }
 
+    /// One pair per value of a sample (tests build tables with known scales).
+    #[cfg(test)]
+    pub fn per_value(mean: Vec<f32>, std: Vec<f32>) -> Self {
+        Standardizer {
+            mean,
+            std,
+            channels: 1,
+        }
+    }
+
+    /// The standard deviation of value `j` of a run of samples (the unit of input noise).
+    pub fn std_of(&self, j: usize) -> f32 {
+        self.std[pair_of(j, self.pairs(), self.channels)]
+    }
+
     /// Number of pairs.
     pub fn pairs(&self) -> usize {
         self.mean.len().min(self.std.len())

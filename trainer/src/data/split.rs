@@ -131,11 +131,50 @@ pub fn split(
         name: data.name.clone(),
         reason,
     })?;
+    check_training_classes(data, &idx.train).map_err(|reason| DataError::InvalidSplit {
+        name: data.name.clone(),
+        reason,
+    })?;
     Ok(Splits {
         train: data.subset(&idx.train),
         val: data.subset(&idx.val),
         test: data.subset(&idx.test),
     })
+}
+
+/// Refuses a split whose training part has fewer than 2 samples of a class the data has: a
+/// class seen once (or never) cannot be learnt, and small tables reach that quietly once
+/// validation and test samples are taken out.
+fn check_training_classes(data: &Dataset, train: &[usize]) -> Result<(), String> {
+    let Some(labels) = data.labels.as_deref() else {
+        return Ok(());
+    };
+    let Some(total) = data.class_counts() else {
+        return Ok(());
+    };
+    let mut in_train = vec![0usize; total.len()];
+    for &i in train {
+        in_train[usize::from(labels[i])] += 1;
+    }
+    let short: Vec<String> = (0..total.len())
+        .filter(|&c| total[c] > 0 && in_train[c] < 2)
+        .map(|c| {
+            let name = data
+                .class_names
+                .get(c)
+                .map(|n| format!("class {c} ({n})"))
+                .unwrap_or_else(|| format!("class {c}"));
+            format!("{name} has {} of its {} samples", in_train[c], total[c])
+        })
+        .collect();
+    if short.is_empty() {
+        return Ok(());
+    }
+    Err(format!(
+        "after taking out the validation and test samples, the training split has fewer than 2 \
+         samples of a class: {}; add samples of it, or lower --val-fraction / --test-fraction",
+        short.join(", ")
+    ))
 }
 
 #[cfg(test)]
@@ -258,6 +297,33 @@ mod tests {
         let err = split(&d, 0.5, 0.4, 3).err().ok_or("tiny split accepted")?;
         assert!(matches!(err, DataError::InvalidSplit { .. }), "{err}");
         assert!(err.to_string().contains("tiny"), "{err}");
+        Ok(())
+    }
+
+    /// A class with fewer than 2 training samples is named (with its name when the data has
+    /// class names) and the split refused; with enough samples the same classes split.
+    #[test]
+    fn a_class_too_small_to_train_on_is_refused() -> Result<(), String> {
+        // Class 0: 10 samples, class 1: 2 samples. With a test fraction of 0.2 and a validation
+        // fraction of 0.2, class 1 keeps at most one sample for training.
+        let labels: Vec<u8> = [vec![0u8; 10], vec![1u8; 2]].concat();
+        let mut d = Dataset::new("small.csv", vec![0.0; 12], Some(labels), [1, 1, 1], 2)
+            .map_err(|e| e.to_string())?;
+        d.class_names = vec!["common".into(), "rare".into()];
+        let err = split(&d, 0.2, 0.2, 1).err().ok_or("rare class accepted")?;
+        let msg = err.to_string();
+        assert!(matches!(err, DataError::InvalidSplit { .. }), "{msg}");
+        for part in [
+            "small.csv",
+            "class 1 (rare)",
+            "of its 2 samples",
+            "--test-fraction",
+        ] {
+            assert!(msg.contains(part), "{part:?} missing from: {msg}");
+        }
+        assert!(!msg.contains("class 0"), "{msg}");
+        let s = split(&d, 0.0, 0.0, 1).map_err(|e| e.to_string())?;
+        assert_eq!(s.train.len(), 12);
         Ok(())
     }
 }

@@ -1,7 +1,7 @@
 //! A training batch's inputs: the raw samples of the batch's indices, shifted by up to
-//! `jitter` pixels (input augmentation), then normalised.
+//! `jitter` pixels and moved by Gaussian noise (input augmentation), then normalised.
 
-use crate::data::Dataset;
+use crate::data::{Dataset, Standardizer};
 use crate::error::{Error, Result};
 use crate::rng::Rng;
 
@@ -53,9 +53,55 @@ pub fn gather(data: &Dataset, idx: &[usize], jitter: usize, rng: &mut Rng) -> Ve
     out
 }
 
+/// Adds Gaussian noise of `noise` standardised units to every raw value of `batch` (whole
+/// samples): value `j` moves by `noise * std_j`, so that after normalisation it is `noise` in
+/// every feature, whatever the feature's scale. No draws when `noise` is 0, so runs without
+/// noise keep their random streams.
+pub fn add_noise(batch: &mut [f32], noise: f32, norm: &Standardizer, rng: &mut Rng) {
+    if noise == 0.0 {
+        return;
+    }
+    for (j, x) in batch.iter_mut().enumerate() {
+        *x += noise * norm.std_of(j) * rng.normal();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Noise is in standardised units: after normalisation, every feature's perturbation has
+    /// the asked-for standard deviation, whether the feature spans 1e-3 or 1e4.
+    #[test]
+    fn noise_is_in_standardised_units() {
+        let norm = Standardizer::per_value(vec![0.0, 5.0], vec![1e-3, 1e4]);
+        let n = 20_000;
+        let clean: Vec<f32> = (0..n).flat_map(|_| [0.0, 5.0]).collect();
+        let mut noisy = clean.clone();
+        add_noise(&mut noisy, 0.5, &norm, &mut Rng::new(7));
+        for feature in 0..2 {
+            let z: Vec<f64> = (0..n)
+                .map(|i| f64::from(norm.apply(feature, noisy[2 * i + feature])))
+                .collect();
+            let mean = z.iter().sum::<f64>() / n as f64;
+            let var = z.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n as f64;
+            assert!(mean.abs() < 0.02, "feature {feature}: mean {mean}");
+            assert!(
+                (var.sqrt() - 0.5).abs() < 0.02,
+                "feature {feature}: std {}",
+                var.sqrt()
+            );
+        }
+        let mut same = clean.clone();
+        let mut rng = Rng::new(7);
+        add_noise(&mut same, 0.0, &norm, &mut rng);
+        assert_eq!(same, clean);
+        assert_eq!(
+            rng.next_u64(),
+            Rng::new(7).next_u64(),
+            "no draws without noise"
+        );
+    }
 
     #[test]
     fn shifts_fill_with_zeros_and_keep_channels() {

@@ -69,7 +69,12 @@ pub struct LoopConfig {
     /// ([`LoopConfig::jitter_for`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jitter: Option<usize>,
-    /// Seeds weight init, shuffling, dropout and jitter.
+    /// Gaussian input noise of this standard deviation in standardised units (0 = off): each
+    /// value moves by `noise` times its feature's standard deviation, before the teacher and the
+    /// student see it. For tabular rows and sequences, where a pixel shift makes no sense.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub noise: f32,
+    /// Seeds weight init, shuffling, dropout, jitter and noise.
     pub seed: u64,
     pub device: DeviceChoice,
     /// No progress bar or per-epoch log lines.
@@ -89,6 +94,7 @@ impl LoopConfig {
             ));
         }
         in_range("weight_decay", self.weight_decay, 0.0, 10.0)?;
+        in_range("noise", self.noise, 0.0, 100.0)?;
         // Checked against the samples' size once the data is loaded (train::batch).
         match self.jitter {
             Some(jitter) => in_range("jitter", jitter, 0, 1 << 16),
@@ -102,6 +108,17 @@ impl LoopConfig {
     pub fn jitter_for(&self, [h, w, _]: [usize; 3]) -> usize {
         self.jitter.unwrap_or(usize::from(h > 1 && w > 1))
     }
+
+    /// Whether the inputs change from epoch to epoch (jitter or noise), so that a teacher's
+    /// logits cannot be computed once.
+    pub fn augments(&self, shape: [usize; 3]) -> bool {
+        self.jitter_for(shape) > 0 || self.noise > 0.0
+    }
+}
+
+/// Keeps `noise = 0` out of saved configs, so runs without it write the bytes they always did.
+fn is_zero(x: &f32) -> bool {
+    *x == 0.0
 }
 
 /// `minnow train-teacher`.
@@ -138,6 +155,7 @@ impl Default for TeacherConfig {
                 lr_schedule: LrSchedule::Constant,
                 weight_decay: 1e-4,
                 jitter: None,
+                noise: 0.0,
                 seed: 0,
                 device: DeviceChoice::Ndarray,
                 quiet: false,
@@ -241,6 +259,7 @@ impl Default for DistillConfig {
                 lr_schedule: LrSchedule::Constant,
                 weight_decay: 0.0,
                 jitter: Some(0),
+                noise: 0.0,
                 seed: 0,
                 device: DeviceChoice::Ndarray,
                 quiet: false,

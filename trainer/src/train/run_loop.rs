@@ -25,7 +25,7 @@ use crate::net::params::Net;
 use crate::net::spec::{LayerSpec, NetSpec};
 use crate::percent::pct_or;
 use crate::rng::Rng;
-use crate::train::batch::gather;
+use crate::train::batch::{add_noise, gather};
 use crate::train::checkpoint::{self, CHECKPOINT, RunProvenance};
 use crate::train::config::LoopConfig;
 use crate::train::loss::{self, DistillMode};
@@ -400,7 +400,8 @@ fn step(
     let classes = job.spec.classes;
     let [h, w, c] = job.spec.input_shape;
     let b = idx.len();
-    let raw = gather(job.train, idx, lc.jitter_for(job.train.shape), &mut ep.rng);
+    let mut raw = gather(job.train, idx, lc.jitter_for(job.train.shape), &mut ep.rng);
+    add_noise(&mut raw, lc.noise, &job.norm, &mut ep.rng);
     let x = Tensor::<4>::from_data(
         TensorData::new(job.norm.apply_all(&raw), [b, h, w, c]),
         &dev.autodiff,

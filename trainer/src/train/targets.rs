@@ -27,22 +27,27 @@ pub fn targets<'t>(
     if !cfg.uses_teacher() {
         return Ok(Targets::None);
     }
-    let jitter = cfg.train.jitter_for(transfer.shape);
+    let (jitter, noise) = (cfg.train.jitter_for(transfer.shape), cfg.train.noise);
+    let augmentation = match (jitter > 0, noise > 0.0) {
+        (true, true) => format!("input jitter ({jitter} px) and noise ({noise})"),
+        (true, false) => format!("input jitter ({jitter} px)"),
+        (false, true) => format!("input noise ({noise})"),
+        (false, false) => String::new(),
+    };
     if let Some(cache_path) = &cfg.teacher_logits {
-        if jitter > 0 {
+        if cfg.train.augments(transfer.shape) {
             return Err(Error::Config(format!(
-                "{}: cached teacher logits cannot be used with jitter {}: augmentation changes the teacher's inputs, so the teacher must run live (drop --teacher-logits)",
+                "{}: cached teacher logits cannot be used with {augmentation}: augmentation changes the teacher's inputs, so the teacher must run live (drop --teacher-logits)",
                 cache_path.display(),
-                jitter
             )));
         }
         return cached(cfg, cache_path, transfer, classes, teachers, device);
     }
-    if jitter > 0 {
+    if cfg.train.augments(transfer.shape) {
         progress::log(
             quiet,
             &format!(
-                "teacher runs live on every batch: input jitter ({jitter} px) changes its inputs, so its logits cannot be precomputed"
+                "teacher runs live on every batch: {augmentation} changes its inputs, so its logits cannot be precomputed"
             ),
         );
         return Ok(Targets::Live(teachers));

@@ -70,6 +70,15 @@ pub(crate) fn train_teacher_run(cfg: &TeacherConfig, resume: bool) -> Result<Tea
                 &format!("{title}: inputs jittered by up to {jitter} pixel(s)"),
             );
         }
+        if lc.noise > 0.0 && k == 0 {
+            progress::log(
+                cfg.train.quiet,
+                &format!(
+                    "{title}: Gaussian input noise of {} standard deviations per feature",
+                    lc.noise
+                ),
+            );
+        }
         let done = run_loop(Job {
             role: Role::Teacher,
             title: title.clone(),
