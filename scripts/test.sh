@@ -58,14 +58,16 @@ if [[ "$mode" == all ]]; then
   cargo build --manifest-path fuzz/Cargo.toml --bins
   cargo test --manifest-path fuzz/Cargo.toml
 
-  stage "firmware: MLP and CNN students on five QEMU boards, bit-exact"
+  stage "firmware: MLP, CNN and 1-D CNN students on five QEMU boards, bit-exact"
   gen=target/qemu-models
   cargo run --release --manifest-path firmware/testgen/Cargo.toml -- mlp "$gen/mlp" --vectors 8
   cargo run --release --manifest-path firmware/testgen/Cargo.toml -- cnn "$gen/cnn" --vectors 4
+  cargo run --release --manifest-path firmware/testgen/Cargo.toml -- seq "$gen/seq" --vectors 4
   minnow=(cargo run --release --quiet -p minnow --)
   # The M4 budget of minnow-core's runtime for an MLP student (decode + run): 4 KiB.
   "${minnow[@]}" verify "$gen/mlp" --core all --max-runtime mps2-an386=4096
   "${minnow[@]}" verify "$gen/cnn" --core all
+  "${minnow[@]}" verify "$gen/seq" --core all
   echo "M4 dense layers, portable path (SIMD above):"
   "${minnow[@]}" verify "$gen/mlp" --core m4 --features portable-dot
 

@@ -3,7 +3,7 @@
 
 use arbitrary::{Result, Unstructured};
 use minnow_core::Student;
-use minnow_core::layer::{Activation, Layer, Pool2d, Shape, window_out};
+use minnow_core::layer::{Activation, Layer, Pool2d, Pool2dRect, Shape, window_out};
 use minnow_core::reference;
 
 use crate::{OwnedLayer, OwnedParams, OwnedStudent, WeightLayout, quantized_params};
@@ -141,20 +141,37 @@ pub fn student(u: &mut Unstructured<'_>) -> Result<Generated> {
                 });
             }
             2 | 3 => {
-                let kernel: u8 = u.int_in_range(1..=3)?;
-                let stride: u8 = u.int_in_range(1..=3)?;
+                // Square (format 1's Pool2d) or a window and stride per axis (Pool2dRect).
+                let rect: bool = u.arbitrary()?;
+                let kernel_h: u8 = u.int_in_range(1..=3)?;
+                let stride_h: u8 = u.int_in_range(1..=3)?;
+                let (kernel_w, stride_w) = if rect {
+                    (u.int_in_range(1..=3)?, u.int_in_range(1..=3)?)
+                } else {
+                    (kernel_h, stride_h)
+                };
                 let (Some(h), Some(w)) = (
-                    out_dim(shape.height, kernel, stride, 0),
-                    out_dim(shape.width, kernel, stride, 0),
+                    out_dim(shape.height, kernel_h, stride_h, 0),
+                    out_dim(shape.width, kernel_w, stride_w, 0),
                 ) else {
                     continue;
                 };
                 shape = Shape::new(h, w, shape.channels);
-                let p = Pool2d { kernel, stride };
-                layers.push(if kind == 2 {
-                    OwnedLayer::MaxPool2d(p)
-                } else {
-                    OwnedLayer::AvgPool2d(p)
+                let p = Pool2dRect {
+                    kernel_h,
+                    kernel_w,
+                    stride_h,
+                    stride_w,
+                };
+                let square = Pool2d {
+                    kernel: kernel_h,
+                    stride: stride_h,
+                };
+                layers.push(match (kind == 2, rect) {
+                    (true, false) => OwnedLayer::MaxPool2d(square),
+                    (false, false) => OwnedLayer::AvgPool2d(square),
+                    (true, true) => OwnedLayer::MaxPool2dRect(p),
+                    (false, true) => OwnedLayer::AvgPool2dRect(p),
                 });
             }
             4 => {
@@ -303,12 +320,19 @@ pub fn check_reference(s: &Student<'_>, input: &[i8], outputs: &[Vec<i8>]) {
                 reference::depthwise_conv2d(c, shapes.input, act, x, shapes.output, &mut want);
                 (1, c.params.output)
             }
-            Layer::MaxPool2d(p) => {
-                reference::max_pool2d(p, shapes.input, x, shapes.output, &mut want);
-                (0, act)
-            }
-            Layer::AvgPool2d(p) => {
-                reference::avg_pool2d(p, shapes.input, x, shapes.output, &mut want);
+            Layer::MaxPool2d(_)
+            | Layer::AvgPool2d(_)
+            | Layer::MaxPool2dRect(_)
+            | Layer::AvgPool2dRect(_) => {
+                let Some((p, is_max)) = layer.pool() else {
+                    unreachable!("a pooling layer has a window")
+                };
+                let pool = if is_max {
+                    reference::max_pool2d
+                } else {
+                    reference::avg_pool2d
+                };
+                pool(&p, shapes.input, x, shapes.output, &mut want);
                 (0, act)
             }
             Layer::Flatten => {

@@ -89,8 +89,8 @@ pub fn inference_work(s: &Student<'_>) -> u64 {
         };
         let out = shapes.output.len() as u64;
         work += out;
-        if let Layer::MaxPool2d(p) | Layer::AvgPool2d(p) = layer {
-            work += out * u64::from(p.kernel) * u64::from(p.kernel);
+        if let Some((p, _)) = layer.pool() {
+            work += out * u64::from(p.kernel_h) * u64::from(p.kernel_w);
         }
     }
     work

@@ -196,6 +196,30 @@ pub struct Pool2d {
     pub stride: u8,
 }
 
+impl Pool2d {
+    /// The same window as a [`Pool2dRect`] (the kernels take that one form).
+    pub fn rect(&self) -> Pool2dRect {
+        Pool2dRect {
+            kernel_h: self.kernel,
+            kernel_w: self.kernel,
+            stride_h: self.stride,
+            stride_w: self.stride,
+        }
+    }
+}
+
+/// A pooling window and stride per axis, without padding: `2 x 1` with stride `2 x 1` halves a
+/// sequence laid out as `T x 1 x C` (the square [`Pool2d`] cannot: its window would be 2 wide on
+/// a tensor 1 wide). Output size along each axis: [`window_out`] with padding 0. New in format 2.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Pool2dRect {
+    pub kernel_h: u8,
+    pub kernel_w: u8,
+    pub stride_h: u8,
+    pub stride_w: u8,
+}
+
 /// The output length of a convolution or pooling window along one axis, the format's one rule
 /// for it: `(input + 2 * padding - kernel) / stride + 1`, rounding down. `None` when `kernel` or
 /// `stride` is 0 or the kernel does not fit the padded input (or `input + 2 * padding`
@@ -235,6 +259,10 @@ pub enum Layer<'a> {
     AvgPool2d(Pool2d),
     /// Reinterprets the tensor as `1 x 1 x n` (NHWC order makes this free: no data moves).
     Flatten,
+    /// Max pooling with a window and stride per axis (format 2).
+    MaxPool2dRect(Pool2dRect),
+    /// Average pooling with a window and stride per axis (format 2).
+    AvgPool2dRect(Pool2dRect),
 }
 
 /// Sets of layer kinds as bit masks, for [`crate::Student::decode_ops`] and
@@ -245,7 +273,10 @@ pub mod ops {
     pub const DENSE: u8 = 1 << 0;
     pub const CONV2D: u8 = 1 << 1;
     pub const DEPTHWISE_CONV2D: u8 = 1 << 2;
+    /// Max pooling, square ([`super::Layer::MaxPool2d`]) or not ([`super::Layer::MaxPool2dRect`]):
+    /// one kernel serves both.
     pub const MAX_POOL2D: u8 = 1 << 3;
+    /// Average pooling, square or not.
     pub const AVG_POOL2D: u8 = 1 << 4;
     pub const FLATTEN: u8 = 1 << 5;
     /// Every kind this version knows.
@@ -259,8 +290,8 @@ impl<'a> Layer<'a> {
             Layer::Dense(_) => ops::DENSE,
             Layer::Conv2d(_) => ops::CONV2D,
             Layer::DepthwiseConv2d(_) => ops::DEPTHWISE_CONV2D,
-            Layer::MaxPool2d(_) => ops::MAX_POOL2D,
-            Layer::AvgPool2d(_) => ops::AVG_POOL2D,
+            Layer::MaxPool2d(_) | Layer::MaxPool2dRect(_) => ops::MAX_POOL2D,
+            Layer::AvgPool2d(_) | Layer::AvgPool2dRect(_) => ops::AVG_POOL2D,
             Layer::Flatten => ops::FLATTEN,
         }
     }
@@ -271,7 +302,23 @@ impl<'a> Layer<'a> {
             Layer::Dense(d) => Some(&d.params),
             Layer::Conv2d(c) => Some(&c.params),
             Layer::DepthwiseConv2d(c) => Some(&c.params),
-            Layer::MaxPool2d(_) | Layer::AvgPool2d(_) | Layer::Flatten => None,
+            Layer::MaxPool2d(_)
+            | Layer::AvgPool2d(_)
+            | Layer::MaxPool2dRect(_)
+            | Layer::AvgPool2dRect(_)
+            | Layer::Flatten => None,
+        }
+    }
+
+    /// A pooling layer's window as a [`Pool2dRect`] and whether it takes the maximum (else
+    /// the mean); `None` for other kinds.
+    pub fn pool(&self) -> Option<(Pool2dRect, bool)> {
+        match self {
+            Layer::MaxPool2d(p) => Some((p.rect(), true)),
+            Layer::AvgPool2d(p) => Some((p.rect(), false)),
+            Layer::MaxPool2dRect(p) => Some((*p, true)),
+            Layer::AvgPool2dRect(p) => Some((*p, false)),
+            _ => None,
         }
     }
 
@@ -281,8 +328,8 @@ impl<'a> Layer<'a> {
             Layer::Dense(_) => "dense",
             Layer::Conv2d(_) => "conv2d",
             Layer::DepthwiseConv2d(_) => "depthwise_conv2d",
-            Layer::MaxPool2d(_) => "max_pool2d",
-            Layer::AvgPool2d(_) => "avg_pool2d",
+            Layer::MaxPool2d(_) | Layer::MaxPool2dRect(_) => "max_pool2d",
+            Layer::AvgPool2d(_) | Layer::AvgPool2dRect(_) => "avg_pool2d",
             Layer::Flatten => "flatten",
         }
     }
@@ -335,6 +382,17 @@ impl Pool2d {
     }
 }
 
+impl Pool2dRect {
+    fn read(r: &mut Reader<'_>) -> Self {
+        Pool2dRect {
+            kernel_h: r.u8(),
+            kernel_w: r.u8(),
+            stride_h: r.u8(),
+            stride_w: r.u8(),
+        }
+    }
+}
+
 impl<'a> Layer<'a> {
     /// One layer of a kind in `OPS` (an [`ops`] set); `None` for a kind this version knows but
     /// `OPS` leaves out (the caller reports `Error::UnsupportedOp`; the fields of left-out
@@ -364,7 +422,9 @@ impl<'a> Layer<'a> {
             3 if OPS & ops::MAX_POOL2D != 0 => Layer::MaxPool2d(Pool2d::read(r)),
             4 if OPS & ops::AVG_POOL2D != 0 => Layer::AvgPool2d(Pool2d::read(r)),
             5 if OPS & ops::FLATTEN != 0 => Layer::Flatten,
-            0..=5 => return None,
+            6 if OPS & ops::MAX_POOL2D != 0 => Layer::MaxPool2dRect(Pool2dRect::read(r)),
+            7 if OPS & ops::AVG_POOL2D != 0 => Layer::AvgPool2dRect(Pool2dRect::read(r)),
+            0..=7 => return None,
             _ => r.fail(Layer::Flatten),
         })
     }

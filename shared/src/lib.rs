@@ -44,7 +44,7 @@ mod wire;
 pub use error::Error;
 pub use golden::GoldenVectors;
 pub use layer::{
-    Activation, Conv2d, Dense, DepthwiseConv2d, Layer, Params, Pool2d, Shape, i8_bytes,
+    Activation, Conv2d, Dense, DepthwiseConv2d, Layer, Params, Pool2d, Pool2dRect, Shape, i8_bytes,
 };
 pub use meta::{Meta, Normalization};
 #[cfg(feature = "std")]

@@ -12,7 +12,7 @@ use std::vec::Vec;
 
 use crate::Error;
 use crate::layer::{
-    Activation, Conv2d, Dense, DepthwiseConv2d, Layer, Params, Pool2d, Shape, i8_bytes,
+    Activation, Conv2d, Dense, DepthwiseConv2d, Layer, Params, Pool2d, Pool2dRect, Shape, i8_bytes,
 };
 use crate::meta::{Meta, Normalization};
 
@@ -211,6 +211,8 @@ pub enum OwnedLayer<P = OwnedParams> {
     MaxPool2d(Pool2d),
     AvgPool2d(Pool2d),
     Flatten,
+    MaxPool2dRect(Pool2dRect),
+    AvgPool2dRect(Pool2dRect),
 }
 
 impl<P> OwnedLayer<P> {
@@ -220,7 +222,11 @@ impl<P> OwnedLayer<P> {
             OwnedLayer::Dense { params, .. }
             | OwnedLayer::Conv2d { params, .. }
             | OwnedLayer::DepthwiseConv2d { params, .. } => Some(params),
-            OwnedLayer::MaxPool2d(_) | OwnedLayer::AvgPool2d(_) | OwnedLayer::Flatten => None,
+            OwnedLayer::MaxPool2d(_)
+            | OwnedLayer::AvgPool2d(_)
+            | OwnedLayer::MaxPool2dRect(_)
+            | OwnedLayer::AvgPool2dRect(_)
+            | OwnedLayer::Flatten => None,
         }
     }
 
@@ -230,7 +236,11 @@ impl<P> OwnedLayer<P> {
             OwnedLayer::Dense { params, .. }
             | OwnedLayer::Conv2d { params, .. }
             | OwnedLayer::DepthwiseConv2d { params, .. } => Some(params),
-            OwnedLayer::MaxPool2d(_) | OwnedLayer::AvgPool2d(_) | OwnedLayer::Flatten => None,
+            OwnedLayer::MaxPool2d(_)
+            | OwnedLayer::AvgPool2d(_)
+            | OwnedLayer::MaxPool2dRect(_)
+            | OwnedLayer::AvgPool2dRect(_)
+            | OwnedLayer::Flatten => None,
         }
     }
 
@@ -274,6 +284,8 @@ impl<P> OwnedLayer<P> {
             },
             OwnedLayer::MaxPool2d(p) => OwnedLayer::MaxPool2d(p),
             OwnedLayer::AvgPool2d(p) => OwnedLayer::AvgPool2d(p),
+            OwnedLayer::MaxPool2dRect(p) => OwnedLayer::MaxPool2dRect(p),
+            OwnedLayer::AvgPool2dRect(p) => OwnedLayer::AvgPool2dRect(p),
             OwnedLayer::Flatten => OwnedLayer::Flatten,
         }
     }
@@ -319,6 +331,8 @@ impl OwnedLayer {
             }),
             OwnedLayer::MaxPool2d(p) => Layer::MaxPool2d(p),
             OwnedLayer::AvgPool2d(p) => Layer::AvgPool2d(p),
+            OwnedLayer::MaxPool2dRect(p) => Layer::MaxPool2dRect(p),
+            OwnedLayer::AvgPool2dRect(p) => Layer::AvgPool2dRect(p),
             OwnedLayer::Flatten => Layer::Flatten,
         }
     }

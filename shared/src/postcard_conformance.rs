@@ -12,7 +12,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::golden::GoldenVectors;
 use crate::header::FORMAT_VERSION;
-use crate::layer::{Activation, Conv2d, Dense, DepthwiseConv2d, Layer, Params, Pool2d, Shape, ops};
+use crate::layer::{
+    Activation, Conv2d, Dense, DepthwiseConv2d, Layer, Params, Pool2d, Pool2dRect, Shape, ops,
+};
 use crate::meta::{Meta, Normalization};
 use crate::wire::Reader;
 
@@ -102,6 +104,18 @@ fn samples() -> Vec<Vec<u8>> {
             stride: 1,
         }),
         Layer::Flatten,
+        Layer::MaxPool2dRect(Pool2dRect {
+            kernel_h: 2,
+            kernel_w: 1,
+            stride_h: 2,
+            stride_w: 1,
+        }),
+        Layer::AvgPool2dRect(Pool2dRect {
+            kernel_h: 1,
+            kernel_w: 3,
+            stride_h: 1,
+            stride_w: 2,
+        }),
     ];
     let mut out: Vec<Vec<u8>> = layers
         .iter()

@@ -8,7 +8,7 @@
 //! **1 LSB** of this reference (the Q31 multiplier and gemmlowp's double rounding each round
 //! once); max pooling and average pooling are **exact**.
 
-use crate::layer::{Activation, Conv2d, Dense, DepthwiseConv2d, Params, Pool2d, Shape};
+use crate::layer::{Activation, Conv2d, Dense, DepthwiseConv2d, Params, Pool2dRect, Shape};
 
 fn round_half_away(x: f64) -> f64 {
     libm::round(x)
@@ -150,7 +150,7 @@ pub fn depthwise_conv2d(
 }
 
 fn pool_ref(
-    p: &Pool2d,
+    p: &Pool2dRect,
     in_shape: Shape,
     input: &[i8],
     out_shape: Shape,
@@ -159,24 +159,25 @@ fn pool_ref(
 ) {
     let (_, iw, ch) = in_shape.dims();
     let (oh, ow, _) = out_shape.dims();
-    let (k, s) = (usize::from(p.kernel), usize::from(p.stride));
+    let (kh, kw) = (usize::from(p.kernel_h), usize::from(p.kernel_w));
+    let (sh, sw) = (usize::from(p.stride_h), usize::from(p.stride_w));
     let mut window = [0.0_f64; 225];
     for oy in 0..oh {
         for ox in 0..ow {
             for c in 0..ch {
-                for ky in 0..k {
-                    for kx in 0..k {
+                for ky in 0..kh {
+                    for kx in 0..kw {
                         let x = input
-                            .get(((oy * s + ky) * iw + ox * s + kx) * ch + c)
+                            .get(((oy * sh + ky) * iw + ox * sw + kx) * ch + c)
                             .copied()
                             .unwrap_or(0);
-                        if let Some(slot) = window.get_mut(ky * k + kx) {
+                        if let Some(slot) = window.get_mut(ky * kw + kx) {
                             *slot = f64::from(x);
                         }
                     }
                 }
                 if let Some(o) = out.get_mut((oy * ow + ox) * ch + c) {
-                    *o = f(window.get(..k * k).unwrap_or(&[])).clamp(-128.0, 127.0) as i8;
+                    *o = f(window.get(..kh * kw).unwrap_or(&[])).clamp(-128.0, 127.0) as i8;
                 }
             }
         }
@@ -184,14 +185,14 @@ fn pool_ref(
 }
 
 /// Reference max pooling.
-pub fn max_pool2d(p: &Pool2d, in_shape: Shape, input: &[i8], out_shape: Shape, out: &mut [i8]) {
+pub fn max_pool2d(p: &Pool2dRect, in_shape: Shape, input: &[i8], out_shape: Shape, out: &mut [i8]) {
     pool_ref(p, in_shape, input, out_shape, out, |w| {
         w.iter().copied().fold(f64::NEG_INFINITY, f64::max)
     });
 }
 
 /// Reference average pooling (mean rounded half away from zero).
-pub fn avg_pool2d(p: &Pool2d, in_shape: Shape, input: &[i8], out_shape: Shape, out: &mut [i8]) {
+pub fn avg_pool2d(p: &Pool2dRect, in_shape: Shape, input: &[i8], out_shape: Shape, out: &mut [i8]) {
     pool_ref(p, in_shape, input, out_shape, out, |w| {
         round_half_away(w.iter().sum::<f64>() / w.len() as f64)
     });

@@ -238,18 +238,32 @@ fn resolve<const OPS: u8>(
             check_params(&c.params, usize::from(input.channels), per, index)?;
             Ok((out, c.params.output, out.len() as u64 * per as u64))
         }
-        Layer::MaxPool2d(p) | Layer::AvgPool2d(p)
+        Layer::MaxPool2d(_)
+        | Layer::AvgPool2d(_)
+        | Layer::MaxPool2dRect(_)
+        | Layer::AvgPool2dRect(_)
             if OPS & layer.op() & (ops::MAX_POOL2D | ops::AVG_POOL2D) != 0 =>
         {
-            if p.kernel == 0
-                || p.kernel > limits::MAX_KERNEL
-                || p.stride == 0
-                || p.stride > limits::MAX_STRIDE
+            let Some((p, _)) = layer.pool() else {
+                return Err(Error::UnsupportedOp { layer: index });
+            };
+            let kernel_ok = |k: u8| (1..=limits::MAX_KERNEL).contains(&k);
+            let stride_ok = |s: u8| (1..=limits::MAX_STRIDE).contains(&s);
+            if !(kernel_ok(p.kernel_h)
+                && kernel_ok(p.kernel_w)
+                && stride_ok(p.stride_h)
+                && stride_ok(p.stride_w))
             {
                 return Err(Error::DimensionOutOfRange { layer: index });
             }
-            let out = window(p.kernel, p.kernel, p.stride, 0, input.channels)?;
-            Ok((out, in_act, 0))
+            let mismatch = Error::ShapeMismatch { layer: index };
+            let h = out_dim(input.height, p.kernel_h, p.stride_h, 0).ok_or(mismatch)?;
+            let w = out_dim(input.width, p.kernel_w, p.stride_w, 0).ok_or(mismatch)?;
+            Ok((
+                check_shape(Shape::new(h, w, input.channels), index)?,
+                in_act,
+                0,
+            ))
         }
         Layer::Flatten if OPS & ops::FLATTEN != 0 => {
             let n = checked_dim(input.len(), index)?;
@@ -560,9 +574,15 @@ impl<'a> Student<'a> {
                     kernels::depthwise_conv2d(c, shape, act.zero_point, x, out_shape, y)
                 }
                 Layer::MaxPool2d(p) if OPS & ops::MAX_POOL2D != 0 => {
-                    kernels::max_pool2d(p, shape, x, out_shape, y)
+                    kernels::max_pool2d(&p.rect(), shape, x, out_shape, y)
                 }
                 Layer::AvgPool2d(p) if OPS & ops::AVG_POOL2D != 0 => {
+                    kernels::avg_pool2d(&p.rect(), shape, x, out_shape, y)
+                }
+                Layer::MaxPool2dRect(p) if OPS & ops::MAX_POOL2D != 0 => {
+                    kernels::max_pool2d(p, shape, x, out_shape, y)
+                }
+                Layer::AvgPool2dRect(p) if OPS & ops::AVG_POOL2D != 0 => {
                     kernels::avg_pool2d(p, shape, x, out_shape, y)
                 }
                 // Flatten moved no data above; other kinds were refused by `resolve`.

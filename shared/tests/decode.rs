@@ -7,7 +7,7 @@ mod common;
 use common::{OwnedParams, WeightLayout, act, meta, quantized, reseal, tiny_student_blob, weights};
 use minnow_core::golden::UNKNOWN_CLASS;
 use minnow_core::{
-    Conv2d, Dense, Error, GoldenVectors, Layer, Normalization, Pool2d, Shape, Student,
+    Conv2d, Dense, Error, GoldenVectors, Layer, Normalization, Pool2d, Pool2dRect, Shape, Student,
     encode_student_to_vec, kernels,
 };
 
@@ -78,7 +78,13 @@ fn tiny_student_decodes_and_runs_like_chained_kernels() {
         &mut a,
     );
     let mut b = vec![0i8; 8];
-    kernels::max_pool2d(pool, Shape::new(4, 4, 2), &a, Shape::new(2, 2, 2), &mut b);
+    kernels::max_pool2d(
+        &pool.rect(),
+        Shape::new(4, 4, 2),
+        &a,
+        Shape::new(2, 2, 2),
+        &mut b,
+    );
     let mut want = [0i8; 3];
     kernels::dense(dense, &b, &mut want);
     assert_eq!(logits, want);
@@ -386,6 +392,44 @@ fn malformed_layers_matrix() {
         Student::decode(&encode_student_to_vec(&m, &[pool(3, 1)]).unwrap()).err(),
         Some(Error::ShapeMismatch { layer: 0 })
     );
+
+    // A window and a stride per axis: each axis checked on its own.
+    let rect = |kernel_h: u8, kernel_w: u8, stride_h: u8, stride_w: u8| {
+        Layer::MaxPool2dRect(Pool2dRect {
+            kernel_h,
+            kernel_w,
+            stride_h,
+            stride_w,
+        })
+    };
+    let seq = meta("s", Shape::new(6, 1, 2), 6);
+    let flat = dense_params(6, 6, false);
+    let head = |l: Layer<'_>| {
+        let d = Layer::Dense(Dense {
+            out_features: 6,
+            params: flat.borrow(),
+        });
+        encode_student_to_vec(&seq, &[l, Layer::Flatten, d]).unwrap()
+    };
+    // 2x1 with stride 2x1 halves a 6 x 1 x 2 sequence: 3 x 1 x 2, six values for the dense
+    // layer; the square window of 2 does not fit the width of 1.
+    let s = head(rect(2, 1, 2, 1));
+    let decoded = Student::decode(&s).unwrap();
+    assert_eq!(decoded.layer_shapes(0).unwrap().output, Shape::new(3, 1, 2));
+    assert_eq!(
+        Student::decode(&head(pool(2, 2))).err(),
+        Some(Error::ShapeMismatch { layer: 0 })
+    );
+    for (l, e) in [
+        (rect(0, 1, 1, 1), Error::DimensionOutOfRange { layer: 0 }),
+        (rect(2, 16, 1, 1), Error::DimensionOutOfRange { layer: 0 }),
+        (rect(2, 1, 9, 1), Error::DimensionOutOfRange { layer: 0 }),
+        (rect(2, 1, 2, 0), Error::DimensionOutOfRange { layer: 0 }),
+        (rect(7, 1, 1, 1), Error::ShapeMismatch { layer: 0 }),
+        (rect(2, 2, 2, 1), Error::ShapeMismatch { layer: 0 }),
+    ] {
+        assert_eq!(Student::decode(&head(l)).err(), Some(e), "{l:?}");
+    }
 }
 
 fn golden_blob() -> Vec<u8> {

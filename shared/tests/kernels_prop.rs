@@ -7,7 +7,9 @@ mod common;
 
 use common::{OwnedParams, WeightLayout, act, quantized};
 use minnow_core::layer::window_out;
-use minnow_core::{Conv2d, Dense, DepthwiseConv2d, Pool2d, Shape, dot, kernels, reference};
+use minnow_core::{
+    Conv2d, Dense, DepthwiseConv2d, Pool2d, Pool2dRect, Shape, dot, kernels, reference,
+};
 use proptest::prelude::*;
 use proptest::test_runner::{RngAlgorithm, TestRng};
 
@@ -145,17 +147,20 @@ proptest! {
         prop_assert!(max_abs_diff(&got, &want) <= 1, "kernel {got:?} reference {want:?}");
     }
 
+    /// Pooling windows and strides of any height and width (square ones, `k x 1` and `1 x k`
+    /// for sequences among them) equal the reference exactly.
     #[test]
     fn pooling_is_exact(
-        (h, w, ch) in (1usize..10, 1usize..10, 1usize..4),
-        (k, stride) in (1usize..4, 1usize..4),
-        x in proptest::collection::vec(any::<i8>(), 300),
+        (h, w, ch) in (1usize..10, 1usize..10, 1usize..6),
+        (kh, kw) in (1usize..4, 1usize..4),
+        (sh, sw) in (1usize..4, 1usize..4),
+        x in proptest::collection::vec(any::<i8>(), 500),
     ) {
-        let (Some(oh), Some(ow)) = (window_out(h, k, stride, 0), window_out(w, k, stride, 0)) else {
+        let (Some(oh), Some(ow)) = (window_out(h, kh, sh, 0), window_out(w, kw, sw, 0)) else {
             return Ok(());
         };
         let x = &x[..h * w * ch];
-        let pool = Pool2d { kernel: k as u8, stride: stride as u8 };
+        let pool = Pool2dRect { kernel_h: kh as u8, kernel_w: kw as u8, stride_h: sh as u8, stride_w: sw as u8 };
         let (i, o) = (Shape::new(h as u16, w as u16, ch as u16), Shape::new(oh as u16, ow as u16, ch as u16));
         let n = oh * ow * ch;
         let (mut got, mut want) = (vec![0i8; n], vec![0i8; n]);
@@ -165,6 +170,16 @@ proptest! {
         kernels::avg_pool2d(&pool, i, x, o, &mut got);
         reference::avg_pool2d(&pool, i, x, o, &mut want);
         prop_assert_eq!(&got, &want);
+    }
+
+    /// The square pooling of format 1 is the rectangular one with equal sides.
+    #[test]
+    fn square_pooling_is_the_rect_case(k in 1u8..4, stride in 1u8..4) {
+        let square = Pool2d { kernel: k, stride };
+        prop_assert_eq!(
+            square.rect(),
+            Pool2dRect { kernel_h: k, kernel_w: k, stride_h: stride, stride_w: stride }
+        );
     }
 
     /// requantize is within 1 of the exactly rounded product for any accumulator and any

@@ -2,6 +2,9 @@
 
 use std::path::{Path, PathBuf};
 
+pub mod baseline;
+pub mod sensor;
+
 /// The repository root.
 pub fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -170,8 +170,10 @@ fn kernel(
         Layer::DepthwiseConv2d(c) => {
             kernels::depthwise_conv2d(c, in_shape, in_zp, input, out_shape, out)
         }
-        Layer::MaxPool2d(p) => kernels::max_pool2d(p, in_shape, input, out_shape, out),
-        Layer::AvgPool2d(p) => kernels::avg_pool2d(p, in_shape, input, out_shape, out),
+        Layer::MaxPool2d(p) => kernels::max_pool2d(&p.rect(), in_shape, input, out_shape, out),
+        Layer::AvgPool2d(p) => kernels::avg_pool2d(&p.rect(), in_shape, input, out_shape, out),
+        Layer::MaxPool2dRect(p) => kernels::max_pool2d(p, in_shape, input, out_shape, out),
+        Layer::AvgPool2dRect(p) => kernels::avg_pool2d(p, in_shape, input, out_shape, out),
         Layer::Flatten => {}
     }
 }

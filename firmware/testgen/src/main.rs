@@ -1,8 +1,9 @@
-//! `minnow-fw-testgen <mlp|cnn|cnn29k|kernels> <out-dir> [--vectors N] [--seed S] [--hidden H] [--side S]`
+//! `minnow-fw-testgen <mlp|cnn|cnn29k|seq|kernels> <out-dir> [--vectors N] [--seed S] [--hidden H] [--side S]`
 //!
 //! Writes `<out-dir>/student.minnow` and `<out-dir>/golden.mngv` (the exporter's file names):
 //! a deterministic random int8 student (MLP 784-H-10, default H = 64; CNN on S x S x 1,
-//! default S = 28; or the 29,066-parameter MNIST CNN) and N golden vectors (default 8) with the
+//! default S = 28; the 29,066-parameter MNIST CNN; or a 1-D CNN on 128 x 1 x 3 sensor windows)
+//! and N golden vectors (default 8) with the
 //! logits minnow-core computes here. Prints one line `testgen kind=.. vectors=.. correct=..
 //! labeled=.. teacher_agree=.. teacher_known=.. student_bytes=.. golden_bytes=.. macs=..
 //! scratch=..`.
@@ -17,7 +18,7 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let usage = "usage: minnow-fw-testgen <mlp|cnn|cnn29k|kernels> <out-dir> [--vectors N] [--seed S] [--hidden H] [--side S]";
+    let usage = "usage: minnow-fw-testgen <mlp|cnn|cnn29k|seq|kernels> <out-dir> [--vectors N] [--seed S] [--hidden H] [--side S]";
     if args.len() < 2 {
         eprintln!("{usage}");
         return ExitCode::from(2);
@@ -56,6 +57,7 @@ fn main() -> ExitCode {
     let student = match kind {
         "mlp" => models::mlp(784, hidden, 10, seed),
         "cnn29k" => models::cnn29k(seed),
+        "seq" => models::seq(seed),
         "cnn" if side % 4 == 0 && side > 0 => models::cnn(side, 10, seed),
         _ => {
             eprintln!("{usage}");

@@ -11,7 +11,7 @@ use minnow_core::owned::{
 };
 use minnow_core::{
     Activation, Conv2d, Dense, DepthwiseConv2d, GoldenVectors, Layer, Meta, Normalization, Pool2d,
-    Shape, Student,
+    Pool2dRect, Shape, Student,
 };
 
 /// One layer's parameters: `channels` output channels of `per` random weights each, random
@@ -169,6 +169,9 @@ enum Op {
     /// Kernel, stride.
     MaxPool(u8, u8),
     AvgPool(u8, u8),
+    /// Kernel (height, width), stride (height, width).
+    MaxPoolRect((u8, u8), (u8, u8)),
+    AvgPoolRect((u8, u8), (u8, u8)),
     Flatten,
 }
 
@@ -238,6 +241,21 @@ fn chain(name: &str, input: Shape, ops: &[Op], seed: u32) -> Vec<u8> {
                 OwnedLayer::AvgPool2d(pool(k, s)),
                 Shape::new(window(k, s, 0, h), window(k, s, 0, w), c),
             ),
+            Op::MaxPoolRect(k, st) | Op::AvgPoolRect(k, st) => {
+                let p = Pool2dRect {
+                    kernel_h: k.0,
+                    kernel_w: k.1,
+                    stride_h: st.0,
+                    stride_w: st.1,
+                };
+                let out = Shape::new(window(k.0, st.0, 0, h), window(k.1, st.1, 0, w), c);
+                let l = if matches!(op, Op::MaxPoolRect(..)) {
+                    OwnedLayer::MaxPool2dRect(p)
+                } else {
+                    OwnedLayer::AvgPool2dRect(p)
+                };
+                (l, out)
+            }
             Op::Flatten => (OwnedLayer::Flatten, Shape::flat(shape.len() as u16)),
         };
         if let Some(p) = layer.params() {
@@ -265,6 +283,21 @@ pub fn cnn29k(seed: u32) -> Vec<u8> {
         Op::Dense(10, 1.0),
     ];
     chain("cnn29k", Shape::new(28, 28, 1), &ops, seed)
+}
+
+/// A 1-D CNN over a sensor window of 128 samples of 3 axes, laid out `T x 1 x C` as the
+/// trainer's `--arch cnn1d` builds it: conv 5x1 (8, ReLU) -> max pool 2x1 -> conv 5x1 (16) ->
+/// average pool 2x1 -> flatten -> dense 6. Its pools are the rectangular ones (format 2).
+pub fn seq(seed: u32) -> Vec<u8> {
+    let ops = [
+        Op::Conv(8, (5, 1), 1, 0),
+        Op::MaxPoolRect((2, 1), (2, 1)),
+        Op::Conv(16, (5, 1), 1, 0),
+        Op::AvgPoolRect((2, 1), (2, 1)),
+        Op::Flatten,
+        Op::Dense(6, 1.0),
+    ];
+    chain("testgen-seq", Shape::new(128, 1, 3), &ops, seed)
 }
 
 /// The kernel benchmark's shapes (firmware/src/bin/minnow-kernel-bench.rs): students of one

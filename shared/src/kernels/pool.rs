@@ -1,4 +1,4 @@
-//! Max and average pooling (square windows, no padding). Pooling keeps the input's quantization,
+//! Max and average pooling (a window and a stride per axis, no padding). Pooling keeps the input's quantization,
 //! so it is exact: a maximum, or a sum divided with rounding.
 //!
 //! Per output pixel, the window's channels are contiguous in NHWC, so channels go four at a
@@ -6,7 +6,7 @@
 //! `max_i8x4`; SXTB16 and SADD16 four sums, `widen_i8x4` and `add_i16x2`, in dot/simd.rs), and
 //! one at a time for the rest.
 
-use crate::layer::{Pool2d, Shape};
+use crate::layer::{Pool2dRect, Shape};
 
 /// A pooling's shapes, unpacked once.
 #[derive(Debug, Clone, Copy)]
@@ -15,20 +15,29 @@ struct Geometry {
     ch: usize,
     oh: usize,
     ow: usize,
-    k: usize,
-    s: usize,
+    kh: usize,
+    kw: usize,
+    sh: usize,
+    sw: usize,
 }
 
 impl Geometry {
-    fn new(p: &Pool2d, in_shape: Shape, out_shape: Shape) -> Self {
+    fn new(p: &Pool2dRect, in_shape: Shape, out_shape: Shape) -> Self {
         Geometry {
             iw: usize::from(in_shape.width),
             ch: usize::from(in_shape.channels),
             oh: usize::from(out_shape.height),
             ow: usize::from(out_shape.width),
-            k: usize::from(p.kernel),
-            s: usize::from(p.stride),
+            kh: usize::from(p.kernel_h),
+            kw: usize::from(p.kernel_w),
+            sh: usize::from(p.stride_h),
+            sw: usize::from(p.stride_w),
         }
+    }
+
+    /// The usual 2x2 window, unrolled where that pays ([`UNROLL_2X2`]).
+    fn unrolled_2x2(&self) -> bool {
+        UNROLL_2X2 && self.kh == 2 && self.kw == 2
     }
 }
 
@@ -50,25 +59,31 @@ const LANES: usize = if cfg!(all(
 const UNROLL_2X2: bool = LANES == 1;
 
 /// Max pooling.
-pub fn max_pool2d(p: &Pool2d, in_shape: Shape, input: &[i8], out_shape: Shape, output: &mut [i8]) {
+pub fn max_pool2d(
+    p: &Pool2dRect,
+    in_shape: Shape,
+    input: &[i8],
+    out_shape: Shape,
+    output: &mut [i8],
+) {
     let g = Geometry::new(p, in_shape, out_shape);
     let (row, col) = (g.iw * g.ch, g.ch);
     let mut o = 0;
     for oy in 0..g.oh {
         for ox in 0..g.ow {
-            let first = (oy * g.s * g.iw + ox * g.s) * g.ch;
+            let first = (oy * g.sh * g.iw + ox * g.sw) * g.ch;
             let mut c = 0;
             while c < g.ch {
                 let lanes = if g.ch - c >= LANES { LANES } else { 1 };
                 let mut m = if lanes == 4 { 0x8080_8080 } else { 0x80 };
                 let at = first + c;
-                if UNROLL_2X2 && g.k == 2 {
+                if g.unrolled_2x2() {
                     for d in [0, col, row, row + col] {
                         m = max_lanes(m, input, at + d, lanes);
                     }
                 } else {
-                    for ky in 0..g.k {
-                        for kx in 0..g.k {
+                    for ky in 0..g.kh {
+                        for kx in 0..g.kw {
                             m = max_lanes(m, input, at + ky * row + kx * col, lanes);
                         }
                     }
@@ -111,30 +126,36 @@ fn mean(sum: i32, count: i32) -> i8 {
 }
 
 /// Average pooling: the window sum divided by its size, rounded half away from zero.
-pub fn avg_pool2d(p: &Pool2d, in_shape: Shape, input: &[i8], out_shape: Shape, output: &mut [i8]) {
+pub fn avg_pool2d(
+    p: &Pool2dRect,
+    in_shape: Shape,
+    input: &[i8],
+    out_shape: Shape,
+    output: &mut [i8],
+) {
     let g = Geometry::new(p, in_shape, out_shape);
     let (row, col) = (g.iw * g.ch, g.ch);
-    let count = (g.k * g.k) as i32;
+    let count = (g.kh * g.kw) as i32;
     // int16 lanes hold a window's sum while it has at most 256 values (|sum| <= 256 * 128);
     // decoders allow windows of 15 x 15.
     let lanes_max = if count <= 256 { LANES } else { 1 };
     let mut o = 0;
     for oy in 0..g.oh {
         for ox in 0..g.ow {
-            let first = (oy * g.s * g.iw + ox * g.s) * g.ch;
+            let first = (oy * g.sh * g.iw + ox * g.sw) * g.ch;
             let mut c = 0;
             while c < g.ch {
                 let lanes = if g.ch - c >= lanes_max { lanes_max } else { 1 };
                 // Lanes 0 and 2, then 1 and 3, as int16 sums (one lane: the low half of the first).
                 let mut sums = (0, 0);
                 let at = first + c;
-                if UNROLL_2X2 && g.k == 2 {
+                if g.unrolled_2x2() {
                     for d in [0, col, row, row + col] {
                         sums = add_lanes(sums, input, at + d, lanes);
                     }
                 } else {
-                    for ky in 0..g.k {
-                        for kx in 0..g.k {
+                    for ky in 0..g.kh {
+                        for kx in 0..g.kw {
                             sums = add_lanes(sums, input, at + ky * row + kx * col, lanes);
                         }
                     }

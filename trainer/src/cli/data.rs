@@ -36,10 +36,12 @@ pub struct DataArgs {
     /// An IDX images file and its IDX labels file.
     #[arg(long, num_args = 2, value_names = ["IMAGES", "LABELS"], group = "source")]
     pub idx: Option<Vec<PathBuf>>,
-    /// An NPY features array `(N, H, W[, C])` and a 1-D NPY labels array.
+    /// An NPY features array `(N, H, W[, C])`, `(N, F)` or, with --shape T,1,C, sequences
+    /// `(N, T, C)`; and a 1-D NPY labels array.
     #[arg(long, num_args = 2, value_names = ["FEATURES", "LABELS"], group = "source")]
     pub npy: Option<Vec<PathBuf>>,
-    /// Sample shape for --csv, as H,W,C.
+    /// Sample shape as H,W,C for --csv rows (default 1,F,1) and --npy samples (e.g. T,1,C for
+    /// (N, T, C) sequence windows): the same values, read in that shape.
     #[arg(long, value_name = "H,W,C", value_delimiter = ',')]
     pub shape: Option<Vec<usize>>,
     /// Number of classes (default: largest label + 1).
@@ -92,6 +94,7 @@ impl DataArgs {
                 features: v[0].clone(),
                 labels: v.get(1).cloned(),
                 classes: self.classes,
+                shape,
             })
         })
     }

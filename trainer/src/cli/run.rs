@@ -11,6 +11,7 @@ use crate::cli::teacher::OnnxFlags;
 use crate::config;
 use crate::data::NormScope;
 use crate::error::Result;
+use crate::net::spec::Arch;
 use crate::run::RunConfig;
 
 const RUN_EXAMPLES: &str = "\
@@ -21,6 +22,8 @@ Examples:
   minnow run --mnist ../shared/data/mnist --student-hidden 64 --core m0 --golden 20 --out runs/mnist
   # a teacher trained elsewhere: a PyTorch model exported to ONNX, trained on pixels / 255
   minnow run --mnist ../shared/data/mnist --teacher teacher.onnx --teacher-scale 0.00392157
+  # sensor windows (N, 128, 3) as sequences, 1-D CNN teacher and student, on a Cortex-M0
+  minnow run --npy x.npy y.npy --shape 128,1,3 --arch cnn1d --student-channels 8,16 --core m0
   # settings from a file ([teacher], [student], [export], [device] tables)
   minnow run --config run.toml
   # host only (no firmware build or QEMU)
@@ -61,8 +64,26 @@ pub struct RunArgs {
     /// (height and width over 1), 0 for tabular rows and sequences.
     #[arg(long, value_name = "N")]
     pub jitter: Option<usize>,
-    /// Hidden layer sizes of an MLP student, e.g. 32 or 64,32.
+    /// The teacher's Gaussian input noise, in standard deviations of each feature (0 = off; the
+    /// default). For tabular rows and sequences.
+    #[arg(long, value_name = "STD")]
+    pub noise: Option<f32>,
+    /// Network family of the teacher and the student (mlp, cnn, dwcnn, cnn1d).
+    #[arg(long, value_parser = choice::<Arch>())]
+    pub arch: Option<Arch>,
+    /// The teacher's conv block widths (cnn, dwcnn, cnn1d), e.g. 16,32.
     #[arg(long, value_name = "N,...", value_delimiter = ',')]
+    pub teacher_channels: Option<Vec<usize>>,
+    /// Hidden dense layer sizes of the teacher, e.g. 256,256 (`--teacher-hidden` with no
+    /// value: none).
+    #[arg(long, value_name = "N,...", value_delimiter = ',', num_args = 0..)]
+    pub teacher_hidden: Option<Vec<usize>>,
+    /// The student's conv block widths (cnn, dwcnn, cnn1d), e.g. 8,16.
+    #[arg(long, value_name = "N,...", value_delimiter = ',')]
+    pub student_channels: Option<Vec<usize>>,
+    /// Hidden dense layer sizes of the student, e.g. 32 or 64,32 (`--student-hidden` with no
+    /// value: none, the conv stack feeding the output layer).
+    #[arg(long, value_name = "N,...", value_delimiter = ',', num_args = 0..)]
     pub student_hidden: Option<Vec<usize>>,
     /// Distillation temperature T.
     #[arg(long, value_name = "T")]
@@ -127,8 +148,24 @@ impl RunArgs {
         if self.normalization.is_some() {
             cfg.teacher.data.normalization = self.normalization;
         }
+        if let Some(noise) = self.noise {
+            cfg.teacher.train.noise = noise;
+        }
         if self.jitter.is_some() {
             cfg.teacher.train.jitter = self.jitter;
+        }
+        if let Some(arch) = self.arch {
+            cfg.teacher.net.arch = arch;
+            cfg.student.net.arch = arch;
+        }
+        if let Some(c) = &self.teacher_channels {
+            cfg.teacher.net.channels = c.clone();
+        }
+        if let Some(h) = &self.teacher_hidden {
+            cfg.teacher.net.hidden = h.clone();
+        }
+        if let Some(c) = &self.student_channels {
+            cfg.student.net.channels = c.clone();
         }
         if let Some(h) = &self.student_hidden {
             cfg.student.net.hidden = h.clone();
@@ -174,6 +211,26 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(off.resolve()?.teacher.train.jitter_for(image), 0);
+        Ok(())
+    }
+
+    /// `--noise` augments the teacher's training; the student distils from cached logits of
+    /// clean inputs, so its own noise stays off.
+    #[test]
+    fn noise_flag_sets_the_teachers() -> Result<()> {
+        assert_eq!(RunArgs::default().resolve()?.teacher.train.noise, 0.0);
+        let noisy = RunArgs {
+            noise: Some(0.1),
+            ..Default::default()
+        }
+        .resolve()?;
+        assert_eq!(noisy.teacher.train.noise, 0.1);
+        assert_eq!(noisy.student.train.noise, 0.0);
+        let nan = RunArgs {
+            noise: Some(f32::NAN),
+            ..Default::default()
+        };
+        assert!(nan.resolve().is_err(), "NaN noise is refused");
         Ok(())
     }
 }

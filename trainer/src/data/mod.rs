@@ -243,6 +243,13 @@ mod tests {
                 features: "f.npy".into(),
                 labels: None,
                 classes: Some(10),
+                shape: None,
+            },
+            DataSpec::Npy {
+                features: "w.npy".into(),
+                labels: Some("l.npy".into()),
+                classes: None,
+                shape: Some([128, 1, 3]),
             },
         ];
         for spec in specs {
@@ -282,6 +289,7 @@ mod tests {
             features: "f.npy".into(),
             labels: Some("/abs/l.npy".into()),
             classes: None,
+            shape: Some([4, 1, 2]),
         };
         assert_eq!(
             spec.resolve_relative_to(Path::new("/cfg")),
@@ -289,6 +297,7 @@ mod tests {
                 features: "/cfg/f.npy".into(),
                 labels: Some("/abs/l.npy".into()),
                 classes: None,
+                shape: Some([4, 1, 2]),
             }
         );
     }

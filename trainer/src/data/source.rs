@@ -73,6 +73,10 @@ pub enum DataSpec {
         labels: Option<PathBuf>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         classes: Option<usize>,
+        /// Each sample's values read as `[H, W, C]` (same count and order): `[T, 1, C]` makes
+        /// `(N, T, C)` windows sequences, which a 3-D array would otherwise be as images.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        shape: Option<[usize; 3]>,
     },
 }
 
@@ -121,10 +125,12 @@ impl DataSpec {
                 features,
                 labels,
                 classes,
+                shape,
             } => DataSpec::Npy {
                 features: fix(features),
                 labels: labels.as_ref().map(fix),
                 classes: *classes,
+                shape: *shape,
             },
         }
     }
@@ -163,8 +169,29 @@ pub fn load(spec: &DataSpec) -> Result<Dataset, DataError> {
             features,
             labels,
             classes,
-        } => load_npy(features, labels.as_deref(), *classes),
+            shape,
+        } => {
+            let data = load_npy(features, labels.as_deref(), *classes)?;
+            match shape {
+                Some(shape) => reshaped(data, *shape, features),
+                None => Ok(data),
+            }
+        }
     }
+}
+
+/// `data` with each sample read as `shape` (the values and their order unchanged), refused
+/// when the counts differ.
+fn reshaped(mut data: Dataset, shape: [usize; 3], path: &Path) -> Result<Dataset, DataError> {
+    if shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d)) != Some(data.dim()) {
+        return Err(DataError::ShapeMismatch {
+            path: path.to_owned(),
+            shape,
+            dim: data.dim(),
+        });
+    }
+    data.shape = shape;
+    Ok(data)
 }
 
 /// The embedded default: UCI optdigits (test part), 1797 samples of shape

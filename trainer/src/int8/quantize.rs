@@ -21,7 +21,7 @@
 use minnow_core::layer::window_out;
 use minnow_core::owned::{OwnedLayer, OwnedParams, OwnedStudent};
 use minnow_core::quant::{quantize as quantize_value, quantize_multiplier};
-use minnow_core::{Activation, Pool2d, Shape, Student, limits, pack_normalization};
+use minnow_core::{Activation, Pool2d, Pool2dRect, Shape, Student, limits, pack_normalization};
 
 use crate::data::Dataset;
 use crate::int8::calibrate::{CalibrationError, QuantizeOptions, activation_grids, calibrate};
@@ -275,14 +275,15 @@ fn check_layer(i: usize, layer: &FloatLayer, cur: [usize; 3]) -> Result<(), Quan
         reason,
     };
     let [h, w, c] = cur;
-    let window = |k: [usize; 2], stride: usize, padding: usize| -> Result<(), QuantizeError> {
-        if stride == 0 || k[0] == 0 || k[1] == 0 {
+    // A window and a stride per axis (convolutions use one stride for both).
+    let window = |k: [usize; 2], stride: [usize; 2], padding: usize| -> Result<(), QuantizeError> {
+        if stride.contains(&0) || k.contains(&0) {
             return Err(bad(format!(
-                "kernel {k:?} and stride {stride} must be positive"
+                "kernel {k:?} and stride {stride:?} must be positive"
             )));
         }
-        if window_out(h, k[0], stride, padding).is_none()
-            || window_out(w, k[1], stride, padding).is_none()
+        if window_out(h, k[0], stride[0], padding).is_none()
+            || window_out(w, k[1], stride[1], padding).is_none()
         {
             return Err(bad(format!(
                 "kernel {k:?} with padding {padding} does not fit the {h}x{w} input"
@@ -339,7 +340,7 @@ fn check_layer(i: usize, layer: &FloatLayer, cur: [usize; 3]) -> Result<(), Quan
                 *in_channels == c,
                 format!("in_channels = {in_channels} but its input {cur:?} has {c} channels"),
             )?;
-            window(*kernel, *stride, *padding)?;
+            window(*kernel, [*stride; 2], *padding)?;
             arrays(
                 weight,
                 bias,
@@ -363,7 +364,7 @@ fn check_layer(i: usize, layer: &FloatLayer, cur: [usize; 3]) -> Result<(), Quan
                 *channels == c,
                 format!("channels = {channels} but its input {cur:?} has {c} channels"),
             )?;
-            window(*kernel, *stride, *padding)?;
+            window(*kernel, [*stride; 2], *padding)?;
             arrays(
                 weight,
                 bias,
@@ -372,7 +373,7 @@ fn check_layer(i: usize, layer: &FloatLayer, cur: [usize; 3]) -> Result<(), Quan
             )?;
         }
         FloatLayer::MaxPool2d { kernel, stride } | FloatLayer::AvgPool2d { kernel, stride } => {
-            window([*kernel, *kernel], *stride, 0)?;
+            window([kernel.h, kernel.w], [stride.h, stride.w], 0)?;
         }
         FloatLayer::Flatten => {}
     }
@@ -649,14 +650,27 @@ fn quantize_layer(
                 },
             }
         }
-        FloatLayer::MaxPool2d { kernel, stride } => QuantizedLayer::MaxPool2d(Pool2d {
-            kernel: to_u8(i, kind, "kernel", *kernel)?,
-            stride: to_u8(i, kind, "stride", *stride)?,
-        }),
-        FloatLayer::AvgPool2d { kernel, stride } => QuantizedLayer::AvgPool2d(Pool2d {
-            kernel: to_u8(i, kind, "kernel", *kernel)?,
-            stride: to_u8(i, kind, "stride", *stride)?,
-        }),
+        FloatLayer::MaxPool2d { kernel, stride } | FloatLayer::AvgPool2d { kernel, stride } => {
+            let is_max = matches!(layer, FloatLayer::MaxPool2d { .. });
+            let rect = Pool2dRect {
+                kernel_h: to_u8(i, kind, "kernel height", kernel.h)?,
+                kernel_w: to_u8(i, kind, "kernel width", kernel.w)?,
+                stride_h: to_u8(i, kind, "stride height", stride.h)?,
+                stride_w: to_u8(i, kind, "stride width", stride.w)?,
+            };
+            // A square window keeps format 1's layer, so such students keep their bytes.
+            let square = (rect.kernel_h == rect.kernel_w && rect.stride_h == rect.stride_w)
+                .then_some(Pool2d {
+                    kernel: rect.kernel_h,
+                    stride: rect.stride_h,
+                });
+            match (is_max, square) {
+                (true, Some(p)) => QuantizedLayer::MaxPool2d(p),
+                (false, Some(p)) => QuantizedLayer::AvgPool2d(p),
+                (true, None) => QuantizedLayer::MaxPool2dRect(rect),
+                (false, None) => QuantizedLayer::AvgPool2dRect(rect),
+            }
+        }
         FloatLayer::Flatten => QuantizedLayer::Flatten,
     })
 }
@@ -667,6 +681,7 @@ pub(crate) mod tests {
     use crate::data::Dataset;
     use crate::int8::calibrate::{Calibration, activation_for_range};
     use crate::net::params::uniform_vec;
+    use crate::net::window::Hw;
     use crate::rng::Rng;
     use minnow_core::quant::dequantize;
 
@@ -754,12 +769,12 @@ pub(crate) mod tests {
                     act: Act::Relu6,
                 },
                 FloatLayer::MaxPool2d {
-                    kernel: 2,
-                    stride: 2,
+                    kernel: Hw::square(2),
+                    stride: Hw::square(2),
                 },
                 FloatLayer::AvgPool2d {
-                    kernel: 3,
-                    stride: 3,
+                    kernel: Hw::square(3),
+                    stride: Hw::square(3),
                 },
                 FloatLayer::Flatten,
                 FloatLayer::Dense {

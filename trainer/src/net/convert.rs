@@ -67,13 +67,14 @@ impl Model {
                     LayerShape::Spatial([_, _, c]),
                 ) => {
                     let w = values(&p.w4)?; // [out][c][kh][kw]
+                    let (kh, kw) = (kernel.h, kernel.w);
                     let mut weight = vec![0.0f32; w.len()];
                     for o in 0..out {
                         for ci in 0..c {
-                            for ky in 0..kernel {
-                                for kx in 0..kernel {
-                                    weight[((o * kernel + ky) * kernel + kx) * c + ci] =
-                                        w[((o * c + ci) * kernel + ky) * kernel + kx];
+                            for ky in 0..kh {
+                                for kx in 0..kw {
+                                    weight[((o * kh + ky) * kw + kx) * c + ci] =
+                                        w[((o * c + ci) * kh + ky) * kw + kx];
                                 }
                             }
                         }
@@ -81,7 +82,7 @@ impl Model {
                     layers.push(FloatLayer::Conv2d {
                         in_channels: c,
                         out_channels: out,
-                        kernel: [kernel, kernel],
+                        kernel: [kh, kw],
                         stride,
                         padding,
                         weight,
@@ -153,7 +154,7 @@ mod tests {
     use super::*;
     use crate::net::backend;
     use crate::net::float::Act;
-    use crate::net::spec::{Arch, NetConfig, NetSpec};
+    use crate::net::spec::{Arch, Hw, NetConfig, NetSpec};
     use crate::rng::Rng;
     use burn::tensor::TensorData;
 
@@ -227,6 +228,18 @@ mod tests {
         )
         .expect("spec");
         check_conversion(spec, 4);
+        // A 1-D CNN: 5x1 kernels and 2x1 pooling over 24 steps of 3 channels.
+        let spec = NetSpec::build(
+            &NetConfig::plain(Arch::Cnn1d, &[6], &[4, 5], false),
+            [24, 1, 3],
+            6,
+        )
+        .expect("spec");
+        assert!(spec.layers.contains(&LayerSpec::MaxPool {
+            kernel: Hw { h: 2, w: 1 },
+            stride: Hw { h: 2, w: 1 },
+        }));
+        check_conversion(spec, 6);
         // Strided conv with padding, max pool with stride != kernel, then dense on a 2x2x3 map.
         let spec = NetSpec {
             input_shape: [9, 9, 2],
@@ -234,7 +247,7 @@ mod tests {
             layers: vec![
                 LayerSpec::Conv {
                     out: 3,
-                    kernel: 3,
+                    kernel: Hw::square(3),
                     stride: 2,
                     padding: 1,
                     act: Act::Relu,
@@ -246,8 +259,8 @@ mod tests {
                     act: Act::Relu6,
                 },
                 LayerSpec::MaxPool {
-                    kernel: 3,
-                    stride: 2,
+                    kernel: Hw::square(3),
+                    stride: Hw::square(2),
                 },
                 LayerSpec::Flatten,
                 LayerSpec::Dense {

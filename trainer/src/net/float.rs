@@ -9,6 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::data::Standardizer;
+use crate::net::window::Hw;
 
 /// Fused activation after a layer with weights.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -63,13 +64,14 @@ pub enum FloatLayer {
         bias: Vec<f32>,
         act: Act,
     },
+    /// A window and stride per axis (one number each in the file when square).
     MaxPool2d {
-        kernel: usize,
-        stride: usize,
+        kernel: Hw,
+        stride: Hw,
     },
     AvgPool2d {
-        kernel: usize,
-        stride: usize,
+        kernel: Hw,
+        stride: Hw,
     },
     Flatten,
 }
@@ -174,8 +176,8 @@ impl FloatLayer {
             ],
             FloatLayer::MaxPool2d { kernel, stride } | FloatLayer::AvgPool2d { kernel, stride } => {
                 [
-                    window_out(h, *kernel, *stride, 0),
-                    window_out(w, *kernel, *stride, 0),
+                    window_out(h, kernel.h, stride.h, 0),
+                    window_out(w, kernel.w, stride.w, 0),
                     c,
                 ]
             }
@@ -246,15 +248,14 @@ impl FloatLayer {
             FloatLayer::MaxPool2d { kernel, stride } | FloatLayer::AvgPool2d { kernel, stride } => {
                 let is_max = matches!(self, FloatLayer::MaxPool2d { .. });
                 each_output([oh, ow, oc], |oy, ox, c| {
-                    let vals = (0..*kernel)
-                        .flat_map(|ky| (0..*kernel).map(move |kx| (ky, kx)))
-                        .map(|(ky, kx)| {
-                            at(x, ((oy * stride + ky) * iw + ox * stride + kx) * ic + c)
-                        });
+                    let (k, s) = (*kernel, *stride);
+                    let vals = (0..k.h)
+                        .flat_map(|ky| (0..k.w).map(move |kx| (ky, kx)))
+                        .map(|(ky, kx)| at(x, ((oy * s.h + ky) * iw + ox * s.w + kx) * ic + c));
                     if is_max {
                         vals.fold(f32::NEG_INFINITY, f32::max)
                     } else {
-                        vals.sum::<f32>() / (kernel * kernel) as f32
+                        vals.sum::<f32>() / k.area() as f32
                     }
                 })
             }

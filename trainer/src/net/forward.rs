@@ -157,13 +157,13 @@ pub fn forward_net(
                 // The max of values on a grid is on the grid.
                 Batch::Spatial(max_pool2d(
                     x,
-                    MaxPoolOptions::new([kernel, kernel]).with_stride([stride, stride]),
+                    MaxPoolOptions::new([kernel.h, kernel.w]).with_stride([stride.h, stride.w]),
                 ))
             }
             (LayerSpec::AvgPool { kernel, stride }, Batch::Spatial(x)) => {
                 let y = avg_pool2d(
                     x,
-                    AvgPoolOptions::new([kernel, kernel]).with_stride([stride, stride]),
+                    AvgPoolOptions::new([kernel.h, kernel.w]).with_stride([stride.h, stride.w]),
                 );
                 // The int8 kernel rounds the mean back to its input's grid.
                 let y = on_grid(y, output_grid(exported));

