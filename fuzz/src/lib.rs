@@ -13,7 +13,7 @@
 //! * encode(decode(blob)) == blob for blobs minnow-core encoded.
 
 use minnow_core::header::{FORMAT_VERSION, HEADER_LEN};
-use minnow_core::layer::{Activation, Layer, Pool2d, Shape};
+use minnow_core::layer::{Activation, Pool2d, Shape};
 use minnow_core::{Error, GoldenVectors, Student, pack_normalization};
 
 /// Most work (multiply-accumulates plus pooling taps) one fuzz input may ask inference for, so

@@ -202,8 +202,8 @@ fn meta_rules() {
             classes: 0
         })
     );
-    // variant index 6
-    assert_eq!(decode(&patched(28, 1, &[6])), Err(Error::Malformed));
+    // variant index 8 (6 and 7 are format 2's rectangular pools)
+    assert_eq!(decode(&patched(28, 1, &[8])), Err(Error::Malformed));
     // trailing bytes after the last layer
     let mut b = body();
     b.push(0);
