@@ -7,7 +7,8 @@
 # Stages: toolchain install -> fmt -> host tests (profile ci, which every later stage's cargo
 # uses too, so burn and tract are compiled once; the end-to-end journeys run the firmware in
 # QEMU) -> clippy -D warnings
-# -> fuzz targets build + the format spec's tests -> an MLP, a CNN and a 1-D CNN student on all five QEMU
+# -> fuzz targets build + the format spec's tests (both beside the tests) -> a CNN and a 1-D CNN
+# student on all five QEMU (an MLP on the M4, with minnow-core's flash budget)
 # boards, bit-exact (`minnow verify --core all`: minnow-core built for four thumb targets without
 # std or alloc) -> the README's Rust and C
 # integrations (firmware/examples, capi/example) on the M0 and M4, bit-exact -> `cargo install` of
@@ -48,27 +49,52 @@ fi
 
 # The `ci` profile (Cargo.toml): release with the dependencies at opt-level 1, which CI's 20
 # minutes hold; users and benchmarks build `--release`.
-stage "host tests (profile ci)"
+stage "host build (profile ci)"
+cargo test --profile ci --workspace --no-run
+
+# Clippy and the fuzz targets' build run beside the tests, which leave a core idle while QEMU
+# and the firmware builds run; each in its own target folder, its output printed after.
+side=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$side"' EXIT
+(CARGO_TARGET_DIR=target/clippy cargo clippy --profile ci --workspace --all-targets -- -D warnings \
+  >"$side/clippy.log" 2>&1; echo $? >"$side/clippy.rc") &
+clippy_pid=$!
+if [[ "$mode" == all ]]; then
+  # A plain build proves every target compiles against today's minnow-core without installing
+  # cargo-fuzz; scripts/fuzz.sh builds them with the sanitizers and runs them.
+  (cargo build --manifest-path fuzz/Cargo.toml --bins && cargo test --manifest-path fuzz/Cargo.toml) \
+    >"$side/fuzz.log" 2>&1 &
+  fuzz_pid=$!
+fi
+
+stage "host tests (profile ci), with clippy and the fuzz build beside them"
 cargo test --profile ci --workspace
 
 stage "clippy -D warnings"
-cargo clippy --profile ci --workspace --all-targets -- -D warnings
+wait "$clippy_pid" || true
+cat "$side/clippy.log"
+[[ "$(cat "$side/clippy.rc" 2>/dev/null)" == 0 ]] || { echo "test.sh: clippy failed" >&2; exit 1; }
 
 if [[ "$mode" == all ]]; then
   stage "fuzz targets build; format spec tests"
-  # A plain build proves every target compiles against today's minnow-core without installing
-  # cargo-fuzz; scripts/fuzz.sh builds them with the sanitizers and runs them.
-  cargo build --manifest-path fuzz/Cargo.toml --bins
-  cargo test --manifest-path fuzz/Cargo.toml
+  fuzz_rc=0
+  wait "$fuzz_pid" || fuzz_rc=$?
+  cat "$side/fuzz.log"
+  [[ $fuzz_rc == 0 ]] || { echo "test.sh: the fuzz build or the format spec tests failed" >&2; exit 1; }
 
-  stage "firmware: MLP, CNN and 1-D CNN students on five QEMU boards, bit-exact"
+  stage "firmware: CNN and 1-D CNN students on five QEMU boards, an MLP on the M4, bit-exact"
   gen=target/qemu-models
   cargo run --release --manifest-path firmware/testgen/Cargo.toml -- mlp "$gen/mlp" --vectors 8
   cargo run --release --manifest-path firmware/testgen/Cargo.toml -- cnn "$gen/cnn" --vectors 4
   cargo run --release --manifest-path firmware/testgen/Cargo.toml -- seq "$gen/seq" --vectors 4
-  minnow=(cargo run --profile ci --quiet -p minnow --)
-  # The M4 budget of minnow-core's runtime for an MLP student (decode + run): 4 KiB.
-  "${minnow[@]}" verify "$gen/mlp" --core all --max-runtime mps2-an386=4096
+  # The binary the host tests built (cargo run would build it again only to find it fresh);
+  # the example scripts take it as $MINNOW (their default, cargo run --release, is another
+  # profile: a second build of everything).
+  export MINNOW="$PWD/target/ci/minnow"
+  minnow=("$MINNOW")
+  # The M4 budget of minnow-core's runtime for an MLP student (decode + run): 4 KiB. (MLPs run
+  # on the M0 and M4 in the host tests' iris journey; here the budget, the CNNs on all five.)
+  "${minnow[@]}" verify "$gen/mlp" --core m4 --max-runtime mps2-an386=4096
   "${minnow[@]}" verify "$gen/cnn" --core all
   "${minnow[@]}" verify "$gen/seq" --core all
   # Not here, for CI's 20 minutes (a clean run measured 25 minutes with them): the M4's portable
@@ -97,7 +123,7 @@ if [[ "$mode" == all ]]; then
   # than hiding this checkout: moving or unmounting it is not possible everywhere CI runs, and
   # permissions do not stop root.) About 90 s, most of it the firmware's first build.
   journey=$(mktemp -d)
-  trap 'rm -rf "$journey"' EXIT
+  trap 'rm -rf "$journey" "$side"' EXIT
   mkdir "$journey/src"
   git ls-files -z | tar --null -T - -cf - | tar -xf - -C "$journey/src"
   cargo install --locked --quiet --profile ci --path "$journey/src/trainer" --root "$journey/root" \
