@@ -344,7 +344,7 @@ fn resume_config(out: &Path) -> TeacherConfig {
         out: out.to_owned(),
         ..TeacherConfig::default()
     };
-    c.train.epochs = 150;
+    c.train.epochs = Some(150);
     c.net.hidden = vec![64];
     c.train.quiet = true;
     c
@@ -459,10 +459,10 @@ fn corrupt_inputs_fail_cleanly_at_each_stage() {
     let run = t.join("run");
     let cfg = quick_run_config(&run, "none");
     let mut teacher_cfg = cfg.teacher.clone();
-    teacher_cfg.train.epochs = 3;
+    teacher_cfg.train.epochs = Some(3);
     minnow::train_teacher(&teacher_cfg).expect("teacher");
     let mut student_cfg = cfg.student.clone();
-    student_cfg.train.epochs = 3;
+    student_cfg.train.epochs = Some(3);
     minnow::distill(&student_cfg).expect("student");
 
     // 2. Teacher record truncated: distillation refuses it by name and writes no student.
@@ -571,8 +571,8 @@ fn run_and_export_write_the_same_bytes() {
     for (name, qat) in [("plain", false), ("qat", true)] {
         let run_dir = tmp.path().join(name);
         let mut cfg = quick_run_config(&run_dir, "none");
-        cfg.teacher.train.epochs = 4;
-        cfg.student.train.epochs = 3;
+        cfg.teacher.train.epochs = Some(4);
+        cfg.student.train.epochs = Some(3);
         cfg.student.qat = qat;
         cfg.student.qat_percentile = qat.then_some(99.9);
         run::run(&cfg).expect("minnow run");

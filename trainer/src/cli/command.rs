@@ -357,7 +357,7 @@ mod tests {
         let c = distill_config(&a)?;
         assert_eq!(c.temperature, 2.0);
         assert_eq!(c.net.hidden, vec![64]);
-        assert_eq!(c.train.epochs, 3);
+        assert_eq!(c.train.epochs, Some(3));
         assert_eq!(c.hard_weight, 0.5);
         assert!(c.train.quiet);
         // Relative paths in the file are anchored at the file's folder.

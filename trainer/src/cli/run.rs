@@ -140,10 +140,10 @@ impl RunArgs {
             cfg.student.train.seed = seed;
         }
         if let Some(n) = self.teacher_epochs {
-            cfg.teacher.train.epochs = n;
+            cfg.teacher.train.epochs = Some(n);
         }
         if let Some(n) = self.student_epochs {
-            cfg.student.train.epochs = n;
+            cfg.student.train.epochs = Some(n);
         }
         if self.normalization.is_some() {
             cfg.teacher.data.normalization = self.normalization;

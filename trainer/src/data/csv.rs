@@ -106,6 +106,30 @@ fn shorten(line: &str) -> String {
     }
 }
 
+/// The class names of scikit-learn's count line (`150,4,setosa,versicolor,virginica` over
+/// iris's rows: the row count, the feature count, then a name for each integer label), when
+/// the first row is one: its counts must be those of the rows below it, so a header or a data
+/// row is never taken for one. Only when the header is detected and the label is last.
+fn count_line_names<'a>(
+    opts: &CsvOptions,
+    mut rows: impl Iterator<Item = (usize, &'a str)> + Clone,
+) -> Option<Vec<String>> {
+    if opts.header != CsvHeader::Auto || !opts.has_labels || opts.label_column != LabelColumn::Last
+    {
+        return None;
+    }
+    let (_, first) = rows.next()?;
+    let fields: Vec<&str> = split_fields(first).collect();
+    let [count, features, names @ ..] = fields.as_slice() else {
+        return None;
+    };
+    let (count, features) = (count.parse::<usize>().ok()?, features.parse::<usize>().ok()?);
+    let (_, second) = rows.clone().next()?;
+    let names_are_text = names.len() >= 2 && names.iter().all(|n| !is_number(n) && !n.is_empty());
+    (names_are_text && split_fields(second).count() == features + 1 && rows.count() == count)
+        .then(|| names.iter().map(|n| n.to_string()).collect())
+}
+
 /// Whether the first row is a header: as `opts.header` says, or (auto) when a feature field is
 /// not a number, or when only its label is not a number while the next row's label is (a
 /// header over numbered columns).
@@ -157,7 +181,11 @@ pub(crate) fn parse_csv(
         .skip(opts.skip_rows)
         .filter(|(_, l)| !l.trim().is_empty())
         .peekable();
-    let header = match first_is_header(opts, rows.clone()) {
+    let counted = count_line_names(opts, rows.clone());
+    if counted.is_some() {
+        rows.next();
+    }
+    let header = match counted.is_none() && first_is_header(opts, rows.clone()) {
         true => rows.next().map(|(line, text)| Header {
             line,
             text: text.to_owned(),
@@ -222,8 +250,14 @@ pub(crate) fn parse_csv(
     let (labels, classes, class_names) = match layout.label {
         Some(label) => {
             let field = label + 1;
-            let read = read_labels(path, &label_fields, &label_lines, field, opts.classes)?;
-            (Some(read.0), read.1, read.2)
+            let classes = opts.classes.or(counted.as_ref().map(Vec::len));
+            let read = read_labels(path, &label_fields, &label_lines, field, classes)?;
+            match counted {
+                Some(names) if read.2.is_empty() && read.1 == names.len() => {
+                    (Some(read.0), read.1, names)
+                }
+                _ => (Some(read.0), read.1, read.2),
+            }
         }
         None => (None, opts.classes.unwrap_or(0), Vec::new()),
     };
@@ -509,6 +543,36 @@ mod tests {
         assert_eq!((d.len(), d.shape, d.classes), (150, [1, 4, 1], 3));
         assert_eq!(d.class_counts(), Some(vec![50, 50, 50]));
         assert_eq!(d.sample(0), &[5.1, 3.5, 1.4, 0.2]);
+        assert_eq!(d.class_names, ["setosa", "versicolor", "virginica"]);
+        Ok(())
+    }
+
+    /// scikit-learn's count line names the integer labels and is skipped, whatever its
+    /// field count; a line whose counts are not the file's is not one.
+    #[test]
+    fn count_lines_name_the_classes() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let auto = CsvOptions::default();
+        let rows = "1,2,3,0\n4,5,6,1\n7,8,9,1\n";
+        let d = load_csv(&write(&dir, "wine.csv", &format!("3,3,red,white\n{rows}"))?, &auto)?;
+        assert_eq!((d.len(), d.shape, d.classes), (3, [1, 3, 1], 2));
+        assert_eq!(d.class_names, ["red", "white"]);
+        assert_eq!(d.labels, Some(vec![0, 1, 1]));
+
+        // Three names, labels 0 and 1 only: three classes still.
+        let d = load_csv(&write(&dir, "three.csv", &format!("3,3,a,b,c\n{rows}"))?, &auto)?;
+        assert_eq!((d.classes, d.class_names.len()), (3, 3));
+
+        // A label beyond the names is refused.
+        let err = fails(&dir, "beyond.csv", "2,3,a,b\n1,2,3,0\n4,5,6,2\n", &auto)?;
+        assert!(err.to_string().contains('2'), "{err}");
+
+        // Wrong counts: not a count line but a header (its field count is the rows').
+        let d = load_csv(&write(&dir, "wrong.csv", &format!("4,3,red,white\n{rows}"))?, &auto)?;
+        assert_eq!((d.len(), d.class_names.len()), (3, 0));
+        // Told there is no header: the line is data (and fails as such).
+        let no = with(|o| o.header = CsvHeader::No);
+        assert!(load_csv(&write(&dir, "no.csv", &format!("3,3,red,white\n{rows}"))?, &no).is_err());
         Ok(())
     }
 

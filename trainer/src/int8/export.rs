@@ -49,6 +49,8 @@ pub enum ExportError {
     Golden(minnow_core::Error),
     #[error("calibration set: {0}")]
     Calibration(String),
+    #[error("class names: {0}")]
+    ClassNames(String),
     #[error("writing the export: {0}")]
     Write(#[from] ReportError),
     #[error("writing the export: {0}")]
@@ -243,6 +245,34 @@ pub fn golden_vectors(
     Ok(bytes)
 }
 
+/// The names of the student's classes: those it was trained with, else the test data's. A
+/// test set whose labels name other classes (or the same in another order) is refused: its
+/// label `i` would be scored against another class's output.
+fn class_names(student: &FloatStudent, test: &Dataset) -> Result<Vec<String>, ExportError> {
+    let trained = &student.class_names;
+    if !trained.is_empty() && trained.len() != student.classes {
+        return Err(ExportError::ClassNames(format!(
+            "the student names {} classes but has {} outputs",
+            trained.len(),
+            student.classes
+        )));
+    }
+    if trained.is_empty() || test.class_names.is_empty() {
+        return Ok(if trained.is_empty() {
+            test.class_names.clone()
+        } else {
+            trained.clone()
+        });
+    }
+    if *trained != test.class_names {
+        return Err(ExportError::ClassNames(format!(
+            "the labels of {} name the classes {:?} but the student was trained on {:?}: its label indices would mean other classes",
+            test.name, test.class_names, trained
+        )));
+    }
+    Ok(trained.clone())
+}
+
 /// Quantizes, checks budgets, evaluates and builds every file's contents. Writes nothing.
 pub fn build(inputs: &ExportInputs<'_>, opts: &ExportOptions) -> Result<Artifacts, ExportError> {
     let ExportInputs {
@@ -304,7 +334,7 @@ pub fn build(inputs: &ExportInputs<'_>, opts: &ExportOptions) -> Result<Artifact
             layers: student.layers.len(),
             parameters: student.parameters(),
             temperature: student.temperature,
-            class_names: test.class_names.clone(),
+            class_names: class_names(student, test)?,
         },
         data: DataInfo {
             name: test.name.clone(),
@@ -483,6 +513,7 @@ pub(crate) mod tests {
             norm_mean: norm.mean.clone(),
             norm_std: norm.std.clone(),
             temperature: 1.0,
+            class_names: Vec::new(),
             layers: vec![
                 FloatLayer::Flatten,
                 FloatLayer::Dense {
@@ -657,6 +688,62 @@ pub(crate) mod tests {
         assert_eq!(g.len(), 25);
         assert_eq!(g.teacher_class(0), Ok(UNKNOWN_CLASS));
         assert_eq!(files_in(a.path()).len(), 5);
+    }
+
+    #[test]
+    fn class_names_come_from_the_student_and_must_match_the_test_labels() {
+        let mut student = random_mlp(&[12, 10, 3], 5);
+        let mut data = random_data(30, [1, 1, 12], 3, 6);
+        let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let root = tempfile::tempdir().expect("root");
+        let opts = ExportOptions::default();
+        let build_with = |student: &FloatStudent, data: &Dataset| {
+            build(
+                &ExportInputs {
+                    student,
+                    calibration: data,
+                    test: data,
+                    validation: None,
+                    teacher_predictions: None,
+                    history: None,
+                },
+                &opts,
+            )
+        };
+
+        // Trained on named classes, exported on unnamed data (an NPY test set): the
+        // student's names reach the report.
+        student.class_names = names(&["low", "mid", "high"]);
+        let a = build_with(&student, &data).expect("unnamed test data");
+        assert_eq!(a.report.student.class_names, ["low", "mid", "high"]);
+
+        data.class_names = names(&["low", "mid", "high"]);
+        build_with(&student, &data).expect("the same names");
+
+        // The same names in another order: label 0 would be scored against "mid".
+        data.class_names = names(&["mid", "low", "high"]);
+        let out = root.path().join("swapped");
+        let e = export(
+            &out,
+            &ExportInputs {
+                student: &student,
+                calibration: &data,
+                test: &data,
+                validation: None,
+                teacher_predictions: None,
+                history: None,
+            },
+            &opts,
+            &[],
+        )
+        .expect_err("other class order");
+        assert!(matches!(e, ExportError::ClassNames(_)), "{e}");
+        assert!(e.to_string().contains(r#"["mid", "low", "high"]"#), "{e}");
+        assert!(!out.exists(), "nothing written");
+
+        student.class_names = names(&["low", "high"]);
+        let e = build_with(&student, &data).expect_err("2 names, 3 outputs");
+        assert!(e.to_string().contains("names 2 classes but has 3 outputs"), "{e}");
     }
 
     #[test]

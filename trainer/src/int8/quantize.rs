@@ -716,6 +716,7 @@ pub(crate) mod tests {
             norm_mean: vec![0.0],
             norm_std: vec![1.0],
             temperature: 1.0,
+            class_names: Vec::new(),
             layers,
         }
     }
@@ -748,6 +749,7 @@ pub(crate) mod tests {
             norm_mean: vec![0.5],
             norm_std: vec![2.0],
             temperature: 4.0,
+            class_names: Vec::new(),
             layers: vec![
                 FloatLayer::Conv2d {
                     in_channels: 2,
@@ -1048,6 +1050,7 @@ pub(crate) mod tests {
                     norm_mean: vec![0.0],
                     norm_std: vec![1.0],
                     temperature: 1.0,
+                    class_names: Vec::new(),
                     layers: vec![FloatLayer::Dense { in_features: n, out_features: m, weight: weight.clone(), bias, act }],
                 };
                 let data = random_data(20, [1, 1, n], m, seed ^ 0x55);

@@ -144,6 +144,7 @@ impl Model {
             norm_mean: normalization.mean.clone(),
             norm_std: normalization.std.clone(),
             temperature,
+            class_names: Vec::new(),
             layers,
         })
     }

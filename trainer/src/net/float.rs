@@ -93,6 +93,11 @@ pub struct FloatStudent {
     /// Distillation temperature used in training (1 for hard-label training).
     pub temperature: f32,
     pub layers: Vec<FloatLayer>,
+    /// The name of each class, when the training data named them (string labels of a CSV):
+    /// output `i` is `class_names[i]`. Kept here so that an export on other data can check
+    /// that its labels mean the same classes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub class_names: Vec<String>,
 }
 
 /// minnow-core's output size of a window, 0 where the window does not fit (a student the

@@ -55,10 +55,20 @@ impl LrSchedule {
     }
 }
 
+/// Epochs of a run whose settings leave them unset, on data of [`MIN_STEPS`] batches or
+/// more (the built-in digits: 20 batches of 64 for the teacher).
+pub const DEFAULT_EPOCHS: usize = 60;
+
+/// Optimizer steps that a run with unset epochs makes at least: small tables get more epochs.
+pub const MIN_STEPS: usize = 1000;
+
 /// Settings of the training loop, shared by teachers and students.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LoopConfig {
-    pub epochs: usize,
+    /// Passes over the training data; unset: [`LoopConfig::epochs_for`] picks them by the
+    /// data's size.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epochs: Option<usize>,
     pub batch_size: usize,
     /// Adam's learning rate.
     pub learning_rate: f64,
@@ -84,7 +94,9 @@ pub struct LoopConfig {
 impl LoopConfig {
     /// Refuses settings the loop cannot run with.
     pub fn check(&self) -> Result<(), Invalid> {
-        in_range("epochs", self.epochs, 1, 1_000_000)?;
+        if let Some(epochs) = self.epochs {
+            in_range("epochs", epochs, 1, 1_000_000)?;
+        }
         in_range("batch_size", self.batch_size, 1, 1 << 20)?;
         if !(self.learning_rate > 0.0 && self.learning_rate <= 100.0) {
             return Err(Invalid::new(
@@ -100,6 +112,17 @@ impl LoopConfig {
             Some(jitter) => in_range("jitter", jitter, 0, 1 << 16),
             None => Ok(()),
         }
+    }
+
+    /// The epochs of a run on `train_len` samples: as set, or by default
+    /// [`DEFAULT_EPOCHS`], raised on small data until the run makes [`MIN_STEPS`] optimizer
+    /// steps (iris's 105 training rows are 2 batches of 64: 60 epochs would be 120 steps, and
+    /// its student stopped 2 test rows short of its teacher).
+    pub fn epochs_for(&self, train_len: usize) -> usize {
+        self.epochs.unwrap_or_else(|| {
+            let steps = train_len.div_ceil(self.batch_size.max(1)).max(1);
+            DEFAULT_EPOCHS.max(MIN_STEPS.div_ceil(steps))
+        })
     }
 
     /// The jitter for samples of `shape`: as set, or by default 1 pixel for images (height and
@@ -149,7 +172,7 @@ impl Default for TeacherConfig {
                 relu6: false,
             },
             train: LoopConfig {
-                epochs: 60,
+                epochs: None,
                 batch_size: 64,
                 learning_rate: 3e-3,
                 lr_schedule: LrSchedule::Constant,
@@ -253,7 +276,7 @@ impl Default for DistillConfig {
                 relu6: false,
             },
             train: LoopConfig {
-                epochs: 60,
+                epochs: None,
                 batch_size: 32,
                 learning_rate: 3e-3,
                 lr_schedule: LrSchedule::Constant,
@@ -419,7 +442,6 @@ mod tests {
         for key in [
             "temperature",
             "hidden",
-            "epochs",
             "split_seed",
             "missing_class_bias",
         ] {
@@ -432,6 +454,27 @@ mod tests {
         let back: TeacherConfig =
             crate::config::over_defaults(&toml::from_str(&text).expect("parse")).expect("back");
         assert_eq!(back, t);
+    }
+
+    /// Unset epochs follow the data's size: 60 on the digits, enough for 1,000 steps on a
+    /// small table; set ones are kept, and a saved config without them reads back unset.
+    #[test]
+    fn unset_epochs_make_at_least_min_steps() {
+        let lc = TeacherConfig::default().train;
+        assert_eq!(lc.epochs, None);
+        assert_eq!(lc.batch_size, 64);
+        assert_eq!(lc.epochs_for(1_257), DEFAULT_EPOCHS, "digits: 20 batches");
+        assert_eq!(lc.epochs_for(60_000), DEFAULT_EPOCHS, "MNIST");
+        assert_eq!(lc.epochs_for(105), 500, "iris: 2 batches");
+        assert_eq!(lc.epochs_for(10), MIN_STEPS, "one batch");
+        assert_eq!(lc.epochs_for(0), MIN_STEPS);
+        let set = LoopConfig {
+            epochs: Some(3),
+            ..lc.clone()
+        };
+        assert_eq!(set.epochs_for(105), 3);
+        let text = crate::config::to_toml(&TeacherConfig::default()).expect("toml");
+        assert!(!text.contains("epochs"), "{text}");
     }
 
     /// Pixel jitter by default only for images: a shift moves a table's features into their

@@ -332,7 +332,8 @@ fn save_student(
         bias_raised,
         teacher_test,
     } = eval;
-    let student = done.model.to_float_student(&name, &norm, temperature)?;
+    let mut student = done.model.to_float_student(&name, &norm, temperature)?;
+    student.class_names = train.class_names.clone();
     let dir = cfg.out.clone();
     let file = ModelFile::new(
         Role::Student,

@@ -99,6 +99,13 @@ pub struct Job<'a> {
     pub provenance: RunProvenance,
 }
 
+impl Job<'_> {
+    /// The run's epochs, as set or by the training set's size.
+    fn epochs(&self) -> usize {
+        self.lc.epochs_for(self.train.len())
+    }
+}
+
 /// What a finished loop hands back.
 #[derive(Debug)]
 pub struct Finished {
@@ -170,8 +177,9 @@ pub fn run_loop(job: Job<'_>) -> Result<Finished> {
         .transpose()?;
     let mut times = Vec::new();
     let steps = job.train.len().div_ceil(lc.batch_size);
-    let progress = StageProgress::new(lc.quiet, &job.title, lc.epochs, steps, history.len());
-    for epoch in history.len()..lc.epochs {
+    let epochs = job.epochs();
+    let progress = StageProgress::new(lc.quiet, &job.title, epochs, steps, history.len());
+    for epoch in history.len()..epochs {
         let start = Instant::now();
         // This epoch's int8 grids, calibrated on the weights it starts from.
         let quant = match &job.qat {
@@ -251,7 +259,7 @@ fn start(job: &Job<'_>, dev: &Devices) -> Result<(Model, ModuleOptimizer, Vec<Ep
                 "{}: resuming after epoch {} of {}",
                 job.title,
                 r.history.len(),
-                lc.epochs
+                job.epochs()
             ),
         );
         return Ok((r.model, r.optimizer, r.history));
@@ -296,13 +304,13 @@ fn train_epoch(
     for (batch, idx) in order.chunks(lc.batch_size).enumerate() {
         let lr = lc
             .lr_schedule
-            .rate(lc.learning_rate, epoch * steps + batch, lc.epochs * steps);
+            .rate(lc.learning_rate, epoch * steps + batch, job.epochs() * steps);
         net = step(job, &mut ep, net, optim, lr, idx, &mut sums)?;
         progress.batch(|| {
             format!(
                 "epoch {}/{}: loss {:.4} acc {} agree {}",
                 epoch + 1,
-                lc.epochs,
+                job.epochs(),
                 sums.loss / sums.seen as f64,
                 pct_or(
                     job.train
@@ -513,7 +521,7 @@ fn epoch_line(job: &Job<'_>, m: &EpochMetrics) -> String {
         "{} epoch {:>3}/{}: loss {:.4}  train acc {}  val acc {}  val agreement {}  ({:.2}s)",
         job.title,
         m.epoch,
-        job.lc.epochs,
+        job.epochs(),
         m.train_loss,
         pct_or(m.train_accuracy, "-"),
         pct_or(m.val_accuracy, "-"),

@@ -101,7 +101,7 @@ fn distilled_student_beats_hard_label_baseline() {
     for seed in 0..3 {
         let base = with(student_cfg(&d.path().join(format!("s{seed}"))), |c| {
             c.data.train_limit = Some(50);
-            c.train.epochs = 200;
+            c.train.epochs = Some(200);
             c.train.seed = seed;
         });
         let h = distill(&with(base.clone(), |c| {
@@ -138,7 +138,7 @@ fn unlabeled_transfer_set() {
     let d = tmp();
     let s = distill(&with(student_cfg(d.path()), |c| {
         c.unlabeled = true;
-        c.train.epochs = 40;
+        c.train.epochs = Some(40);
     }))
     .expect("distill");
     let acc = s.trained.test.accuracy.expect("test labels");
@@ -181,7 +181,7 @@ fn missing_class_bias() {
     let s = distill(&with(student_cfg(d.path()), |c| {
         c.omit_classes = vec![3];
         c.missing_class_bias = Some(2.0);
-        c.train.epochs = 30;
+        c.train.epochs = Some(30);
     }))
     .expect("distill");
     assert_eq!(s.bias_raised, vec![3]);
@@ -201,7 +201,7 @@ fn training_is_deterministic() {
         with(TeacherConfig::default(), |c| {
             c.out = d.path().join(out);
             c.train.quiet = true;
-            c.train.epochs = 3;
+            c.train.epochs = Some(3);
             c.net.hidden = vec![32];
             c.train.seed = seed;
         })
@@ -223,7 +223,7 @@ fn resume_matches_uninterrupted_run() {
         with(TeacherConfig::default(), |c| {
             c.out = d.path().join(out);
             c.train.quiet = true;
-            c.train.epochs = epochs;
+            c.train.epochs = Some(epochs);
             c.net.hidden = vec![32];
             c.train.jitter = Some(1);
             c.net.dropout = 0.2;
@@ -235,7 +235,7 @@ fn resume_matches_uninterrupted_run() {
     let killed = d.path().join("killed");
     train_teacher(&cfg("killed", 2)).expect("first part");
     let mut saved: TeacherConfig = config::load_toml(&killed.join("config.toml")).expect("config");
-    saved.train.epochs = 4;
+    saved.train.epochs = Some(4);
     std::fs::write(
         killed.join("config.toml"),
         config::to_toml(&saved).expect("toml"),
@@ -271,7 +271,7 @@ fn ensemble_cache_and_cnn_student() {
         c.out = ens.clone();
         c.train.quiet = true;
         c.members = 2;
-        c.train.epochs = 8;
+        c.train.epochs = Some(8);
         c.net.hidden = vec![64];
     }))
     .expect("ensemble");
@@ -283,7 +283,7 @@ fn ensemble_cache_and_cnn_student() {
     );
     let s = distill(&with(student_cfg(&d.path().join("dw")), |c| {
         c.teacher = vec![ens.clone()];
-        c.train.epochs = 10;
+        c.train.epochs = Some(10);
         c.net.arch = Arch::Dwcnn;
         c.net.channels = vec![4, 8];
         c.net.hidden = vec![];
@@ -306,7 +306,7 @@ fn ensemble_cache_and_cnn_student() {
     let cfg = with(student_cfg(&d.path().join("c1")), |c| {
         c.teacher = vec![one];
         c.teacher_logits = Some(cache.clone());
-        c.train.epochs = 5;
+        c.train.epochs = Some(5);
     });
     let first = distill(&cfg).expect("writes cache");
     assert!(cache.is_file());
@@ -330,10 +330,10 @@ fn init_from_and_quantization_aware_validation() {
     let d = tmp();
     let base_dir = d.path().join("base");
     let base =
-        distill(&with(student_cfg(&base_dir), |c| c.train.epochs = 15)).expect("base student");
+        distill(&with(student_cfg(&base_dir), |c| c.train.epochs = Some(15))).expect("base student");
     let still = with(student_cfg(&d.path().join("still")), |c| {
         c.init_from = Some(base_dir.clone());
-        c.train.epochs = 1;
+        c.train.epochs = Some(1);
         c.train.learning_rate = 1e-12;
     });
     let same = distill(&still).expect("continues");
@@ -402,7 +402,7 @@ fn init_from_and_quantization_aware_validation() {
 fn a_student_run_can_teach() {
     let d = tmp();
     let first = d.path().join("first");
-    distill(&with(student_cfg(&first), |c| c.train.epochs = 10)).expect("first student");
+    distill(&with(student_cfg(&first), |c| c.train.epochs = Some(10))).expect("first student");
     let members = teacher_members(&first).expect("members");
     assert_eq!(
         members,
@@ -419,7 +419,7 @@ fn a_student_run_can_teach() {
     );
     let second = distill(&with(student_cfg(&d.path().join("second")), |c| {
         c.teacher = vec![first.clone(), shared_teacher().0.clone()];
-        c.train.epochs = 10;
+        c.train.epochs = Some(10);
     }))
     .expect("born-again student");
     assert!(
@@ -502,7 +502,7 @@ fn onnx_teachers_teach_live_cached_and_in_ensembles() {
         with(student_cfg(&d.path().join(out)), |c| {
             c.teacher = vec![mlp.clone()];
             c.onnx = settings;
-            c.train.epochs = 15;
+            c.train.epochs = Some(15);
         })
     };
     let live = distill(&with(onnx_cfg("live"), |c| c.train.jitter = Some(1))).expect("live");
