@@ -113,6 +113,17 @@ fn default_run_end_to_end() {
     }
 
     let r = &outcome.report;
+    // The cost model, which runs before any training, knew the trained student's bytes.
+    let (_, cost) = minnow::fit::cost::student_cost(&cfg.student).expect("cost");
+    assert_eq!(
+        (cost.usage.flash, cost.usage.ram, cost.macs),
+        (
+            r.footprint.blob_bytes,
+            r.footprint.ram_bytes,
+            r.footprint.macs
+        ),
+        "cost model against the export"
+    );
     // Floors with margin below what the default run measures (teacher ~97.8%, student ~96.4%).
     let teacher = r
         .teacher

@@ -60,6 +60,12 @@ pub enum Error {
     Invalid(#[from] crate::config::Invalid),
 
     /// A bad value of a setting (from a flag or a settings file).
+    /// A student over the run's flash or RAM budget, found before anything trained.
+    #[error("the student ({student}) cannot fit, refused before training: {source}")]
+    Unfit {
+        student: String,
+        source: crate::int8::budget::BudgetError,
+    },
     #[error("{0}")]
     Config(String),
 

@@ -25,6 +25,7 @@ pub mod device;
 pub mod error;
 pub mod files;
 pub mod fingerprint;
+pub mod fit;
 pub mod int8;
 pub mod net;
 pub mod percent;

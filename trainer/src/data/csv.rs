@@ -123,7 +123,10 @@ fn count_line_names<'a>(
     let [count, features, names @ ..] = fields.as_slice() else {
         return None;
     };
-    let (count, features) = (count.parse::<usize>().ok()?, features.parse::<usize>().ok()?);
+    let (count, features) = (
+        count.parse::<usize>().ok()?,
+        features.parse::<usize>().ok()?,
+    );
     let (_, second) = rows.clone().next()?;
     let names_are_text = names.len() >= 2 && names.iter().all(|n| !is_number(n) && !n.is_empty());
     (names_are_text && split_fields(second).count() == features + 1 && rows.count() == count)
@@ -554,13 +557,19 @@ mod tests {
         let dir = tempfile::tempdir()?;
         let auto = CsvOptions::default();
         let rows = "1,2,3,0\n4,5,6,1\n7,8,9,1\n";
-        let d = load_csv(&write(&dir, "wine.csv", &format!("3,3,red,white\n{rows}"))?, &auto)?;
+        let d = load_csv(
+            &write(&dir, "wine.csv", &format!("3,3,red,white\n{rows}"))?,
+            &auto,
+        )?;
         assert_eq!((d.len(), d.shape, d.classes), (3, [1, 3, 1], 2));
         assert_eq!(d.class_names, ["red", "white"]);
         assert_eq!(d.labels, Some(vec![0, 1, 1]));
 
         // Three names, labels 0 and 1 only: three classes still.
-        let d = load_csv(&write(&dir, "three.csv", &format!("3,3,a,b,c\n{rows}"))?, &auto)?;
+        let d = load_csv(
+            &write(&dir, "three.csv", &format!("3,3,a,b,c\n{rows}"))?,
+            &auto,
+        )?;
         assert_eq!((d.classes, d.class_names.len()), (3, 3));
 
         // A label beyond the names is refused.
@@ -568,11 +577,20 @@ mod tests {
         assert!(err.to_string().contains('2'), "{err}");
 
         // Wrong counts: not a count line but a header (its field count is the rows').
-        let d = load_csv(&write(&dir, "wrong.csv", &format!("4,3,red,white\n{rows}"))?, &auto)?;
+        let d = load_csv(
+            &write(&dir, "wrong.csv", &format!("4,3,red,white\n{rows}"))?,
+            &auto,
+        )?;
         assert_eq!((d.len(), d.class_names.len()), (3, 0));
         // Told there is no header: the line is data (and fails as such).
         let no = with(|o| o.header = CsvHeader::No);
-        assert!(load_csv(&write(&dir, "no.csv", &format!("3,3,red,white\n{rows}"))?, &no).is_err());
+        assert!(
+            load_csv(
+                &write(&dir, "no.csv", &format!("3,3,red,white\n{rows}"))?,
+                &no
+            )
+            .is_err()
+        );
         Ok(())
     }
 

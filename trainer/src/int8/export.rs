@@ -743,7 +743,10 @@ pub(crate) mod tests {
 
         student.class_names = names(&["low", "high"]);
         let e = build_with(&student, &data).expect_err("2 names, 3 outputs");
-        assert!(e.to_string().contains("names 2 classes but has 3 outputs"), "{e}");
+        assert!(
+            e.to_string().contains("names 2 classes but has 3 outputs"),
+            "{e}"
+        );
     }
 
     #[test]

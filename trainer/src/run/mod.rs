@@ -25,11 +25,12 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::{self, Invalid, Settings, nested_over_defaults};
+use crate::config::{self, Choice, Invalid, Settings, nested_over_defaults};
 use crate::device::boards::qemu_board;
 use crate::device::verify::{DeviceConfig, VerifyConfig, verify};
 use crate::error::{Error, Result};
 use crate::files;
+use crate::fit;
 use crate::int8::export::{ExportConfig, REPORT_JSON};
 use crate::int8::report::Report;
 use crate::run::export::{ExportRun, TeacherPredictions, export_run};
@@ -119,6 +120,7 @@ pub struct RunOutcome {
 /// Runs the whole chain, printing one line per step unless quiet.
 pub fn run(cfg: &RunConfig) -> Result<RunOutcome> {
     let dir = &cfg.out;
+    check_budget_before_training(cfg)?;
     let _lock = files::lock(dir)?;
     files::write_atomic(&dir.join("config.toml"), config::to_toml(cfg)?.as_bytes())?;
     let say = |msg: &str| {
@@ -182,6 +184,24 @@ pub fn run(cfg: &RunConfig) -> Result<RunOutcome> {
     })
 }
 
+/// Refuses a student that cannot fit the export's flash or RAM budget before the teacher and
+/// the student train (hours on MNIST), with the message the export would give.
+fn check_budget_before_training(cfg: &RunConfig) -> Result<()> {
+    let budget = cfg.export.options(None).budget;
+    if budget.max_flash.is_none() && budget.max_ram.is_none() {
+        return Ok(());
+    }
+    let (spec, cost) = fit::cost::student_cost(&cfg.student)?;
+    fit::cost::check(&budget, &cost).map_err(|source| Error::Unfit {
+        student: format!(
+            "{}, {} parameters",
+            cfg.student.net.arch.name(),
+            spec.parameter_count()
+        ),
+        source,
+    })
+}
+
 /// `minnow run`: the chain, then its table on stdout; an error when the device disagreed.
 pub fn run_and_print(cfg: &RunConfig) -> Result<()> {
     let outcome = run(cfg)?;
@@ -195,4 +215,36 @@ pub fn run_and_print(cfg: &RunConfig) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A student over the flash budget is refused before the teacher trains: the message says
+    /// what it needs and by how much it is over, and the run folder is never made.
+    #[test]
+    fn a_student_over_budget_is_refused_before_training() {
+        let root = tempfile::tempdir().expect("root");
+        let mut cfg = RunConfig {
+            out: root.path().join("run"),
+            ..RunConfig::default()
+        };
+        cfg.export.max_flash = Some(2048);
+        let cfg = cfg.tie_steps().expect("settings");
+        let e = run(&cfg).expect_err("a 64-32-10 MLP is over 2 KB");
+        let msg = e.to_string();
+        assert!(matches!(e, Error::Unfit { .. }), "{msg}");
+        assert!(
+            msg.contains("refused before training") && msg.contains("over the budget of 2048"),
+            "{msg}"
+        );
+        assert!(!cfg.out.exists(), "nothing written");
+
+        // The same student within budget passes the check (it would train).
+        let (_, cost) = fit::cost::student_cost(&cfg.student).expect("cost");
+        let mut fits = cfg.clone();
+        fits.export.max_flash = Some(cost.usage.flash);
+        check_budget_before_training(&fits).expect("exactly its size fits");
+    }
 }

@@ -439,12 +439,7 @@ mod tests {
         };
         let text = crate::config::to_toml(&c).expect("toml");
         let table: toml::Table = toml::from_str(&text).expect("parse");
-        for key in [
-            "temperature",
-            "hidden",
-            "split_seed",
-            "missing_class_bias",
-        ] {
+        for key in ["temperature", "hidden", "split_seed", "missing_class_bias"] {
             assert!(table.contains_key(key), "{key} missing from\n{text}");
         }
         let back: DistillConfig = crate::config::over_defaults(&table).expect("read back");

@@ -14,7 +14,7 @@ use crate::files;
 use crate::fingerprint::sha256_hex;
 use crate::net::float::FloatStudent;
 use crate::net::model::Model;
-use crate::net::spec::NetSpec;
+use crate::net::spec::{Arch, NetSpec};
 use crate::net::{backend, memory};
 use crate::percent::pct_or;
 use crate::train::batch::check_jitter;
@@ -324,7 +324,7 @@ fn save_student(
     } else {
         1.0
     };
-    let name = student_name(&format!("{}-{}", train.name, cfg.net.arch.name()));
+    let name = blob_name(train, cfg.net.arch);
     let Evaluated {
         done,
         test,
@@ -401,6 +401,12 @@ fn describe(spec: &NetSpec) -> String {
         spec.input_shape,
         spec.layers
     )
+}
+
+/// The name of the blob of a student of `arch` trained on `train` (its length counts in the
+/// blob's bytes, so the cost model names its candidates the same way).
+pub(crate) fn blob_name(train: &Dataset, arch: Arch) -> String {
+    student_name(&format!("{}-{}", train.name, arch.name()))
 }
 
 /// The name stored in the student blob, which allows printable ASCII only and at most

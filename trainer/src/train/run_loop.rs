@@ -302,9 +302,11 @@ fn train_epoch(
     ep.rng.shuffle(&mut order);
     let mut sums = EpochSums::default();
     for (batch, idx) in order.chunks(lc.batch_size).enumerate() {
-        let lr = lc
-            .lr_schedule
-            .rate(lc.learning_rate, epoch * steps + batch, job.epochs() * steps);
+        let lr = lc.lr_schedule.rate(
+            lc.learning_rate,
+            epoch * steps + batch,
+            job.epochs() * steps,
+        );
         net = step(job, &mut ep, net, optim, lr, idx, &mut sums)?;
         progress.batch(|| {
             format!(

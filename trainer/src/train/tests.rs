@@ -329,8 +329,8 @@ fn ensemble_cache_and_cnn_student() {
 fn init_from_and_quantization_aware_validation() {
     let d = tmp();
     let base_dir = d.path().join("base");
-    let base =
-        distill(&with(student_cfg(&base_dir), |c| c.train.epochs = Some(15))).expect("base student");
+    let base = distill(&with(student_cfg(&base_dir), |c| c.train.epochs = Some(15)))
+        .expect("base student");
     let still = with(student_cfg(&d.path().join("still")), |c| {
         c.init_from = Some(base_dir.clone());
         c.train.epochs = Some(1);
