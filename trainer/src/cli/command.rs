@@ -160,6 +160,12 @@ pub enum Command {
     /// The whole chain: train a teacher, distil, quantize, export, verify on a Cortex-M in
     /// QEMU, and print one summary table (built-in digits data by default).
     Run(RunArgs),
+    /// Find the most accurate distilled student that fits a flash and RAM budget: every
+    /// network of the search space is costed exactly before training, those that fit are
+    /// distilled in rungs of growing epochs (successive halving, picked on validation), and the
+    /// winner is exported and verified like `minnow run`'s student.
+    #[command(after_help = crate::cli::fit::FIT_EXAMPLES)]
+    Fit(crate::cli::fit::FitArgs),
 }
 
 /// Runs a parsed command.
@@ -213,7 +219,10 @@ pub fn execute(cli: Cli) -> Result<()> {
         Command::AdoptLogits(a) => {
             adopt_logits(&a.from, &distill_config(&a.distill)?)?;
         }
-        Command::Run(a) => crate::run::run_and_print(&a.resolve()?)?,
+        Command::Run(a) => {
+            crate::fit::search::run_within_budget_and_print(&a.resolve()?, a.student_given())?
+        }
+        Command::Fit(a) => crate::fit::search::fit_and_print(&a.resolve()?)?,
     }
     Ok(())
 }

@@ -12,6 +12,7 @@ pub mod emit;
 #[cfg(test)]
 mod emit_tests;
 pub mod export;
+pub mod fit;
 pub mod run;
 pub mod teacher;
 pub mod train;

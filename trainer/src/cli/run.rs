@@ -105,6 +105,16 @@ pub struct RunArgs {
 }
 
 impl RunArgs {
+    /// Whether the student's network was chosen (by a flag or a `--config` file) rather than
+    /// left to the defaults: over a budget, a chosen one is refused, a default one replaced by
+    /// the search's pick.
+    pub fn student_given(&self) -> bool {
+        self.config.is_some()
+            || self.arch.is_some()
+            || self.student_hidden.is_some()
+            || self.student_channels.is_some()
+    }
+
     /// The resolved configuration: defaults, then `--config`, then flags.
     pub fn resolve(&self) -> Result<RunConfig> {
         let mut cfg: RunConfig = match &self.config {

@@ -406,7 +406,12 @@ fn describe(spec: &NetSpec) -> String {
 /// The name of the blob of a student of `arch` trained on `train` (its length counts in the
 /// blob's bytes, so the cost model names its candidates the same way).
 pub(crate) fn blob_name(train: &Dataset, arch: Arch) -> String {
-    student_name(&format!("{}-{}", train.name, arch.name()))
+    blob_name_for(&train.name, arch)
+}
+
+/// [`blob_name`] of data named `data_name`.
+pub(crate) fn blob_name_for(data_name: &str, arch: Arch) -> String {
+    student_name(&format!("{data_name}-{}", arch.name()))
 }
 
 /// The name stored in the student blob, which allows printable ASCII only and at most

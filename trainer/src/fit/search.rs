@@ -1,0 +1,517 @@
+//! `minnow fit`: the most accurate distilled student that fits a flash and RAM budget, found
+//! by successive halving. The candidates that fit ([`super::space::feasible`], costed exactly,
+//! none over budget is trained) are spread over the range of sizes; each rung distils every
+//! survivor from the teacher for the rung's epochs (cached teacher logits where there is no
+//! augmentation) and keeps the best third on the **validation** split; the last rung's best is
+//! exported and verified on the device.
+//!
+//! ```text
+//! OUT/config.toml, fit.json         the run settings and the search's (candidates, keep, rungs)
+//! OUT/teacher/                      the teacher, unless given
+//! OUT/candidates/NAME/eEPOCHS/      one distillation per candidate and rung (a run folder)
+//! OUT/leaderboard.json, .md         every candidate: size, RAM, MACs, validation and test
+//! OUT/student.minnow, golden.mngv,  the winner's export and device results, as `minnow run`
+//!     report.json, report.md
+//! ```
+//!
+//! Every step is a folder that is whole once its `summary.json` exists, so running the same
+//! command again (after a kill) trains only what is missing, continuing a killed
+//! distillation from its checkpoint.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::{self, Choice};
+use crate::device::verify::{VerifyConfig, verify};
+use crate::error::{Error, Result};
+use crate::files;
+use crate::int8::export::REPORT_JSON;
+use crate::int8::report::Report;
+use crate::net::spec::{Arch, NetConfig};
+use crate::percent::pct_or;
+use crate::run::RunConfig;
+use crate::run::export::{ExportRun, TeacherPredictions, export_run};
+use crate::train::config::DistillConfig;
+use crate::train::distill::distill_run;
+
+use super::space::{Candidate, describe_budget, feasible, spread};
+
+/// The search's own settings (the rest is a `minnow run` configuration).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FitSettings {
+    /// Candidates trained at the first rung.
+    pub candidates: usize,
+    /// One in `keep` survives each rung.
+    pub keep: usize,
+    /// Epochs of each rung, ascending; empty: the student's epochs, a third of them and a
+    /// ninth.
+    pub rungs: Vec<usize>,
+    /// Only this family (mlp, cnn, dwcnn, cnn1d); unset: every family the data allows.
+    pub arch: Option<Arch>,
+}
+
+impl Default for FitSettings {
+    fn default() -> Self {
+        FitSettings {
+            candidates: 9,
+            keep: 3,
+            rungs: Vec::new(),
+            arch: None,
+        }
+    }
+}
+
+/// `minnow fit`'s whole configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FitConfig {
+    pub run: RunConfig,
+    pub search: FitSettings,
+}
+
+/// One candidate's results at the highest rung it reached.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Entry {
+    pub name: String,
+    pub arch: String,
+    pub hidden: Vec<usize>,
+    pub channels: Vec<usize>,
+    pub flash_bytes: u64,
+    pub ram_bytes: u64,
+    pub macs: u64,
+    /// Epochs of the highest rung it trained at.
+    pub epochs: usize,
+    /// 1-based rung.
+    pub rung: usize,
+    pub val_accuracy: Option<f64>,
+    /// The float student's test accuracy (not used to pick).
+    pub test_accuracy: Option<f64>,
+    pub winner: bool,
+}
+
+/// What [`fit`] found.
+#[derive(Debug, Clone)]
+pub struct FitOutcome {
+    pub dir: PathBuf,
+    pub leaderboard: Vec<Entry>,
+    pub report: Report,
+}
+
+/// The rungs' epochs: as set, or a ninth, a third and all of `epochs`.
+pub fn rungs(set: &[usize], epochs: usize) -> Vec<usize> {
+    let mut r: Vec<usize> = if set.is_empty() {
+        vec![(epochs / 9).max(1), (epochs / 3).max(1), epochs.max(1)]
+    } else {
+        set.to_vec()
+    };
+    r.dedup();
+    r
+}
+
+/// A distillation's results, read from its folder's `summary.json` once it is whole.
+fn finished(dir: &Path) -> Result<Option<(Option<f64>, Option<f64>)>> {
+    let path = dir.join("summary.json");
+    if !path.is_file() {
+        return Ok(None);
+    }
+    let v: serde_json::Value = serde_json::from_slice(&files::read(&path)?)
+        .map_err(|e| Error::unreadable(&path, "not a run summary", e))?;
+    let val = v["final_epoch"]["val_accuracy"].as_f64();
+    let test = v["test"]["accuracy"].as_f64();
+    Ok(Some((val, test)))
+}
+
+/// Distils `candidate` for `epochs` into its rung folder, or reads the folder's results.
+fn train_candidate(
+    cfg: &FitConfig,
+    candidate: &Candidate,
+    epochs: usize,
+) -> Result<(PathBuf, Option<f64>, Option<f64>)> {
+    let dir = cfg
+        .run
+        .out
+        .join("candidates")
+        .join(&candidate.name)
+        .join(format!("e{epochs}"));
+    if let Some((val, test)) = finished(&dir)? {
+        return Ok((dir, val, test));
+    }
+    let mut student: DistillConfig = cfg.run.student.clone();
+    student.out = dir.clone();
+    student.net = NetConfig {
+        dropout: 0.0,
+        ..candidate.net.clone()
+    };
+    student.train.epochs = Some(epochs);
+    student.train.quiet = true;
+    // A folder without its summary is a killed distillation: continue it.
+    distill_run(&student, dir.exists())?;
+    let (val, test) = finished(&dir)?.ok_or_else(|| {
+        Error::artifact(&dir, "the distillation finished without its summary.json")
+    })?;
+    Ok((dir, val, test))
+}
+
+/// The best `n` of `results` on validation accuracy (ties: the smaller flash, then the name).
+fn best(
+    mut results: Vec<(Candidate, PathBuf, Option<f64>, Option<f64>)>,
+    n: usize,
+) -> Vec<(Candidate, PathBuf, Option<f64>, Option<f64>)> {
+    results.sort_by(|a, b| {
+        let va = a.2.unwrap_or(-1.0);
+        let vb = b.2.unwrap_or(-1.0);
+        vb.total_cmp(&va)
+            .then(a.0.cost.usage.flash.cmp(&b.0.cost.usage.flash))
+            .then(a.0.name.cmp(&b.0.name))
+    });
+    results.truncate(n.max(1));
+    results
+}
+
+/// Runs the search; see the module docs.
+pub fn fit(cfg: &FitConfig) -> Result<FitOutcome> {
+    let out = &cfg.run.out;
+    let budget = cfg.run.export.options(None).budget;
+    if budget.max_flash.is_none() && budget.max_ram.is_none() {
+        return Err(Error::Usage(
+            "minnow fit needs a budget: --max-flash and/or --max-ram".into(),
+        ));
+    }
+    if cfg.search.keep < 2 || cfg.search.candidates == 0 {
+        return Err(Error::Usage(
+            "--keep must be at least 2 and --candidates at least 1".into(),
+        ));
+    }
+    let say = |msg: &str| {
+        if !cfg.run.teacher.train.quiet {
+            eprintln!("fit: {msg}");
+        }
+    };
+    // The candidates first: a budget nothing fits is refused before anything is written.
+    let train = cfg.run.student.data.prepare()?.train;
+    let mut fitting = feasible(
+        train.shape,
+        train.classes,
+        cfg.run.student.data.normalization,
+        &train.name,
+        &budget,
+    )?;
+    if let Some(arch) = cfg.search.arch {
+        fitting.retain(|c| c.net.arch == arch);
+        if fitting.is_empty() {
+            return Err(Error::Usage(format!(
+                "no {} student fits ({})",
+                arch.name(),
+                describe_budget(&budget)
+            )));
+        }
+    }
+    let mut alive = spread(&fitting, cfg.search.candidates);
+    let rungs = rungs(
+        &cfg.search.rungs,
+        cfg.run.student.train.epochs_for(train.len()),
+    );
+    say(&format!(
+        "{} of {} candidates fit ({}); training {} over rungs of {:?} epochs",
+        fitting.len(),
+        super::space::networks(train.shape).len(),
+        describe_budget(&budget),
+        alive.len(),
+        rungs
+    ));
+
+    let _lock = files::lock(out)?;
+    files::write_atomic(
+        &out.join("config.toml"),
+        config::to_toml(&cfg.run)?.as_bytes(),
+    )?;
+    files::write_atomic(
+        &out.join("fit.json"),
+        &serde_json::to_vec_pretty(&cfg.search)?,
+    )?;
+    if cfg.run.teachers.is_empty() {
+        if finished(&cfg.run.teacher.out)?.is_some() {
+            say("teacher already trained");
+        } else {
+            say("training the teacher");
+            crate::train::teacher::train_teacher_run(
+                &cfg.run.teacher,
+                cfg.run.teacher.out.exists(),
+            )?;
+        }
+    }
+
+    let mut board: Vec<Entry> = Vec::new();
+    let mut winner_dir = PathBuf::new();
+    for (r, &epochs) in rungs.iter().enumerate() {
+        let mut results = Vec::new();
+        for c in &alive {
+            let (dir, val, test) = train_candidate(cfg, c, epochs)?;
+            say(&format!(
+                "rung {}/{} ({epochs} epochs): {:<16} {:>6} B flash {:>6} B RAM  val {}",
+                r + 1,
+                rungs.len(),
+                c.name,
+                c.cost.usage.flash,
+                c.cost.usage.ram,
+                pct_or(val, "-")
+            ));
+            board.retain(|e| e.name != c.name);
+            board.push(entry(c, epochs, r + 1, val, test));
+            results.push((c.clone(), dir, val, test));
+        }
+        let last = r + 1 == rungs.len();
+        let keep = if last {
+            1
+        } else {
+            results.len().div_ceil(cfg.search.keep)
+        };
+        let kept = best(results, keep);
+        if last {
+            winner_dir = kept[0].1.clone();
+        }
+        alive = kept.into_iter().map(|k| k.0).collect();
+    }
+    let winner = alive[0].name.clone();
+    for e in &mut board {
+        e.winner = e.name == winner;
+    }
+    board.sort_by(|a, b| {
+        (b.rung, b.val_accuracy.unwrap_or(-1.0))
+            .partial_cmp(&(a.rung, a.val_accuracy.unwrap_or(-1.0)))
+            .unwrap_or(std::cmp::Ordering::Equal)
+            .then(a.name.cmp(&b.name))
+    });
+    files::write_atomic(
+        &out.join("leaderboard.json"),
+        &serde_json::to_vec_pretty(&board)?,
+    )?;
+    files::write_atomic(
+        &out.join("leaderboard.md"),
+        leaderboard_markdown(&board, &describe_budget(&budget)).as_bytes(),
+    )?;
+
+    say(&format!("winner {winner}: exporting"));
+    export_run(&ExportRun {
+        run_dir: &winner_dir,
+        student: None,
+        out,
+        teacher: TeacherPredictions::Teachers {
+            paths: cfg.run.student.teacher.clone(),
+            onnx: toml::Table::new(),
+            device: cfg.run.teacher.train.device,
+        },
+        config: &cfg.run.export,
+        write_predictions: true,
+    })?;
+    if cfg.run.device.core != "none" {
+        say(&format!("verifying on {}", cfg.run.device.core));
+        verify(&VerifyConfig {
+            run_dir: out.clone(),
+            device: cfg.run.device.clone(),
+            probe: None,
+            firmware_dir: None,
+            debug: false,
+            quiet: cfg.run.teacher.train.quiet,
+        })?;
+    }
+    let report = Report::load(&out.join(REPORT_JSON))?;
+    Ok(FitOutcome {
+        dir: out.clone(),
+        leaderboard: board,
+        report,
+    })
+}
+
+/// `minnow fit`: the search, then the leaderboard and the winner's table on stdout; an error
+/// when the device disagreed.
+pub fn fit_and_print(cfg: &FitConfig) -> Result<()> {
+    let outcome = fit(cfg)?;
+    let budget = describe_budget(&cfg.run.export.options(None).budget);
+    print!("{}", leaderboard_markdown(&outcome.leaderboard, &budget));
+    println!();
+    print!(
+        "{}",
+        crate::run::summary::summary_table(&outcome.dir, &outcome.report)
+    );
+    if let Some(d) = &outcome.report.device
+        && d.mismatches > 0
+    {
+        return Err(Error::artifact(
+            &outcome.dir,
+            format!("{} golden vectors differ on the device", d.mismatches),
+        ));
+    }
+    Ok(())
+}
+
+/// `minnow run` with its budgets: the configured student when it fits; when it does not and
+/// the student's network was left to the defaults (`student_given` false), a search for one
+/// that fits instead, said so; a student given by flags or file stays refused before training.
+pub fn run_within_budget_and_print(cfg: &RunConfig, student_given: bool) -> Result<()> {
+    let budget = cfg.export.options(None).budget;
+    if student_given || (budget.max_flash.is_none() && budget.max_ram.is_none()) {
+        return crate::run::run_and_print(cfg);
+    }
+    let (_, cost) = super::cost::student_cost(&cfg.student)?;
+    if super::cost::check(&budget, &cost).is_ok() {
+        return crate::run::run_and_print(cfg);
+    }
+    if !cfg.teacher.train.quiet {
+        eprintln!(
+            "run: the default student ({}, {} B of flash, {} B of RAM) does not fit {}: searching for one that does (minnow fit)",
+            super::space::name_of(&cfg.student.net),
+            cost.usage.flash,
+            cost.usage.ram,
+            describe_budget(&budget)
+        );
+    }
+    fit_and_print(&FitConfig {
+        run: cfg.clone(),
+        search: FitSettings::default(),
+    })
+}
+
+fn entry(c: &Candidate, epochs: usize, rung: usize, val: Option<f64>, test: Option<f64>) -> Entry {
+    Entry {
+        name: c.name.clone(),
+        arch: c.net.arch.name().to_owned(),
+        hidden: c.net.hidden.clone(),
+        channels: if c.net.arch == Arch::Mlp {
+            Vec::new()
+        } else {
+            c.net.channels.clone()
+        },
+        flash_bytes: c.cost.usage.flash,
+        ram_bytes: c.cost.usage.ram,
+        macs: c.cost.macs,
+        epochs,
+        rung,
+        val_accuracy: val,
+        test_accuracy: test,
+        winner: false,
+    }
+}
+
+/// The leaderboard as a Markdown table, best first.
+pub fn leaderboard_markdown(board: &[Entry], budget: &str) -> String {
+    let mut s = format!(
+        "# minnow fit leaderboard\n\nBudget: {budget}. Picked on the validation split; test accuracy is the float student's, shown only.\n\n| candidate | flash (B) | RAM (B) | MACs | rung (epochs) | validation | test |\n|---|---:|---:|---:|---|---:|---:|\n"
+    );
+    for e in board {
+        s.push_str(&format!(
+            "| {}{} | {} | {} | {} | {} ({}) | {} | {} |\n",
+            e.name,
+            if e.winner { " **(winner)**" } else { "" },
+            e.flash_bytes,
+            e.ram_bytes,
+            e.macs,
+            e.rung,
+            e.epochs,
+            pct_or(e.val_accuracy, "-"),
+            pct_or(e.test_accuracy, "-"),
+        ));
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use std::time::SystemTime;
+
+    fn modified(path: &Path) -> SystemTime {
+        std::fs::metadata(path)
+            .and_then(|m| m.modified())
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    }
+
+    /// A small search on the digits: the winner fits and is exported; running it again
+    /// retrains nothing; a candidate whose distillation was lost is the only one trained again;
+    /// a budget nothing fits is refused before anything is written.
+    #[test]
+    fn fit_finds_a_student_within_budget_and_resumes() {
+        let root = tempfile::tempdir().expect("root");
+        let mut run = RunConfig {
+            out: root.path().join("fit"),
+            ..RunConfig::default()
+        };
+        run.export.max_flash = Some(2048);
+        run.export.max_ram = Some(1024);
+        run.teacher.train.epochs = Some(3);
+        run.teacher.train.quiet = true;
+        run.student.train.quiet = true;
+        run.device.core = "none".into();
+        let cfg = FitConfig {
+            run: run.tie_steps().expect("settings"),
+            search: FitSettings {
+                candidates: 4,
+                keep: 2,
+                rungs: vec![1, 2],
+                arch: None,
+            },
+        };
+        let first = fit(&cfg).expect("fit");
+        let winners: Vec<&Entry> = first.leaderboard.iter().filter(|e| e.winner).collect();
+        assert_eq!(winners.len(), 1);
+        let w = winners[0];
+        assert_eq!((w.rung, w.epochs), (2, 2));
+        assert_eq!(first.leaderboard.len(), 4);
+        assert_eq!(first.leaderboard.iter().filter(|e| e.rung == 2).count(), 2);
+        assert!(w.flash_bytes <= 2048 && w.ram_bytes <= 1024);
+        assert_eq!(
+            first.report.footprint.blob_bytes, w.flash_bytes,
+            "cost = export"
+        );
+        for f in [
+            "leaderboard.json",
+            "leaderboard.md",
+            "student.minnow",
+            "report.json",
+        ] {
+            assert!(cfg.run.out.join(f).is_file(), "{f}");
+        }
+        let md = std::fs::read_to_string(cfg.run.out.join("leaderboard.md")).expect("md");
+        assert!(md.contains(&format!("{} **(winner)**", w.name)), "{md}");
+
+        let summaries: Vec<PathBuf> = first
+            .leaderboard
+            .iter()
+            .map(|e| {
+                cfg.run
+                    .out
+                    .join("candidates")
+                    .join(&e.name)
+                    .join("e1")
+                    .join("summary.json")
+            })
+            .collect();
+        let before: Vec<SystemTime> = summaries.iter().map(|p| modified(p)).collect();
+        let again = fit(&cfg).expect("again");
+        assert_eq!(again.leaderboard, first.leaderboard);
+        let after: Vec<SystemTime> = summaries.iter().map(|p| modified(p)).collect();
+        assert_eq!(before, after, "nothing retrained");
+
+        // One distillation lost (as if killed before it finished): only it trains again.
+        std::fs::remove_file(&summaries[0]).expect("remove");
+        let third = fit(&cfg).expect("third");
+        assert_eq!(third.leaderboard, first.leaderboard, "deterministic");
+        assert!(summaries[0].is_file());
+        assert_eq!(modified(&summaries[1]), before[1]);
+
+        let mut tiny = cfg.clone();
+        tiny.run.out = root.path().join("tiny");
+        tiny.run.export.max_flash = Some(100);
+        let e = fit(&tiny).expect_err("nothing fits 100 bytes");
+        assert!(e.to_string().contains("no student fits"), "{e}");
+        assert!(!tiny.run.out.exists(), "nothing written");
+    }
+
+    #[test]
+    fn rungs_default_to_ninths_and_thirds() {
+        assert_eq!(rungs(&[], 60), [6, 20, 60]);
+        assert_eq!(rungs(&[], 3), [1, 3]);
+        assert_eq!(rungs(&[2, 4], 60), [2, 4]);
+    }
+}

@@ -1,0 +1,263 @@
+//! The students `minnow fit` considers for a data shape: MLPs of one and two hidden layers,
+//! CNNs (3x3 convolutions with 2x2 max pooling, optionally a hidden layer) and depthwise-
+//! separable CNNs for images, 1-D CNNs for sequences, from a linear model up. Each is costed
+//! exactly ([`super::cost`]); those over the budget are never trained.
+
+use crate::data::NormScope;
+use crate::error::Result;
+use crate::int8::budget::Budget;
+use crate::net::spec::{Arch, NetConfig, NetSpec};
+
+use super::cost::{Cost, cost, normalization_pairs};
+
+/// Hidden widths of the MLPs (and the second layer is half the first).
+const WIDTHS: [usize; 12] = [4, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256];
+/// First conv block widths (the next blocks double them).
+const CHANNELS: [usize; 6] = [2, 4, 6, 8, 12, 16];
+/// Hidden dense layers after a conv stack.
+const CONV_HIDDEN: [&[usize]; 3] = [&[], &[16], &[32]];
+
+/// A network of the search space, with its cost.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candidate {
+    /// A short name that says what it is: `mlp-64-32`, `cnn-4-8-h16`, `dwcnn-8-16`.
+    pub name: String,
+    pub net: NetConfig,
+    pub cost: Cost,
+}
+
+fn net(arch: Arch, hidden: &[usize], channels: &[usize]) -> NetConfig {
+    NetConfig {
+        arch,
+        hidden: hidden.to_vec(),
+        channels: channels.to_vec(),
+        dropout: 0.0,
+        relu6: false,
+    }
+}
+
+/// The name of `net`: its family, its conv widths, `h` and its hidden widths.
+pub fn name_of(net: &NetConfig) -> String {
+    use crate::config::Choice;
+    let join = |v: &[usize]| v.iter().map(usize::to_string).collect::<Vec<_>>().join("-");
+    let mut name = net.arch.name().to_owned();
+    if net.arch != Arch::Mlp && !net.channels.is_empty() {
+        name = format!("{name}-{}", join(&net.channels));
+    }
+    match (net.arch, net.hidden.is_empty()) {
+        (Arch::Mlp, true) => name.push_str("-linear"),
+        (Arch::Mlp, false) => name = format!("{name}-{}", join(&net.hidden)),
+        (_, false) => name = format!("{name}-h{}", join(&net.hidden)),
+        (_, true) => {}
+    }
+    name
+}
+
+/// Every network of the space for samples of `shape`, in a fixed order.
+pub fn networks(shape: [usize; 3]) -> Vec<NetConfig> {
+    let [h, w, _] = shape;
+    let mut nets = vec![net(Arch::Mlp, &[], &[])];
+    for &width in &WIDTHS {
+        nets.push(net(Arch::Mlp, &[width], &[]));
+        if width >= 16 {
+            nets.push(net(Arch::Mlp, &[width, width / 2], &[]));
+        }
+    }
+    let stacks = |blocks: usize| {
+        CHANNELS
+            .iter()
+            .map(move |&c| (0..blocks).map(|b| c << b.min(2)).collect::<Vec<usize>>())
+    };
+    if h > 1 && w > 1 {
+        for blocks in 1..=3 {
+            for channels in stacks(blocks) {
+                for hidden in CONV_HIDDEN {
+                    nets.push(net(Arch::Cnn, hidden, &channels));
+                }
+            }
+        }
+        for channels in stacks(2) {
+            nets.push(net(Arch::Dwcnn, &[], &channels));
+        }
+    } else if h > 1 && w == 1 {
+        for blocks in 1..=2 {
+            for channels in stacks(blocks) {
+                for hidden in CONV_HIDDEN {
+                    nets.push(net(Arch::Cnn1d, hidden, &channels));
+                }
+            }
+        }
+    }
+    nets
+}
+
+/// Why no candidate can be trained.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SpaceError {
+    #[error(
+        "no student fits: the smallest of {count} candidates, {name}, needs {flash} bytes of flash and {ram} bytes of RAM ({budget}); raise the budget"
+    )]
+    NothingFits {
+        count: usize,
+        name: String,
+        flash: u64,
+        ram: u64,
+        budget: String,
+    },
+}
+
+/// The budget in words, for messages.
+pub fn describe_budget(budget: &Budget) -> String {
+    let part = |what: &str, limit: Option<u64>| limit.map(|l| format!("{what} budget {l} bytes"));
+    [part("flash", budget.max_flash), part("RAM", budget.max_ram)]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The candidates for data of `shape` and `classes` named `data_name` that fit `budget`,
+/// smallest flash first (ties by name); an error naming the smallest when none does.
+pub fn feasible(
+    shape: [usize; 3],
+    classes: usize,
+    scope: Option<NormScope>,
+    data_name: &str,
+    budget: &Budget,
+) -> Result<Vec<Candidate>> {
+    let pairs = normalization_pairs(shape, scope);
+    let mut all = Vec::new();
+    for net in networks(shape) {
+        let spec = NetSpec::build(&net, shape, classes)?;
+        let blob_name = crate::train::distill::blob_name_for(data_name, net.arch);
+        let cost = cost(&spec, &blob_name, pairs, 0)?;
+        all.push(Candidate {
+            name: name_of(&net),
+            net,
+            cost,
+        });
+    }
+    all.sort_by(|a, b| (a.cost.usage.flash, &a.name).cmp(&(b.cost.usage.flash, &b.name)));
+    let count = all.len();
+    let fits = |c: &Candidate| {
+        budget.max_flash.is_none_or(|l| c.cost.usage.flash <= l)
+            && budget.max_ram.is_none_or(|l| c.cost.usage.ram <= l)
+    };
+    let smallest = all.first().cloned();
+    let fit: Vec<Candidate> = all.into_iter().filter(fits).collect();
+    match (fit.is_empty(), smallest) {
+        (true, Some(s)) => Err(SpaceError::NothingFits {
+            count,
+            name: s.name,
+            flash: s.cost.usage.flash,
+            ram: s.cost.usage.ram,
+            budget: describe_budget(budget),
+        }
+        .into()),
+        _ => Ok(fit),
+    }
+}
+
+/// Up to `n` of `candidates` (sorted by flash), spread evenly over their range of sizes and
+/// always including the largest (under a budget, the largest that fits is often the best).
+pub fn spread(candidates: &[Candidate], n: usize) -> Vec<Candidate> {
+    let len = candidates.len();
+    if n == 0 || len <= n {
+        return candidates.to_vec();
+    }
+    // Indices len-1, then evenly down: the chosen ones are distinct as n < len.
+    let mut picked: Vec<usize> = (0..n)
+        .map(|i| (len - 1) - i * (len - 1) / (n - 1).max(1))
+        .collect();
+    picked.sort_unstable();
+    picked.dedup();
+    picked.into_iter().map(|i| candidates[i].clone()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_say_what_a_network_is() {
+        assert_eq!(name_of(&net(Arch::Mlp, &[], &[])), "mlp-linear");
+        assert_eq!(name_of(&net(Arch::Mlp, &[64, 32], &[])), "mlp-64-32");
+        assert_eq!(name_of(&net(Arch::Cnn, &[16], &[4, 8])), "cnn-4-8-h16");
+        assert_eq!(name_of(&net(Arch::Dwcnn, &[], &[8, 16])), "dwcnn-8-16");
+        assert_eq!(name_of(&net(Arch::Cnn1d, &[], &[4])), "cnn1d-4");
+    }
+
+    /// Images get CNNs, sequences 1-D CNNs, tables MLPs only; every network builds.
+    #[test]
+    fn the_space_follows_the_data() {
+        let kinds = |shape| {
+            let nets = networks(shape);
+            for n in &nets {
+                NetSpec::build(n, shape, 10).unwrap_or_else(|e| panic!("{}: {e}", name_of(n)));
+            }
+            let mut archs: Vec<Arch> = nets.iter().map(|n| n.arch).collect();
+            archs.dedup();
+            archs
+        };
+        assert_eq!(kinds([8, 8, 1]), [Arch::Mlp, Arch::Cnn, Arch::Dwcnn]);
+        assert_eq!(kinds([32, 1, 3]), [Arch::Mlp, Arch::Cnn1d]);
+        assert_eq!(kinds([1, 13, 1]), [Arch::Mlp]);
+    }
+
+    /// Only what fits, smallest first; a budget nothing fits names the smallest candidate.
+    #[test]
+    fn feasible_candidates_fit_the_budget() {
+        let budget = Budget {
+            max_flash: Some(1500),
+            max_ram: Some(400),
+        };
+        let fit = feasible([8, 8, 1], 10, None, "digits", &budget).expect("some fit");
+        assert!(fit.len() >= 3, "{} fit", fit.len());
+        for c in &fit {
+            assert!(
+                c.cost.usage.flash <= 1500 && c.cost.usage.ram <= 400,
+                "{}",
+                c.name
+            );
+        }
+        assert!(
+            fit.windows(2)
+                .all(|w| w[0].cost.usage.flash <= w[1].cost.usage.flash)
+        );
+        assert!(
+            fit.iter().any(|c| c.net.arch == Arch::Cnn),
+            "a CNN fits 1.5 KB"
+        );
+
+        let tiny = Budget {
+            max_flash: Some(100),
+            max_ram: None,
+        };
+        let e = feasible([8, 8, 1], 10, None, "digits", &tiny).expect_err("nothing fits");
+        let msg = e.to_string();
+        assert!(
+            msg.contains("the smallest of") && msg.contains("flash budget 100 bytes"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn spread_keeps_the_largest_and_the_range() {
+        let fit = feasible(
+            [8, 8, 1],
+            10,
+            None,
+            "digits",
+            &Budget {
+                max_flash: Some(4096),
+                max_ram: None,
+            },
+        )
+        .expect("fit");
+        let picked = spread(&fit, 5);
+        assert_eq!(picked.len(), 5);
+        assert_eq!(picked.last(), fit.last());
+        assert_eq!(picked.first(), fit.first());
+        assert_eq!(spread(&fit[..3], 5).len(), 3);
+    }
+}
