@@ -160,10 +160,11 @@ pub enum Command {
     /// The whole chain: train a teacher, distil, quantize, export, verify on a Cortex-M in
     /// QEMU, and print one summary table (built-in digits data by default).
     Run(RunArgs),
-    /// Find the most accurate distilled student that fits a flash and RAM budget: every
-    /// network of the search space is costed exactly before training, those that fit are
-    /// distilled in rungs of growing epochs (successive halving, picked on validation), and the
-    /// winner is exported and verified like `minnow run`'s student.
+    /// Find the most accurate distilled student within a flash and RAM budget.
+    ///
+    /// Every network of the search space is costed exactly before training; those that fit
+    /// are distilled in rungs of growing epochs (successive halving, picked on validation), and
+    /// the winner is exported and verified like `minnow run`'s student.
     #[command(after_help = crate::cli::fit::FIT_EXAMPLES)]
     Fit(crate::cli::fit::FitArgs),
 }

@@ -71,6 +71,10 @@ pub struct CommonArgs {
     #[arg(long)]
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub relu6: bool,
+    /// Stride of the first convolution (cnn, dwcnn): 2 halves the activations early.
+    #[arg(long, value_name = "N")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stride: Option<usize>,
     #[arg(long, value_name = "N")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub epochs: Option<usize>,

@@ -144,7 +144,20 @@ mod tests {
     /// exported blob's bytes, RAM and MACs for other weights and other calibration data.
     #[test]
     fn the_cost_is_the_exported_blobs() {
-        let kinds: [(&str, NetConfig, [usize; 3], Option<NormScope>); 7] = [
+        let strided = |net: NetConfig| NetConfig { stride: 2, ..net };
+        let kinds: [(&str, NetConfig, [usize; 3], Option<NormScope>); 9] = [
+            (
+                "cnn-s2",
+                strided(NetConfig::plain(Arch::Cnn, &[], &[4, 8], false)),
+                [13, 12, 1],
+                None,
+            ),
+            (
+                "dwcnn-s2",
+                strided(NetConfig::plain(Arch::Dwcnn, &[8], &[4, 8], false)),
+                [16, 16, 3],
+                None,
+            ),
             (
                 "mlp",
                 NetConfig::plain(Arch::Mlp, &[24], &[], false),

@@ -33,7 +33,12 @@ fn net(arch: Arch, hidden: &[usize], channels: &[usize]) -> NetConfig {
         channels: channels.to_vec(),
         dropout: 0.0,
         relu6: false,
+        stride: 1,
     }
+}
+
+fn strided(net: NetConfig, stride: usize) -> NetConfig {
+    NetConfig { stride, ..net }
 }
 
 /// The name of `net`: its family, its conv widths, `h` and its hidden widths.
@@ -41,6 +46,9 @@ pub fn name_of(net: &NetConfig) -> String {
     use crate::config::Choice;
     let join = |v: &[usize]| v.iter().map(usize::to_string).collect::<Vec<_>>().join("-");
     let mut name = net.arch.name().to_owned();
+    if net.stride != 1 {
+        name = format!("{name}-s{}", net.stride);
+    }
     if net.arch != Arch::Mlp && !net.channels.is_empty() {
         name = format!("{name}-{}", join(&net.channels));
     }
@@ -69,15 +77,19 @@ pub fn networks(shape: [usize; 3]) -> Vec<NetConfig> {
             .map(move |&c| (0..blocks).map(|b| c << b.min(2)).collect::<Vec<usize>>())
     };
     if h > 1 && w > 1 {
-        for blocks in 1..=3 {
-            for channels in stacks(blocks) {
-                for hidden in CONV_HIDDEN {
-                    nets.push(net(Arch::Cnn, hidden, &channels));
+        // A strided first convolution where the image is large enough to lose half.
+        let strides: &[usize] = if h >= 8 && w >= 8 { &[1, 2] } else { &[1] };
+        for &stride in strides {
+            for blocks in 1..=3 {
+                for channels in stacks(blocks) {
+                    for hidden in CONV_HIDDEN {
+                        nets.push(strided(net(Arch::Cnn, hidden, &channels), stride));
+                    }
                 }
             }
-        }
-        for channels in stacks(2) {
-            nets.push(net(Arch::Dwcnn, &[], &channels));
+            for channels in stacks(2) {
+                nets.push(strided(net(Arch::Dwcnn, &[], &channels), stride));
+            }
         }
     } else if h > 1 && w == 1 {
         for blocks in 1..=2 {
@@ -185,6 +197,7 @@ mod tests {
         assert_eq!(name_of(&net(Arch::Cnn, &[16], &[4, 8])), "cnn-4-8-h16");
         assert_eq!(name_of(&net(Arch::Dwcnn, &[], &[8, 16])), "dwcnn-8-16");
         assert_eq!(name_of(&net(Arch::Cnn1d, &[], &[4])), "cnn1d-4");
+        assert_eq!(name_of(&strided(net(Arch::Cnn, &[], &[4]), 2)), "cnn-s2-4");
     }
 
     /// Images get CNNs, sequences 1-D CNNs, tables MLPs only; every network builds.
@@ -196,6 +209,7 @@ mod tests {
                 NetSpec::build(n, shape, 10).unwrap_or_else(|e| panic!("{}: {e}", name_of(n)));
             }
             let mut archs: Vec<Arch> = nets.iter().map(|n| n.arch).collect();
+            archs.sort_by_key(|a| *a as u8);
             archs.dedup();
             archs
         };

@@ -116,6 +116,19 @@ pub struct NetConfig {
     pub dropout: f32,
     /// ReLU6 instead of ReLU (cnn, mlp; dwcnn always uses ReLU6).
     pub relu6: bool,
+    /// Stride of the first convolution (cnn, dwcnn): 2 halves the activations before anything
+    /// else is computed, for students whose RAM is small against their input (a 28x28 image is
+    /// 784 bytes; 4 channels at full size 3,136).
+    #[serde(default = "stride_one", skip_serializing_if = "is_stride_one")]
+    pub stride: usize,
+}
+
+fn stride_one() -> usize {
+    1
+}
+
+fn is_stride_one(stride: &usize) -> bool {
+    *stride == 1
 }
 
 impl NetConfig {
@@ -127,6 +140,14 @@ impl NetConfig {
         }
         for &c in &self.channels {
             in_range("channels", c, 1, usize::from(u16::MAX))?;
+        }
+        in_range("stride", self.stride, 1, 4)?;
+        if self.stride != 1 && !matches!(self.arch, Arch::Cnn | Arch::Dwcnn) {
+            return Err(Invalid::new(
+                "stride",
+                self.stride,
+                "is the first convolution's, for cnn and dwcnn",
+            ));
         }
         if !(self.dropout >= 0.0 && self.dropout < 1.0) {
             return Err(Invalid::new("dropout", self.dropout, "must be in [0, 1)"));
@@ -152,6 +173,7 @@ impl NetConfig {
             channels: channels.to_vec(),
             dropout: 0.0,
             relu6,
+            stride: 1,
         }
     }
 }
@@ -197,14 +219,16 @@ impl NetSpec {
             Arch::Mlp => {}
             Arch::Cnn => {
                 let [mut h, mut w, _] = input_shape;
-                for &c in &p.channels {
+                for (i, &c) in p.channels.iter().enumerate() {
+                    let stride = if i == 0 { p.stride } else { 1 };
                     layers.push(LayerSpec::Conv {
                         out: c,
                         kernel: Hw::square(3),
-                        stride: 1,
+                        stride,
                         padding: 1,
                         act,
                     });
+                    (h, w) = (h.div_ceil(stride), w.div_ceil(stride));
                     if h >= 2 && w >= 2 {
                         layers.push(LayerSpec::MaxPool {
                             kernel: Hw::square(2),
@@ -232,11 +256,12 @@ impl NetSpec {
                 layers.push(LayerSpec::Conv {
                     out: first,
                     kernel: Hw::square(3),
-                    stride: 1,
+                    stride: p.stride,
                     padding: 1,
                     act: Act::Relu6,
                 });
-                let [mut h, mut w, _] = input_shape;
+                let [h, w, _] = input_shape;
+                let (mut h, mut w) = (h.div_ceil(p.stride), w.div_ceil(p.stride));
                 for &c in it {
                     layers.push(LayerSpec::Depthwise {
                         kernel: 3,

@@ -170,6 +170,7 @@ impl Default for TeacherConfig {
                 channels: vec![16, 32],
                 dropout: 0.2,
                 relu6: false,
+                stride: 1,
             },
             train: LoopConfig {
                 epochs: None,
@@ -274,6 +275,7 @@ impl Default for DistillConfig {
                 channels: vec![8, 16],
                 dropout: 0.0,
                 relu6: false,
+                stride: 1,
             },
             train: LoopConfig {
                 epochs: None,
