@@ -107,14 +107,17 @@ pub fn networks(shape: [usize; 3]) -> Vec<NetConfig> {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum SpaceError {
     #[error(
-        "no student fits: the smallest of {count} candidates, {name}, needs {flash} bytes of flash and {ram} bytes of RAM ({budget}); raise the budget"
+        "no student fits ({budget}): of {count} candidates the smallest in flash, {flash_name}, needs {flash_flash} bytes of flash and {flash_ram} of RAM; the smallest in RAM, {ram_name}, {ram_flash} bytes of flash and {ram_ram} of RAM; raise the budget"
     )]
     NothingFits {
         count: usize,
-        name: String,
-        flash: u64,
-        ram: u64,
         budget: String,
+        flash_name: String,
+        flash_flash: u64,
+        flash_ram: u64,
+        ram_name: String,
+        ram_flash: u64,
+        ram_ram: u64,
     },
 }
 
@@ -155,15 +158,22 @@ pub fn feasible(
         budget.max_flash.is_none_or(|l| c.cost.usage.flash <= l)
             && budget.max_ram.is_none_or(|l| c.cost.usage.ram <= l)
     };
-    let smallest = all.first().cloned();
+    let by_flash = all.first().cloned();
+    let by_ram = all
+        .iter()
+        .min_by_key(|c| (c.cost.usage.ram, c.cost.usage.flash))
+        .cloned();
     let fit: Vec<Candidate> = all.into_iter().filter(fits).collect();
-    match (fit.is_empty(), smallest) {
-        (true, Some(s)) => Err(SpaceError::NothingFits {
+    match (fit.is_empty(), by_flash, by_ram) {
+        (true, Some(f), Some(r)) => Err(SpaceError::NothingFits {
             count,
-            name: s.name,
-            flash: s.cost.usage.flash,
-            ram: s.cost.usage.ram,
             budget: describe_budget(budget),
+            flash_name: f.name,
+            flash_flash: f.cost.usage.flash,
+            flash_ram: f.cost.usage.ram,
+            ram_name: r.name,
+            ram_flash: r.cost.usage.flash,
+            ram_ram: r.cost.usage.ram,
         }
         .into()),
         _ => Ok(fit),
@@ -250,7 +260,9 @@ mod tests {
         let e = feasible([8, 8, 1], 10, None, "digits", &tiny).expect_err("nothing fits");
         let msg = e.to_string();
         assert!(
-            msg.contains("the smallest of") && msg.contains("flash budget 100 bytes"),
+            msg.contains("the smallest in flash, cnn-s2-2, needs")
+                && msg.contains("the smallest in RAM, mlp-linear")
+                && msg.contains("flash budget 100 bytes"),
             "{msg}"
         );
     }
