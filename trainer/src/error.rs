@@ -114,8 +114,8 @@ pub enum Error {
     #[error("tensor data: {0}")]
     TensorData(#[from] burn::tensor::DataError),
 
-    /// The training curves could not be drawn.
-    #[error("{}: cannot draw the training curves: {source}", path.display())]
+    /// A figure (the training curves, `minnow fit`'s Pareto front) could not be drawn.
+    #[error("{}: cannot draw the figure: {source}", path.display())]
     Plot {
         path: PathBuf,
         #[source]

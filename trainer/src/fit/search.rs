@@ -10,6 +10,7 @@
 //! OUT/teacher/                      the teacher, unless given
 //! OUT/candidates/NAME/eEPOCHS/      one distillation per candidate and rung (a run folder)
 //! OUT/leaderboard.json, .md         every candidate: size, RAM, MACs, validation and test
+//! OUT/pareto.png, .svg              validation error against flash and against MACs, the front
 //! OUT/student.minnow, golden.mngv,  the winner's export and device results, as `minnow run`
 //!     report.json, report.md
 //! ```
@@ -30,6 +31,7 @@ use crate::int8::export::REPORT_JSON;
 use crate::int8::report::Report;
 use crate::net::spec::{Arch, NetConfig};
 use crate::percent::pct_or;
+use crate::plot::pareto::{ParetoPoint, write_pareto};
 use crate::run::RunConfig;
 use crate::run::export::{ExportRun, TeacherPredictions, export_run};
 use crate::train::config::DistillConfig;
@@ -290,6 +292,19 @@ pub fn fit(cfg: &FitConfig) -> Result<FitOutcome> {
         &out.join("leaderboard.md"),
         leaderboard_markdown(&board, &describe_budget(&budget)).as_bytes(),
     )?;
+
+    let points: Vec<ParetoPoint> = board
+        .iter()
+        .filter_map(|e| {
+            e.val_accuracy.map(|a| ParetoPoint {
+                flash_bytes: e.flash_bytes as f64,
+                macs: e.macs as f64,
+                error_pct: 100.0 * (1.0 - a),
+            })
+        })
+        .collect();
+    write_pareto(out, &points, &format!("minnow fit, {}", train.name))
+        .map_err(|(path, source)| Error::Plot { path, source })?;
 
     say(&format!("winner {winner}: exporting"));
     export_run(&ExportRun {

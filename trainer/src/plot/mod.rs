@@ -1,6 +1,6 @@
 //! Charts, drawn with plotters: training curves (PNG and SVG files beside a trained model), and
 //! the SVG figures of `report.html` (the accuracy ladder, the confusion matrix, per-layer
-//! quantization error, the footprint against its budget).
+//! quantization error, the footprint against its budget), and `minnow fit`'s Pareto figure.
 //!
 //! Text needs a font: the binary carries one (a subset of DejaVu Sans,
 //! `trainer/assets/fonts/`, made by `scripts/subset-font.sh`), registered with plotters before
@@ -12,6 +12,7 @@
 pub mod bars;
 pub mod curves;
 pub mod heatmap;
+pub mod pareto;
 
 use std::sync::Once;
 

@@ -1,0 +1,200 @@
+//! `minnow fit`'s Pareto figure: each candidate's validation error against its flash bytes
+//! (left) and its multiply-accumulates per inference (right), the candidates on the front (none
+//! smaller and at least as accurate) joined by a line. PNG and SVG files.
+
+use std::path::{Path, PathBuf};
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::{DrawError, FONT, boxed, ensure_font};
+
+/// One candidate, as the figure draws it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParetoPoint {
+    pub flash_bytes: f64,
+    pub macs: f64,
+    /// Validation error in percent.
+    pub error_pct: f64,
+}
+
+/// The size of the figure, in pixels.
+pub const PARETO_SIZE: (u32, u32) = (1000, 420);
+
+/// The points of `points` on the front of `x` (smaller is better) and error: sorted by `x`,
+/// each more accurate than every point before it.
+pub fn front(points: &[ParetoPoint], x: impl Fn(&ParetoPoint) -> f64) -> Vec<(f64, f64)> {
+    let mut sorted: Vec<(f64, f64)> = points.iter().map(|p| (x(p), p.error_pct)).collect();
+    sorted.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
+    let mut best = f64::INFINITY;
+    sorted
+        .into_iter()
+        .filter(|&(_, e)| {
+            let on = e < best;
+            best = best.min(e);
+            on
+        })
+        .collect()
+}
+
+fn panel<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    title: &str,
+    x_label: &str,
+    points: &[(f64, f64)],
+    on_front: &[(f64, f64)],
+) -> Result<(), DrawError>
+where
+    DB::ErrorType: 'static,
+{
+    let x1 = points.iter().map(|p| p.0).fold(1.0, f64::max) * 1.1;
+    let y1 = points.iter().map(|p| p.1).fold(1.0, f64::max) * 1.1;
+    let mut chart = ChartBuilder::on(area)
+        .margin(10)
+        .caption(title, (FONT, 18))
+        .x_label_area_size(35)
+        .y_label_area_size(55)
+        .build_cartesian_2d(0.0..x1, 0.0..y1)
+        .map_err(boxed)?;
+    chart
+        .configure_mesh()
+        .x_desc(x_label)
+        .y_desc("validation error (%)")
+        .label_style((FONT, 12))
+        .draw()
+        .map_err(boxed)?;
+    chart
+        .draw_series(
+            points
+                .iter()
+                .map(|&p| Circle::new(p, 4, BLUE.mix(0.6).filled())),
+        )
+        .map_err(boxed)?
+        .label("candidate")
+        .legend(|(x, y)| Circle::new((x + 9, y), 4, BLUE.mix(0.6).filled()));
+    chart
+        .draw_series(LineSeries::new(
+            on_front.iter().copied(),
+            RED.stroke_width(2),
+        ))
+        .map_err(boxed)?
+        .label("Pareto front")
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], RED.stroke_width(2)));
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .label_font((FONT, 12))
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()
+        .map_err(boxed)?;
+    Ok(())
+}
+
+/// Draws both panels of `points` on `root`.
+pub fn draw<DB: DrawingBackend>(
+    root: DrawingArea<DB, Shift>,
+    points: &[ParetoPoint],
+    title: &str,
+) -> Result<(), DrawError>
+where
+    DB::ErrorType: 'static,
+{
+    ensure_font();
+    root.fill(&WHITE).map_err(boxed)?;
+    let (left, right) = root.split_horizontally(root.dim_in_pixel().0 / 2);
+    let by_flash: Vec<(f64, f64)> = points
+        .iter()
+        .map(|p| (p.flash_bytes, p.error_pct))
+        .collect();
+    panel(
+        &left,
+        &format!("{title}: error against flash"),
+        "student blob (bytes of flash)",
+        &by_flash,
+        &front(points, |p| p.flash_bytes),
+    )?;
+    let by_macs: Vec<(f64, f64)> = points.iter().map(|p| (p.macs, p.error_pct)).collect();
+    panel(
+        &right,
+        &format!("{title}: error against compute"),
+        "multiply-accumulates per inference",
+        &by_macs,
+        &front(points, |p| p.macs),
+    )?;
+    root.present().map_err(boxed)
+}
+
+/// `pareto.png` and `pareto.svg` of `points` in `dir`.
+pub fn write_pareto(
+    dir: &Path,
+    points: &[ParetoPoint],
+    title: &str,
+) -> Result<(), (PathBuf, DrawError)> {
+    let png = dir.join("pareto.png");
+    draw(
+        BitMapBackend::new(&png, PARETO_SIZE).into_drawing_area(),
+        points,
+        title,
+    )
+    .map_err(|e| (png.clone(), e))?;
+    let svg = dir.join("pareto.svg");
+    draw(
+        SVGBackend::new(&svg, PARETO_SIZE).into_drawing_area(),
+        points,
+        title,
+    )
+    .map_err(|e| (svg.clone(), e))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(flash: f64, macs: f64, error: f64) -> ParetoPoint {
+        ParetoPoint {
+            flash_bytes: flash,
+            macs,
+            error_pct: error,
+        }
+    }
+
+    #[test]
+    fn the_front_keeps_what_nothing_smaller_beats() {
+        let pts = [
+            p(900.0, 10.0, 5.0),
+            p(500.0, 50.0, 9.0),
+            p(700.0, 20.0, 9.5),
+            p(1500.0, 5.0, 2.0),
+        ];
+        assert_eq!(
+            front(&pts, |p| p.flash_bytes),
+            [(500.0, 9.0), (900.0, 5.0), (1500.0, 2.0)]
+        );
+        assert_eq!(front(&pts, |p| p.macs), [(5.0, 2.0)]);
+    }
+
+    #[test]
+    fn draws_png_with_text_and_svg() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let pts = [
+            p(900.0, 10.0, 5.0),
+            p(500.0, 50.0, 9.0),
+            p(1500.0, 5.0, 2.0),
+        ];
+        write_pareto(dir.path(), &pts, "digits").expect("draws");
+        let png = std::fs::read(dir.path().join("pareto.png")).expect("png");
+        let img = image::load_from_memory(&png).expect("decodes").to_rgb8();
+        assert_eq!(img.dimensions(), PARETO_SIZE);
+        let text = (10..28)
+            .any(|y| (0..img.width()).any(|x| img.get_pixel(x, y).0.iter().all(|&c| c < 100)));
+        assert!(text, "the PNG has no title text");
+        let svg = std::fs::read_to_string(dir.path().join("pareto.svg")).expect("svg");
+        assert!(
+            svg.contains("error against flash") && svg.contains("Pareto front"),
+            "svg"
+        );
+        write_pareto(dir.path(), &[], "empty").expect("no candidates draws too");
+    }
+}
