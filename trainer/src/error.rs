@@ -62,7 +62,7 @@ pub enum Error {
     /// A bad value of a setting (from a flag or a settings file).
     /// A fit budget that no student of the search space meets.
     #[error(transparent)]
-    Space(#[from] crate::fit::space::SpaceError),
+    Space(#[from] crate::fit::error::SpaceError),
     /// A student over the run's flash or RAM budget, found before anything trained.
     #[error(
         "the student ({student}) cannot fit, refused before training: {source} (`minnow fit` searches for a student that fits)"

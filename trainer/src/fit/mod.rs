@@ -4,5 +4,6 @@
 //! `minnow fit`, the search for the best of them that fits ([`search`]).
 
 pub mod cost;
+pub mod error;
 pub mod search;
 pub mod space;

@@ -9,6 +9,7 @@ use crate::int8::budget::Budget;
 use crate::net::spec::{Arch, NetConfig, NetSpec};
 
 use super::cost::{Cost, cost, normalization_pairs};
+use super::error::SpaceError;
 
 /// Hidden widths of the MLPs (and the second layer is half the first).
 const WIDTHS: [usize; 12] = [4, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256];
@@ -101,24 +102,6 @@ pub fn networks(shape: [usize; 3]) -> Vec<NetConfig> {
         }
     }
     nets
-}
-
-/// Why no candidate can be trained.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum SpaceError {
-    #[error(
-        "no student fits ({budget}): of {count} candidates the smallest in flash, {flash_name}, needs {flash_flash} bytes of flash and {flash_ram} of RAM; the smallest in RAM, {ram_name}, {ram_flash} bytes of flash and {ram_ram} of RAM; raise the budget"
-    )]
-    NothingFits {
-        count: usize,
-        budget: String,
-        flash_name: String,
-        flash_flash: u64,
-        flash_ram: u64,
-        ram_name: String,
-        ram_flash: u64,
-        ram_ram: u64,
-    },
 }
 
 /// The budget in words, for messages.
