@@ -284,27 +284,7 @@ pub fn fit(cfg: &FitConfig) -> Result<FitOutcome> {
             .unwrap_or(std::cmp::Ordering::Equal)
             .then(a.name.cmp(&b.name))
     });
-    files::write_atomic(
-        &out.join("leaderboard.json"),
-        &serde_json::to_vec_pretty(&board)?,
-    )?;
-    files::write_atomic(
-        &out.join("leaderboard.md"),
-        leaderboard_markdown(&board, &describe_budget(&budget)).as_bytes(),
-    )?;
-
-    let points: Vec<ParetoPoint> = board
-        .iter()
-        .filter_map(|e| {
-            e.val_accuracy.map(|a| ParetoPoint {
-                flash_bytes: e.flash_bytes as f64,
-                macs: e.macs as f64,
-                error_pct: 100.0 * (1.0 - a),
-            })
-        })
-        .collect();
-    write_pareto(out, &points, &format!("minnow fit, {}", train.name))
-        .map_err(|(path, source)| Error::Plot { path, source })?;
+    write_board(out, &board, &budget, &train.name)?;
 
     say(&format!("winner {winner}: exporting"));
     export_run(&ExportRun {
@@ -336,6 +316,38 @@ pub fn fit(cfg: &FitConfig) -> Result<FitOutcome> {
         leaderboard: board,
         report,
     })
+}
+
+/// `leaderboard.json`, `leaderboard.md` and the Pareto figure of `board` in `out`.
+fn write_board(
+    out: &Path,
+    board: &[Entry],
+    budget: &crate::int8::budget::Budget,
+    data: &str,
+) -> Result<()> {
+    files::write_atomic(
+        &out.join("leaderboard.json"),
+        &serde_json::to_vec_pretty(board)?,
+    )?;
+    files::write_atomic(
+        &out.join("leaderboard.md"),
+        leaderboard_markdown(board, &describe_budget(budget)).as_bytes(),
+    )?;
+
+    let points: Vec<ParetoPoint> = board
+        .iter()
+        .filter_map(|e| {
+            e.val_accuracy.map(|a| ParetoPoint {
+                flash_bytes: e.flash_bytes as f64,
+                macs: e.macs as f64,
+                error_pct: 100.0 * (1.0 - a),
+            })
+        })
+        .collect();
+    write_pareto(out, &points, &format!("minnow fit, {data}"))
+        .map_err(|(path, source)| Error::Plot { path, source })?;
+
+    Ok(())
 }
 
 /// `minnow fit`: the search, then the leaderboard and the winner's table on stdout; an error
