@@ -174,7 +174,7 @@ fn best(
 pub fn fit(cfg: &FitConfig) -> Result<FitOutcome> {
     let out = &cfg.run.out;
     let budget = cfg.run.export.options(None).budget;
-    if budget.max_flash.is_none() && budget.max_ram.is_none() {
+    if !budget.is_set() {
         return Err(Error::Usage(
             "minnow fit needs a budget: --max-flash and/or --max-ram".into(),
         ));
@@ -361,42 +361,28 @@ pub fn fit_and_print(cfg: &FitConfig) -> Result<()> {
         "{}",
         crate::run::summary::summary_table(&outcome.dir, &outcome.report)
     );
-    if let Some(d) = &outcome.report.device
-        && d.mismatches > 0
-    {
-        return Err(Error::artifact(
-            &outcome.dir,
-            format!("{} golden vectors differ on the device", d.mismatches),
-        ));
-    }
-    Ok(())
+    crate::run::device_agrees(&outcome.dir, &outcome.report)
 }
 
 /// `minnow run` with its budgets: the configured student when it fits; when it does not and
 /// the student's network was left to the defaults (`student_given` false), a search for one
 /// that fits instead, said so; a student given by flags or file stays refused before training.
 pub fn run_within_budget_and_print(cfg: &RunConfig, student_given: bool) -> Result<()> {
-    let budget = cfg.export.options(None).budget;
-    if student_given || (budget.max_flash.is_none() && budget.max_ram.is_none()) {
-        return crate::run::run_and_print(cfg);
+    // `minnow run` checks the student's cost itself before anything is written or trained.
+    match crate::run::run_and_print(cfg) {
+        Err(e @ Error::Unfit { .. }) if !student_given => {
+            if !cfg.teacher.train.quiet {
+                eprintln!(
+                    "run: {e}; the student was left to the defaults, so minnow fit searches for one that does fit"
+                );
+            }
+            fit_and_print(&FitConfig {
+                run: cfg.clone(),
+                search: FitSettings::default(),
+            })
+        }
+        other => other,
     }
-    let (_, cost) = super::cost::student_cost(&cfg.student)?;
-    if super::cost::check(&budget, &cost).is_ok() {
-        return crate::run::run_and_print(cfg);
-    }
-    if !cfg.teacher.train.quiet {
-        eprintln!(
-            "run: the default student ({}, {} B of flash, {} B of RAM) does not fit {}: searching for one that does (minnow fit)",
-            super::space::name_of(&cfg.student.net),
-            cost.usage.flash,
-            cost.usage.ram,
-            describe_budget(&budget)
-        );
-    }
-    fit_and_print(&FitConfig {
-        run: cfg.clone(),
-        search: FitSettings::default(),
-    })
 }
 
 fn entry(c: &Candidate, epochs: usize, rung: usize, val: Option<f64>, test: Option<f64>) -> Entry {

@@ -137,10 +137,7 @@ pub fn feasible(
     }
     all.sort_by(|a, b| (a.cost.usage.flash, &a.name).cmp(&(b.cost.usage.flash, &b.name)));
     let count = all.len();
-    let fits = |c: &Candidate| {
-        budget.max_flash.is_none_or(|l| c.cost.usage.flash <= l)
-            && budget.max_ram.is_none_or(|l| c.cost.usage.ram <= l)
-    };
+    let fits = |c: &Candidate| super::cost::check(budget, &c.cost).is_ok();
     let by_flash = all.first().cloned();
     let by_ram = all
         .iter()

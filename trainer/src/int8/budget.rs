@@ -72,6 +72,13 @@ pub struct Budget {
     pub max_ram: Option<u64>,
 }
 
+impl Budget {
+    /// Whether any limit is set.
+    pub fn is_set(&self) -> bool {
+        self.max_flash.is_some() || self.max_ram.is_some()
+    }
+}
+
 /// What a student costs on the device.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Usage {

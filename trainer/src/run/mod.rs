@@ -188,7 +188,7 @@ pub fn run(cfg: &RunConfig) -> Result<RunOutcome> {
 /// the student train (hours on MNIST), with the message the export would give.
 fn check_budget_before_training(cfg: &RunConfig) -> Result<()> {
     let budget = cfg.export.options(None).budget;
-    if budget.max_flash.is_none() && budget.max_ram.is_none() {
+    if !budget.is_set() {
         return Ok(());
     }
     let (spec, cost) = fit::cost::student_cost(&cfg.student)?;
@@ -206,15 +206,19 @@ fn check_budget_before_training(cfg: &RunConfig) -> Result<()> {
 pub fn run_and_print(cfg: &RunConfig) -> Result<()> {
     let outcome = run(cfg)?;
     print!("{}", summary::summary_table(&outcome.dir, &outcome.report));
-    if let Some(d) = &outcome.report.device
-        && d.mismatches > 0
-    {
-        return Err(Error::artifact(
-            &outcome.dir,
+    device_agrees(&outcome.dir, &outcome.report)
+}
+
+/// An error naming `dir` when the device's logits differed from the host's on any golden
+/// vector of `report`.
+pub fn device_agrees(dir: &std::path::Path, report: &Report) -> Result<()> {
+    match &report.device {
+        Some(d) if d.mismatches > 0 => Err(Error::artifact(
+            dir,
             format!("{} golden vectors differ on the device", d.mismatches),
-        ));
+        )),
+        _ => Ok(()),
     }
-    Ok(())
 }
 
 #[cfg(test)]
