@@ -12,7 +12,8 @@ fn readme() -> String {
     std::fs::read_to_string(&path).expect("README.md")
 }
 
-/// Commands in the README's ```sh blocks, split at `&&`.
+/// Commands in the README's ```sh blocks, split at `&&`, without their shell comments (a word
+/// that starts with `#` begins one, as in sh).
 fn commands(text: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut in_sh = false;
@@ -22,11 +23,30 @@ fn commands(text: &str) -> Vec<String> {
             in_sh = t == "```sh";
             continue;
         }
-        if in_sh && !t.is_empty() && !t.starts_with('#') {
+        let t = without_comment(t);
+        if in_sh && !t.is_empty() {
             out.extend(t.split("&&").map(|c| c.trim().to_owned()));
         }
     }
     out
+}
+
+fn without_comment(line: &str) -> &str {
+    let comment = line
+        .match_indices('#')
+        .map(|(i, _)| i)
+        .find(|&i| i == 0 || line.as_bytes()[i - 1].is_ascii_whitespace());
+    comment.map_or(line, |i| &line[..i]).trim()
+}
+
+#[test]
+fn shell_comments_are_cut_from_readme_commands() {
+    let text =
+        "```sh\nminnow fit --out a   # the digits\n# a whole comment\nminnow run --out b#c\n```\n";
+    assert_eq!(
+        commands(text),
+        ["minnow fit --out a", "minnow run --out b#c"]
+    );
 }
 
 #[test]
