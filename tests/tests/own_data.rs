@@ -24,6 +24,7 @@ fn verify_on(run_dir: &Path, core: &str) -> minnow::int8::report::DeviceReport {
         device: DeviceConfig {
             core: core.into(),
             timeout: 300,
+            max_instructions: None,
         },
         probe: None,
         firmware_dir: None,
@@ -69,6 +70,21 @@ fn check_devices(name: &str, run_dir: &Path, report: &Report, baseline: f64) {
         m4.instructions_per_inference,
         m0.instructions_per_inference
     );
+    // minnow fit's instruction model, fitted on other students, predicted both counts.
+    let blob = std::fs::read(run_dir.join("student.minnow")).expect("student");
+    let predicted = minnow::fit::instructions::predict(&blob).expect("predicts");
+    for (core, device) in [("m4", m4), ("m0", &m0)] {
+        let measured = device.instructions_per_inference.expect("instructions") as f64;
+        let p = predicted.on(core).expect("a model for the core") as f64;
+        eprintln!(
+            "{name}: {core} instructions {measured} measured, {p} predicted ({:+.1} %)",
+            100.0 * (p - measured) / measured
+        );
+        assert!(
+            (p - measured).abs() <= minnow::fit::instructions::TOLERANCE * measured,
+            "{name}: instruction model {p} predicted, {measured} measured on the {core}"
+        );
+    }
 }
 
 #[test]

@@ -167,6 +167,9 @@ pub enum Command {
     /// the winner is exported and verified like `minnow run`'s student.
     #[command(after_help = crate::cli::fit::FIT_EXAMPLES)]
     Fit(crate::cli::fit::FitArgs),
+    /// Fit the instruction model to verified runs (scripts/calibrate-instructions.sh).
+    #[command(hide = true)]
+    CalibrateInstructions(crate::cli::fit::CalibrateArgs),
 }
 
 /// Runs a parsed command.
@@ -224,6 +227,7 @@ pub fn execute(cli: Cli) -> Result<()> {
             crate::fit::search::run_within_budget_and_print(&a.resolve()?, a.student_given())?
         }
         Command::Fit(a) => crate::fit::search::fit_and_print(&a.resolve()?)?,
+        Command::CalibrateInstructions(a) => a.run()?,
     }
     Ok(())
 }

@@ -99,6 +99,12 @@ pub struct RunArgs {
     /// Core to verify on in QEMU (m0, m3, m4, m7, m33), or `none` to stop after export.
     #[arg(long, value_name = "CORE")]
     pub core: Option<String>,
+    /// Most instructions per inference on --core, predicted before training by a model
+    /// calibrated in QEMU (docs/instructions.md), e.g. 200k or 1.5M; a student over it is
+    /// refused (or, left to the defaults, replaced by the best that fits, as minnow fit finds
+    /// it).
+    #[arg(long, value_name = "N", value_parser = parse_count)]
+    pub max_instructions: Option<u64>,
     /// No progress bars.
     #[arg(long, short)]
     pub quiet: bool,
@@ -193,12 +199,33 @@ impl RunArgs {
         if let Some(core) = &self.core {
             cfg.device.core = core.clone();
         }
+        if self.max_instructions.is_some() {
+            cfg.device.max_instructions = self.max_instructions;
+        }
         if self.quiet {
             cfg.teacher.train.quiet = true;
             cfg.student.train.quiet = true;
         }
         cfg.tie_steps()
     }
+}
+
+/// `200000`, `200k`, `1.5M`: a count, with k = 1,000 and M = 1,000,000.
+pub fn parse_count(input: &str) -> std::result::Result<u64, String> {
+    let s = input.trim();
+    let (number, unit) = match s.char_indices().last() {
+        Some((i, 'k' | 'K')) => (&s[..i], 1e3),
+        Some((i, 'm' | 'M')) => (&s[..i], 1e6),
+        _ => (s, 1.0),
+    };
+    let n: f64 = number
+        .parse()
+        .map_err(|_| format!("{input:?}: expected a count such as 200000, 200k or 1.5M"))?;
+    let count = n * unit;
+    if !(1.0..1e15).contains(&count) {
+        return Err(format!("{input:?}: expected a count of at least 1"));
+    }
+    Ok(count.round() as u64)
 }
 
 #[cfg(test)]
@@ -242,5 +269,15 @@ mod tests {
         };
         assert!(nan.resolve().is_err(), "NaN noise is refused");
         Ok(())
+    }
+
+    #[test]
+    fn counts_take_k_and_m() {
+        assert_eq!(parse_count("200000"), Ok(200_000));
+        assert_eq!(parse_count("200k"), Ok(200_000));
+        assert_eq!(parse_count("1.5M"), Ok(1_500_000));
+        assert!(parse_count("fast").is_err());
+        assert!(parse_count("0").is_err());
+        assert!(parse_count("-3k").is_err());
     }
 }

@@ -143,6 +143,7 @@ impl VerifyArgs {
             device: DeviceConfig {
                 core: self.core.clone().unwrap_or(d.core),
                 timeout: self.timeout.unwrap_or(d.timeout),
+                max_instructions: None,
             },
             probe: self.probe.clone(),
             firmware_dir: self.firmware_dir.clone(),

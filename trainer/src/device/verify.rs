@@ -39,6 +39,11 @@ pub struct DeviceConfig {
     pub core: String,
     /// Seconds QEMU may run before the firmware counts as hung.
     pub timeout: u64,
+    /// Instructions per inference the student may take on `core`, as the fit's instruction
+    /// model predicts them before training (`minnow run` and `minnow fit`; QEMU measures them
+    /// after).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_instructions: Option<u64>,
 }
 
 impl Settings for DeviceConfig {
@@ -52,6 +57,7 @@ impl Default for DeviceConfig {
         DeviceConfig {
             core: "m4".into(),
             timeout: 300,
+            max_instructions: None,
         }
     }
 }

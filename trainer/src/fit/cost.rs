@@ -18,7 +18,10 @@ use crate::net::backend;
 use crate::net::backend::DeviceChoice;
 use crate::net::model::Model;
 use crate::net::spec::NetSpec;
+use crate::run::RunConfig;
 use crate::train::config::DistillConfig;
+
+use super::instructions::Instructions;
 use crate::train::distill::blob_name;
 
 /// What a network costs on the device.
@@ -27,6 +30,51 @@ pub struct Cost {
     pub usage: Usage,
     /// Multiply-accumulates per inference.
     pub macs: u64,
+    /// Instructions per inference on each core, predicted ([`super::instructions`]).
+    pub instructions: Instructions,
+}
+
+/// Everything a student must fit: the export's flash and RAM budget, and instructions per
+/// inference on the core it is verified on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Limits {
+    pub budget: Budget,
+    pub max_instructions: Option<u64>,
+    /// The core the instruction budget is for (`minnow run`'s `--core`).
+    pub core: String,
+}
+
+impl Limits {
+    /// The limits of a `minnow run` configuration.
+    pub fn of(run: &RunConfig) -> Limits {
+        Limits {
+            budget: run.export.options(None).budget,
+            max_instructions: run.device.max_instructions,
+            core: run.device.core.clone(),
+        }
+    }
+
+    /// Whether any limit is set.
+    pub fn is_set(&self) -> bool {
+        self.budget.is_set() || self.max_instructions.is_some()
+    }
+
+    /// The limits in words, for messages: `flash budget 1024 bytes, 200000 instructions on
+    /// the m4`.
+    pub fn describe(&self) -> String {
+        let part =
+            |what: &str, limit: Option<u64>| limit.map(|l| format!("{what} budget {l} bytes"));
+        [
+            part("flash", self.budget.max_flash),
+            part("RAM", self.budget.max_ram),
+            self.max_instructions
+                .map(|l| format!("{l} instructions per inference on the {}", self.core)),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(", ")
+    }
 }
 
 /// Samples of the random calibration set: enough for every layer to see varied values.
@@ -62,9 +110,11 @@ pub fn cost(spec: &NetSpec, name: &str, pairs: usize, seed: u64) -> Result<Cost>
     let usage = budget::usage(&blob).map_err(|e| Error::Config(e.to_string()))?;
     let decoded = minnow_core::Student::decode(&blob)
         .map_err(|e| Error::Config(format!("the network's blob does not decode: {e}")))?;
+    let instructions = super::instructions::predict(&blob).map_err(Error::Config)?;
     Ok(Cost {
         usage,
         macs: u64::from(decoded.footprint().macs),
+        instructions,
     })
 }
 
@@ -85,10 +135,29 @@ fn random_inputs(spec: &NetSpec, seed: u64) -> Dataset {
     }
 }
 
-/// Refuses a student over `budget` before it is trained, with the export's message (what it
-/// needs, by how much it is over, its largest layer).
-pub fn check(budget: &Budget, cost: &Cost) -> Result<(), BudgetError> {
-    budget::check(budget, &cost.usage)
+/// Refuses a student over `limits` before it is trained: over flash or RAM with the export's
+/// message (what it needs, by how much it is over, its largest layer), over the instruction
+/// budget with the prediction.
+pub fn check(limits: &Limits, cost: &Cost) -> Result<(), BudgetError> {
+    budget::check(&limits.budget, &cost.usage)?;
+    let Some(limit) = limits.max_instructions else {
+        return Ok(());
+    };
+    let need =
+        cost.instructions
+            .on(&limits.core)
+            .ok_or_else(|| BudgetError::NoInstructionModel {
+                core: limits.core.clone(),
+            })?;
+    if need > limit {
+        return Err(BudgetError::Instructions {
+            need,
+            limit,
+            over: need - limit,
+            core: limits.core.clone(),
+        });
+    }
+    Ok(())
 }
 
 /// The network `cfg` will train and its cost, known before it trains: the data is read and

@@ -3,7 +3,10 @@
 //! of training, not at export; the networks worth trying for a data shape ([`space`]); and
 //! `minnow fit`, the search for the best of them that fits ([`search`]).
 
+pub mod calibrate;
 pub mod cost;
 pub mod error;
+pub mod instructions;
 pub mod search;
 pub mod space;
+pub mod workers;

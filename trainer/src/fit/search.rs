@@ -1,16 +1,18 @@
-//! `minnow fit`: the most accurate distilled student that fits a flash and RAM budget, found
-//! by successive halving. The candidates that fit ([`super::space::feasible`], costed exactly,
-//! none over budget is trained) are spread over the range of sizes; each rung distils every
-//! survivor from the teacher for the rung's epochs (cached teacher logits where there is no
-//! augmentation) and keeps the best third on the **validation** split; the last rung's best is
-//! exported and verified on the device.
+//! `minnow fit`: the most accurate distilled student that fits a flash, RAM and instruction
+//! budget, found by successive halving. The candidates that fit ([`super::space::feasible`]:
+//! flash and RAM exact, instructions predicted by [`super::instructions`]; none over budget is
+//! trained) are spread over the range of sizes; each rung distils every survivor from the
+//! teacher for the rung's epochs (cached teacher logits where there is no augmentation) and
+//! keeps the best third on the **validation** split; the last rung's best (or, when
+//! `--time-budget` runs out, the best at the highest rung reached) is exported and verified on
+//! the device.
 //!
 //! ```text
 //! OUT/config.toml, fit.json         the run settings and the search's (candidates, keep, rungs)
 //! OUT/teacher/                      the teacher, unless given
 //! OUT/candidates/NAME/eEPOCHS/      one distillation per candidate and rung (a run folder)
-//! OUT/leaderboard.json, .md         every candidate: size, RAM, MACs, validation and test
-//! OUT/pareto.png, .svg              validation error against flash and against MACs, the front
+//! OUT/leaderboard.json, .md         every candidate: size, RAM, MACs, instructions, validation, test
+//! OUT/pareto.png, .svg              validation error against flash and against instructions
 //! OUT/student.minnow, golden.mngv,  the winner's export and device results, as `minnow run`
 //!     report.json, report.md
 //! ```
@@ -20,6 +22,7 @@
 //! distillation from its checkpoint.
 
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
@@ -37,7 +40,8 @@ use crate::run::export::{ExportRun, TeacherPredictions, export_run};
 use crate::train::config::DistillConfig;
 use crate::train::distill::distill_run;
 
-use super::space::{Candidate, describe_budget, feasible, spread};
+use super::cost::Limits;
+use super::space::{Candidate, feasible, spread};
 
 /// The search's own settings (the rest is a `minnow run` configuration).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -51,6 +55,17 @@ pub struct FitSettings {
     pub rungs: Vec<usize>,
     /// Only this family (mlp, cnn, dwcnn, cnn1d); unset: every family the data allows.
     pub arch: Option<Arch>,
+    /// Seconds of wall time for the training; when they are up no further candidate starts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_budget_s: Option<f64>,
+    /// Candidates distilled at once, each a `minnow` process ([`super::workers`]); 1: one
+    /// after the other in this process.
+    #[serde(default = "one")]
+    pub workers: usize,
+}
+
+fn one() -> usize {
+    1
 }
 
 impl Default for FitSettings {
@@ -60,6 +75,8 @@ impl Default for FitSettings {
             keep: 3,
             rungs: Vec::new(),
             arch: None,
+            time_budget_s: None,
+            workers: 1,
         }
     }
 }
@@ -69,6 +86,20 @@ impl Default for FitSettings {
 pub struct FitConfig {
     pub run: RunConfig,
     pub search: FitSettings,
+    /// The `minnow` binary the workers run (default: this process's own).
+    pub exe: Option<PathBuf>,
+    /// Print the commands the next rung still needs, one per line, instead of running them
+    /// (for a cluster scheduler); run the fit again once they are done.
+    pub print_commands: bool,
+}
+
+/// What a search ended with.
+#[derive(Debug, Clone)]
+pub enum Searched {
+    /// The winner, exported and verified.
+    Done(Box<FitOutcome>),
+    /// `print_commands`: the shell commands of the next rung's missing distillations.
+    Pending(Vec<String>),
 }
 
 /// One candidate's results at the highest rung it reached.
@@ -81,6 +112,8 @@ pub struct Entry {
     pub flash_bytes: u64,
     pub ram_bytes: u64,
     pub macs: u64,
+    /// Instructions per inference on the run's core, as the instruction model predicts them.
+    pub instructions: Option<u64>,
     /// Epochs of the highest rung it trained at.
     pub epochs: usize,
     /// 1-based rung.
@@ -123,29 +156,35 @@ fn finished(dir: &Path) -> Result<Option<(Option<f64>, Option<f64>)>> {
     Ok(Some((val, test)))
 }
 
-/// Distils `candidate` for `epochs` into its rung folder, or reads the folder's results.
-fn train_candidate(
-    cfg: &FitConfig,
-    candidate: &Candidate,
-    epochs: usize,
-) -> Result<(PathBuf, Option<f64>, Option<f64>)> {
-    let dir = cfg
+/// The distillation of `candidate` for `epochs`, into its rung folder.
+fn candidate_config(cfg: &FitConfig, candidate: &Candidate, epochs: usize) -> DistillConfig {
+    let mut student: DistillConfig = cfg.run.student.clone();
+    student.out = cfg
         .run
         .out
         .join("candidates")
         .join(&candidate.name)
         .join(format!("e{epochs}"));
-    if let Some((val, test)) = finished(&dir)? {
-        return Ok((dir, val, test));
-    }
-    let mut student: DistillConfig = cfg.run.student.clone();
-    student.out = dir.clone();
     student.net = NetConfig {
         dropout: 0.0,
         ..candidate.net.clone()
     };
     student.train.epochs = Some(epochs);
     student.train.quiet = true;
+    student
+}
+
+/// Distils `candidate` for `epochs` into its rung folder, or reads the folder's results.
+fn train_candidate(
+    cfg: &FitConfig,
+    candidate: &Candidate,
+    epochs: usize,
+) -> Result<(PathBuf, Option<f64>, Option<f64>)> {
+    let student = candidate_config(cfg, candidate, epochs);
+    let dir = student.out.clone();
+    if let Some((val, test)) = finished(&dir)? {
+        return Ok((dir, val, test));
+    }
     // A folder without its summary is a killed distillation: continue it.
     distill_run(&student, dir.exists())?;
     let (val, test) = finished(&dir)?.ok_or_else(|| {
@@ -172,11 +211,21 @@ fn best(
 
 /// Runs the search; see the module docs.
 pub fn fit(cfg: &FitConfig) -> Result<FitOutcome> {
+    match search(cfg)? {
+        Searched::Done(outcome) => Ok(*outcome),
+        Searched::Pending(_) => Err(Error::Usage(
+            "minnow fit: the search stopped at commands to run (print_commands)".into(),
+        )),
+    }
+}
+
+/// The search, or with `print_commands` the commands its next rung needs.
+pub fn search(cfg: &FitConfig) -> Result<Searched> {
     let out = &cfg.run.out;
-    let budget = cfg.run.export.options(None).budget;
-    if !budget.is_set() {
+    let limits = Limits::of(&cfg.run);
+    if !limits.is_set() {
         return Err(Error::Usage(
-            "minnow fit needs a budget: --max-flash and/or --max-ram".into(),
+            "minnow fit needs a budget: --max-flash, --max-ram and/or --max-instructions".into(),
         ));
     }
     if cfg.search.keep < 2 || cfg.search.candidates == 0 {
@@ -196,7 +245,7 @@ pub fn fit(cfg: &FitConfig) -> Result<FitOutcome> {
         train.classes,
         cfg.run.student.data.normalization,
         &train.name,
-        &budget,
+        &limits,
     )?;
     if let Some(arch) = cfg.search.arch {
         fitting.retain(|c| c.net.arch == arch);
@@ -204,11 +253,11 @@ pub fn fit(cfg: &FitConfig) -> Result<FitOutcome> {
             return Err(Error::Usage(format!(
                 "no {} student fits ({})",
                 arch.name(),
-                describe_budget(&budget)
+                limits.describe()
             )));
         }
     }
-    let mut alive = spread(&fitting, cfg.search.candidates);
+    let alive = spread(&fitting, cfg.search.candidates);
     let rungs = rungs(
         &cfg.search.rungs,
         cfg.run.student.train.epochs_for(train.len()),
@@ -217,7 +266,7 @@ pub fn fit(cfg: &FitConfig) -> Result<FitOutcome> {
         "{} of {} candidates fit ({}); training {} over rungs of {:?} epochs",
         fitting.len(),
         super::space::networks(train.shape).len(),
-        describe_budget(&budget),
+        limits.describe(),
         alive.len(),
         rungs
     ));
@@ -243,50 +292,14 @@ pub fn fit(cfg: &FitConfig) -> Result<FitOutcome> {
         }
     }
 
-    let mut board: Vec<Entry> = Vec::new();
-    let mut winner_dir = PathBuf::new();
-    for (r, &epochs) in rungs.iter().enumerate() {
-        let mut results = Vec::new();
-        for c in &alive {
-            let (dir, val, test) = train_candidate(cfg, c, epochs)?;
-            say(&format!(
-                "rung {}/{} ({epochs} epochs): {:<16} {:>6} B flash {:>6} B RAM  val {}",
-                r + 1,
-                rungs.len(),
-                c.name,
-                c.cost.usage.flash,
-                c.cost.usage.ram,
-                pct_or(val, "-")
-            ));
-            board.retain(|e| e.name != c.name);
-            board.push(entry(c, epochs, r + 1, val, test));
-            results.push((c.clone(), dir, val, test));
-        }
-        let last = r + 1 == rungs.len();
-        let keep = if last {
-            1
-        } else {
-            results.len().div_ceil(cfg.search.keep)
-        };
-        let kept = best(results, keep);
-        if last {
-            winner_dir = kept[0].1.clone();
-        }
-        alive = kept.into_iter().map(|k| k.0).collect();
-    }
-    let winner = alive[0].name.clone();
-    for e in &mut board {
-        e.winner = e.name == winner;
-    }
-    board.sort_by(|a, b| {
-        (b.rung, b.val_accuracy.unwrap_or(-1.0))
-            .partial_cmp(&(a.rung, a.val_accuracy.unwrap_or(-1.0)))
-            .unwrap_or(std::cmp::Ordering::Equal)
-            .then(a.name.cmp(&b.name))
-    });
-    write_board(out, &board, &budget, &train.name)?;
+    let (board, winner, winner_dir) = match halve(cfg, alive, &rungs, &limits.core)? {
+        Halving::Done(board, winner, dir) => (board, winner, dir),
+        Halving::Pending(lines) => return Ok(Searched::Pending(lines)),
+    };
+    write_board(out, &board, &limits, &train.name)?;
 
     say(&format!("winner {winner}: exporting"));
+
     export_run(&ExportRun {
         run_dir: &winner_dir,
         student: None,
@@ -311,40 +324,178 @@ pub fn fit(cfg: &FitConfig) -> Result<FitOutcome> {
         })?;
     }
     let report = Report::load(&out.join(REPORT_JSON))?;
-    Ok(FitOutcome {
+    Ok(Searched::Done(Box::new(FitOutcome {
         dir: out.clone(),
         leaderboard: board,
         report,
-    })
+    })))
+}
+
+/// Successive halving of `alive` over `rungs`: the leaderboard (best first), the winner's name
+/// and its last rung's folder. With a time budget, no candidate starts once it is spent; the
+/// winner is then the best trained at the highest rung reached (the previous rung's best is
+/// always trained first at the next, so that rung has at least it).
+fn halve(
+    cfg: &FitConfig,
+    mut alive: Vec<Candidate>,
+    rungs: &[usize],
+    core: &str,
+) -> Result<Halving> {
+    let say = |msg: &str| {
+        if !cfg.run.teacher.train.quiet {
+            eprintln!("fit: {msg}");
+        }
+    };
+    let started = Instant::now();
+    let out_of_time = || {
+        cfg.search
+            .time_budget_s
+            .is_some_and(|s| started.elapsed().as_secs_f64() >= s)
+    };
+    let mut board: Vec<Entry> = Vec::new();
+    let mut winner: Option<(String, PathBuf)> = None;
+    for (r, &epochs) in rungs.iter().enumerate() {
+        if let Some(lines) = run_workers(cfg, &alive, epochs, &out_of_time)? {
+            return Ok(Halving::Pending(lines));
+        }
+        let mut results = Vec::new();
+        let mut stopped = false;
+        for c in &alive {
+            if out_of_time() && (!results.is_empty() || winner.is_some()) {
+                say(&format!(
+                    "the time budget is spent: no further candidate starts (rung {}, {} of {} trained)",
+                    r + 1,
+                    results.len(),
+                    alive.len()
+                ));
+                stopped = true;
+                break;
+            }
+            let (dir, val, test) = train_candidate(cfg, c, epochs)?;
+            say(&format!(
+                "rung {}/{} ({epochs} epochs): {:<16} {:>6} B flash {:>6} B RAM  val {}",
+                r + 1,
+                rungs.len(),
+                c.name,
+                c.cost.usage.flash,
+                c.cost.usage.ram,
+                pct_or(val, "-")
+            ));
+            board.retain(|e| e.name != c.name);
+            board.push(entry(c, core, (epochs, r + 1), val, test));
+            results.push((c.clone(), dir, val, test));
+        }
+        if results.is_empty() {
+            break;
+        }
+        let last = stopped || r + 1 == rungs.len();
+        let keep = if last {
+            1
+        } else {
+            results.len().div_ceil(cfg.search.keep)
+        };
+        let kept = best(results, keep);
+        winner = Some((kept[0].0.name.clone(), kept[0].1.clone()));
+        alive = kept.into_iter().map(|k| k.0).collect();
+        if stopped {
+            break;
+        }
+    }
+    let (winner, winner_dir) =
+        winner.ok_or_else(|| Error::Usage("minnow fit: no candidate was trained".into()))?;
+    for e in &mut board {
+        e.winner = e.name == winner;
+    }
+    board.sort_by(|a, b| {
+        (b.rung, b.val_accuracy.unwrap_or(-1.0))
+            .partial_cmp(&(a.rung, a.val_accuracy.unwrap_or(-1.0)))
+            .unwrap_or(std::cmp::Ordering::Equal)
+            .then(a.name.cmp(&b.name))
+    });
+    Ok(Halving::Done(board, winner, winner_dir))
+}
+
+/// How [`halve`] ended: the leaderboard, the winner and its folder; or the commands of the
+/// rung that is missing distillations (`print_commands`).
+enum Halving {
+    Done(Vec<Entry>, String, PathBuf),
+    Pending(Vec<String>),
+}
+
+/// The distillations of `alive` at `epochs` that are not finished: with `print_commands`
+/// their shell lines (returned); with more than one worker, run as processes, as many at once,
+/// none started once `out_of_time`. (The caller then reads every folder, training in process
+/// what is still missing.)
+fn run_workers(
+    cfg: &FitConfig,
+    alive: &[Candidate],
+    epochs: usize,
+    out_of_time: &dyn Fn() -> bool,
+) -> Result<Option<Vec<String>>> {
+    if !cfg.print_commands && cfg.search.workers < 2 {
+        return Ok(None);
+    }
+    let mut jobs = Vec::new();
+    for c in alive {
+        let student = candidate_config(cfg, c, epochs);
+        if finished(&student.out)?.is_none() {
+            jobs.push(super::workers::job(&student)?);
+        }
+    }
+    let exe = match &cfg.exe {
+        Some(exe) => exe.clone(),
+        None => std::env::current_exe()
+            .map_err(|e| Error::Usage(format!("minnow fit: where is this minnow binary? {e}")))?,
+    };
+    if cfg.print_commands {
+        if jobs.is_empty() {
+            return Ok(None);
+        }
+        return Ok(Some(
+            jobs.iter()
+                .map(|j| super::workers::shell_line(&exe, j))
+                .collect(),
+        ));
+    }
+    super::workers::run_all(&exe, &jobs, cfg.search.workers, out_of_time)?;
+    Ok(None)
 }
 
 /// `leaderboard.json`, `leaderboard.md` and the Pareto figure of `board` in `out`.
-fn write_board(
-    out: &Path,
-    board: &[Entry],
-    budget: &crate::int8::budget::Budget,
-    data: &str,
-) -> Result<()> {
+fn write_board(out: &Path, board: &[Entry], limits: &Limits, data: &str) -> Result<()> {
     files::write_atomic(
         &out.join("leaderboard.json"),
         &serde_json::to_vec_pretty(board)?,
     )?;
     files::write_atomic(
         &out.join("leaderboard.md"),
-        leaderboard_markdown(board, &describe_budget(budget)).as_bytes(),
+        leaderboard_markdown(board, limits).as_bytes(),
     )?;
 
+    // Compute as predicted instructions on the core where every candidate has them, else MACs.
+    let instructions = board.iter().all(|e| e.instructions.is_some());
     let points: Vec<ParetoPoint> = board
         .iter()
         .filter_map(|e| {
             e.val_accuracy.map(|a| ParetoPoint {
                 flash_bytes: e.flash_bytes as f64,
-                macs: e.macs as f64,
+                compute: match e.instructions {
+                    Some(i) if instructions => i as f64,
+                    _ => e.macs as f64,
+                },
                 error_pct: 100.0 * (1.0 - a),
             })
         })
         .collect();
-    write_pareto(out, &points, &format!("minnow fit, {data}"))
+    let compute = if instructions {
+        format!(
+            "instructions per inference on the {} (predicted)",
+            limits.core
+        )
+    } else {
+        "multiply-accumulates per inference".to_owned()
+    };
+    write_pareto(out, &points, &format!("minnow fit, {data}"), &compute)
         .map_err(|(path, source)| Error::Plot { path, source })?;
 
     Ok(())
@@ -353,9 +504,19 @@ fn write_board(
 /// `minnow fit`: the search, then the leaderboard and the winner's table on stdout; an error
 /// when the device disagreed.
 pub fn fit_and_print(cfg: &FitConfig) -> Result<()> {
-    let outcome = fit(cfg)?;
-    let budget = describe_budget(&cfg.run.export.options(None).budget);
-    print!("{}", leaderboard_markdown(&outcome.leaderboard, &budget));
+    let outcome = match search(cfg)? {
+        Searched::Done(outcome) => outcome,
+        Searched::Pending(lines) => {
+            for line in lines {
+                println!("{line}");
+            }
+            return Ok(());
+        }
+    };
+    print!(
+        "{}",
+        leaderboard_markdown(&outcome.leaderboard, &Limits::of(&cfg.run))
+    );
     println!();
     print!(
         "{}",
@@ -379,13 +540,21 @@ pub fn run_within_budget_and_print(cfg: &RunConfig, student_given: bool) -> Resu
             fit_and_print(&FitConfig {
                 run: cfg.clone(),
                 search: FitSettings::default(),
+                exe: None,
+                print_commands: false,
             })
         }
         other => other,
     }
 }
 
-fn entry(c: &Candidate, epochs: usize, rung: usize, val: Option<f64>, test: Option<f64>) -> Entry {
+fn entry(
+    c: &Candidate,
+    core: &str,
+    (epochs, rung): (usize, usize),
+    val: Option<f64>,
+    test: Option<f64>,
+) -> Entry {
     Entry {
         name: c.name.clone(),
         arch: c.net.arch.name().to_owned(),
@@ -398,6 +567,7 @@ fn entry(c: &Candidate, epochs: usize, rung: usize, val: Option<f64>, test: Opti
         flash_bytes: c.cost.usage.flash,
         ram_bytes: c.cost.usage.ram,
         macs: c.cost.macs,
+        instructions: c.cost.instructions.on(core),
         epochs,
         rung,
         val_accuracy: val,
@@ -407,18 +577,22 @@ fn entry(c: &Candidate, epochs: usize, rung: usize, val: Option<f64>, test: Opti
 }
 
 /// The leaderboard as a Markdown table, best first.
-pub fn leaderboard_markdown(board: &[Entry], budget: &str) -> String {
+pub fn leaderboard_markdown(board: &[Entry], limits: &Limits) -> String {
     let mut s = format!(
-        "# minnow fit leaderboard\n\nBudget: {budget}. Picked on the validation split; test accuracy is the float student's, shown only.\n\n| candidate | flash (B) | RAM (B) | MACs | rung (epochs) | validation | test |\n|---|---:|---:|---:|---|---:|---:|\n"
+        "# minnow fit leaderboard\n\nBudget: {}. Picked on the validation split; test accuracy is the float student's, shown only. Instructions per inference on the {} are predicted by the instruction model (docs/instructions.md).\n\n| candidate | flash (B) | RAM (B) | MACs | instructions | rung (epochs) | validation | test |\n|---|---:|---:|---:|---:|---|---:|---:|\n",
+        limits.describe(),
+        limits.core
     );
     for e in board {
         s.push_str(&format!(
-            "| {}{} | {} | {} | {} | {} ({}) | {} | {} |\n",
+            "| {}{} | {} | {} | {} | {} | {} ({}) | {} | {} |\n",
             e.name,
             if e.winner { " **(winner)**" } else { "" },
             e.flash_bytes,
             e.ram_bytes,
             e.macs,
+            e.instructions
+                .map_or_else(|| "-".to_owned(), |i| i.to_string()),
             e.rung,
             e.epochs,
             pct_or(e.val_accuracy, "-"),
@@ -463,7 +637,11 @@ mod tests {
                 keep: 2,
                 rungs: vec![1, 2],
                 arch: None,
+                time_budget_s: None,
+                workers: 1,
             },
+            exe: None,
+            print_commands: false,
         };
         let first = fit(&cfg).expect("fit");
         let winners: Vec<&Entry> = first.leaderboard.iter().filter(|e| e.winner).collect();
@@ -512,6 +690,16 @@ mod tests {
         assert_eq!(third.leaderboard, first.leaderboard, "deterministic");
         assert!(summaries[0].is_file());
         assert_eq!(modified(&summaries[1]), before[1]);
+
+        // A spent time budget: the first candidate trains and nothing after it, so it wins at
+        // the first rung (the teacher is the first search's, already trained).
+        let mut hurried = cfg.clone();
+        hurried.run.out = root.path().join("hurried");
+        hurried.search.time_budget_s = Some(1e-9);
+        let h = fit(&hurried).expect("a hurried fit");
+        assert_eq!(h.leaderboard.len(), 1, "{:?}", h.leaderboard);
+        assert!(h.leaderboard[0].winner && h.leaderboard[0].rung == 1);
+        assert!(hurried.run.out.join("student.minnow").is_file());
 
         let mut tiny = cfg.clone();
         tiny.run.out = root.path().join("tiny");

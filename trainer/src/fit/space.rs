@@ -5,10 +5,9 @@
 
 use crate::data::NormScope;
 use crate::error::Result;
-use crate::int8::budget::Budget;
 use crate::net::spec::{Arch, NetConfig, NetSpec};
 
-use super::cost::{Cost, cost, normalization_pairs};
+use super::cost::{Cost, Limits, cost, normalization_pairs};
 use super::error::SpaceError;
 
 /// Hidden widths of the MLPs (and the second layer is half the first).
@@ -104,24 +103,14 @@ pub fn networks(shape: [usize; 3]) -> Vec<NetConfig> {
     nets
 }
 
-/// The budget in words, for messages.
-pub fn describe_budget(budget: &Budget) -> String {
-    let part = |what: &str, limit: Option<u64>| limit.map(|l| format!("{what} budget {l} bytes"));
-    [part("flash", budget.max_flash), part("RAM", budget.max_ram)]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// The candidates for data of `shape` and `classes` named `data_name` that fit `budget`,
+/// The candidates for data of `shape` and `classes` named `data_name` that fit `limits`,
 /// smallest flash first (ties by name); an error naming the smallest when none does.
 pub fn feasible(
     shape: [usize; 3],
     classes: usize,
     scope: Option<NormScope>,
     data_name: &str,
-    budget: &Budget,
+    limits: &Limits,
 ) -> Result<Vec<Candidate>> {
     let pairs = normalization_pairs(shape, scope);
     let mut all = Vec::new();
@@ -137,7 +126,7 @@ pub fn feasible(
     }
     all.sort_by(|a, b| (a.cost.usage.flash, &a.name).cmp(&(b.cost.usage.flash, &b.name)));
     let count = all.len();
-    let fits = |c: &Candidate| super::cost::check(budget, &c.cost).is_ok();
+    let fits = |c: &Candidate| super::cost::check(limits, &c.cost).is_ok();
     let by_flash = all.first().cloned();
     let by_ram = all
         .iter()
@@ -147,7 +136,7 @@ pub fn feasible(
     match (fit.is_empty(), by_flash, by_ram) {
         (true, Some(f), Some(r)) => Err(SpaceError::NothingFits {
             count,
-            budget: describe_budget(budget),
+            budget: limits.describe(),
             flash_name: f.name,
             flash_flash: f.cost.usage.flash,
             flash_ram: f.cost.usage.ram,
@@ -179,6 +168,15 @@ pub fn spread(candidates: &[Candidate], n: usize) -> Vec<Candidate> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::int8::budget::Budget;
+
+    fn limits(budget: Budget) -> Limits {
+        Limits {
+            budget,
+            max_instructions: None,
+            core: "m4".into(),
+        }
+    }
 
     #[test]
     fn names_say_what_a_network_is() {
@@ -215,7 +213,7 @@ mod tests {
             max_flash: Some(1500),
             max_ram: Some(400),
         };
-        let fit = feasible([8, 8, 1], 10, None, "digits", &budget).expect("some fit");
+        let fit = feasible([8, 8, 1], 10, None, "digits", &limits(budget)).expect("some fit");
         assert!(fit.len() >= 3, "{} fit", fit.len());
         for c in &fit {
             assert!(
@@ -237,7 +235,7 @@ mod tests {
             max_flash: Some(100),
             max_ram: None,
         };
-        let e = feasible([8, 8, 1], 10, None, "digits", &tiny).expect_err("nothing fits");
+        let e = feasible([8, 8, 1], 10, None, "digits", &limits(tiny)).expect_err("nothing fits");
         let msg = e.to_string();
         assert!(
             msg.contains("the smallest in flash, cnn-s2-2, needs")
@@ -254,10 +252,10 @@ mod tests {
             10,
             None,
             "digits",
-            &Budget {
+            &limits(Budget {
                 max_flash: Some(4096),
                 max_ram: None,
-            },
+            }),
         )
         .expect("fit");
         let picked = spread(&fit, 5);
@@ -265,5 +263,27 @@ mod tests {
         assert_eq!(picked.last(), fit.last());
         assert_eq!(picked.first(), fit.first());
         assert_eq!(spread(&fit[..3], 5).len(), 3);
+
+        // An instruction budget on the M4 keeps the candidates predicted within it.
+        let m4 = |c: &Candidate| c.cost.instructions.on("m4").expect("an M4 model");
+        let mut counts: Vec<u64> = fit.iter().map(m4).collect();
+        counts.sort_unstable();
+        let median = counts[counts.len() / 2];
+        let fast = feasible(
+            [8, 8, 1],
+            10,
+            None,
+            "digits",
+            &Limits {
+                max_instructions: Some(median),
+                ..limits(Budget {
+                    max_flash: Some(4096),
+                    max_ram: None,
+                })
+            },
+        )
+        .expect("fast ones");
+        assert!(fast.len() < fit.len() && fast.len() > fit.len() / 3);
+        assert!(fast.iter().all(|c| m4(c) <= median));
     }
 }

@@ -41,6 +41,19 @@ pub enum BudgetError {
     },
     #[error("the student blob does not decode: {0}")]
     Blob(minnow_core::Error),
+    #[error(
+        "the student takes about {need} instructions per inference on the {core}, {over} over the budget of {limit} (predicted by the instruction model, docs/instructions.md)"
+    )]
+    Instructions {
+        need: u64,
+        limit: u64,
+        over: u64,
+        core: String,
+    },
+    #[error(
+        "an instruction budget needs a core the instruction model knows (m0, m3, m4, m7, m33), not `{core}`"
+    )]
+    NoInstructionModel { core: String },
 }
 
 /// Parses `16384`, `32k`, `8K`, `64KiB`, `1M`, `2MB` into bytes.

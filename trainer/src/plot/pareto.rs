@@ -1,6 +1,7 @@
 //! `minnow fit`'s Pareto figure: each candidate's validation error against its flash bytes
-//! (left) and its multiply-accumulates per inference (right), the candidates on the front (none
-//! smaller and at least as accurate) joined by a line. PNG and SVG files.
+//! (left) and its compute per inference (right: instructions on the target core as the fit's
+//! model predicts them, or multiply-accumulates), the candidates on the front (none smaller and
+//! at least as accurate) joined by a line. PNG and SVG files.
 
 use std::path::{Path, PathBuf};
 
@@ -13,7 +14,8 @@ use super::{DrawError, FONT, boxed, ensure_font};
 #[derive(Debug, Clone, PartialEq)]
 pub struct ParetoPoint {
     pub flash_bytes: f64,
-    pub macs: f64,
+    /// Instructions or multiply-accumulates per inference, as the figure's `compute` label says.
+    pub compute: f64,
     /// Validation error in percent.
     pub error_pct: f64,
 }
@@ -91,11 +93,12 @@ where
     Ok(())
 }
 
-/// Draws both panels of `points` on `root`.
+/// Draws both panels of `points` on `root`; `compute` names the right panel's axis.
 pub fn draw<DB: DrawingBackend>(
     root: DrawingArea<DB, Shift>,
     points: &[ParetoPoint],
     title: &str,
+    compute: &str,
 ) -> Result<(), DrawError>
 where
     DB::ErrorType: 'static,
@@ -114,13 +117,13 @@ where
         &by_flash,
         &front(points, |p| p.flash_bytes),
     )?;
-    let by_macs: Vec<(f64, f64)> = points.iter().map(|p| (p.macs, p.error_pct)).collect();
+    let by_compute: Vec<(f64, f64)> = points.iter().map(|p| (p.compute, p.error_pct)).collect();
     panel(
         &right,
         &format!("{title}: error against compute"),
-        "multiply-accumulates per inference",
-        &by_macs,
-        &front(points, |p| p.macs),
+        compute,
+        &by_compute,
+        &front(points, |p| p.compute),
     )?;
     root.present().map_err(boxed)
 }
@@ -130,12 +133,14 @@ pub fn write_pareto(
     dir: &Path,
     points: &[ParetoPoint],
     title: &str,
+    compute: &str,
 ) -> Result<(), (PathBuf, DrawError)> {
     let png = dir.join("pareto.png");
     draw(
         BitMapBackend::new(&png, PARETO_SIZE).into_drawing_area(),
         points,
         title,
+        compute,
     )
     .map_err(|e| (png.clone(), e))?;
     let svg = dir.join("pareto.svg");
@@ -143,6 +148,7 @@ pub fn write_pareto(
         SVGBackend::new(&svg, PARETO_SIZE).into_drawing_area(),
         points,
         title,
+        compute,
     )
     .map_err(|e| (svg.clone(), e))?;
     Ok(())
@@ -152,10 +158,10 @@ pub fn write_pareto(
 mod tests {
     use super::*;
 
-    fn p(flash: f64, macs: f64, error: f64) -> ParetoPoint {
+    fn p(flash: f64, compute: f64, error: f64) -> ParetoPoint {
         ParetoPoint {
             flash_bytes: flash,
-            macs,
+            compute,
             error_pct: error,
         }
     }
@@ -172,7 +178,7 @@ mod tests {
             front(&pts, |p| p.flash_bytes),
             [(500.0, 9.0), (900.0, 5.0), (1500.0, 2.0)]
         );
-        assert_eq!(front(&pts, |p| p.macs), [(5.0, 2.0)]);
+        assert_eq!(front(&pts, |p| p.compute), [(5.0, 2.0)]);
     }
 
     #[test]
@@ -183,7 +189,7 @@ mod tests {
             p(500.0, 50.0, 9.0),
             p(1500.0, 5.0, 2.0),
         ];
-        write_pareto(dir.path(), &pts, "digits").expect("draws");
+        write_pareto(dir.path(), &pts, "digits", "instructions per inference").expect("draws");
         let png = std::fs::read(dir.path().join("pareto.png")).expect("png");
         let img = image::load_from_memory(&png).expect("decodes").to_rgb8();
         assert_eq!(img.dimensions(), PARETO_SIZE);
@@ -195,6 +201,6 @@ mod tests {
             svg.contains("error against flash") && svg.contains("Pareto front"),
             "svg"
         );
-        write_pareto(dir.path(), &[], "empty").expect("no candidates draws too");
+        write_pareto(dir.path(), &[], "empty", "MACs").expect("no candidates draws too");
     }
 }

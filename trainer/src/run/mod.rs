@@ -184,15 +184,16 @@ pub fn run(cfg: &RunConfig) -> Result<RunOutcome> {
     })
 }
 
-/// Refuses a student that cannot fit the export's flash or RAM budget before the teacher and
-/// the student train (hours on MNIST), with the message the export would give.
+/// Refuses a student that cannot fit the export's flash or RAM budget, or the instruction
+/// budget on the verify core, before the teacher and the student train (hours on MNIST), with
+/// the message the export would give.
 fn check_budget_before_training(cfg: &RunConfig) -> Result<()> {
-    let budget = cfg.export.options(None).budget;
-    if !budget.is_set() {
+    let limits = fit::cost::Limits::of(cfg);
+    if !limits.is_set() {
         return Ok(());
     }
     let (spec, cost) = fit::cost::student_cost(&cfg.student)?;
-    fit::cost::check(&budget, &cost).map_err(|source| Error::Unfit {
+    fit::cost::check(&limits, &cost).map_err(|source| Error::Unfit {
         student: format!(
             "{}, {} parameters",
             cfg.student.net.arch.name(),
@@ -250,5 +251,21 @@ mod tests {
         let mut fits = cfg.clone();
         fits.export.max_flash = Some(cost.usage.flash);
         check_budget_before_training(&fits).expect("exactly its size fits");
+
+        // An instruction budget on the verify core, from the predicted count.
+        let m4 = cost.instructions.on("m4").expect("an M4 model");
+        let mut slow = fits.clone();
+        slow.device.max_instructions = Some(m4 - 1);
+        let e = check_budget_before_training(&slow).expect_err("one instruction over");
+        assert!(
+            e.to_string()
+                .contains(&format!("about {m4} instructions per inference on the m4")),
+            "{e}"
+        );
+        slow.device.max_instructions = Some(m4);
+        check_budget_before_training(&slow).expect("exactly its count fits");
+        slow.device.core = "none".into();
+        let e = check_budget_before_training(&slow).expect_err("no core, no instructions");
+        assert!(e.to_string().contains("needs a core"), "{e}");
     }
 }
