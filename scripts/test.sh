@@ -31,6 +31,15 @@ if [[ "$mode" == all ]]; then
       echo "test.sh: the report.html journey needs headless Chromium: sudo apt-get install -y chromium-headless-shell" >&2
     fi
   fi
+  # The README's C integration (capi/example/run.sh) compiles with Debian's arm-none-eabi-gcc.
+  if ! command -v arm-none-eabi-gcc >/dev/null 2>&1; then
+    if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
+      apt-get update -qq >&2
+      apt-get install -y -qq --no-install-recommends gcc-arm-none-eabi >&2
+    else
+      echo "test.sh: the C integration needs arm-none-eabi-gcc: sudo apt-get install -y gcc-arm-none-eabi" >&2
+    fi
+  fi
 fi
 
 stage "rustfmt"
