@@ -57,8 +57,9 @@ if [[ "$mode" == all ]]; then
 fi
 
 # The `ci` profile (Cargo.toml): release with most dependencies at opt-level 1 or 0, to bring
-# CI within its 20 minutes (1174 s on a clean clone with apt done, 2 cores); users and benchmarks
-# build --release.
+# CI within its 20 minutes (1174 s on a clean clone with apt done, 2 cores, on 2026-11-30; 1584 s
+# on 2026-12-02 on a machine whose cores compiled slower: 855 s of compile, host tests done at
+# 1159 s); users and benchmarks build --release.
 stage "host tests (profile ci)"
 cargo test --profile ci --workspace
 
