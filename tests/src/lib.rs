@@ -31,6 +31,21 @@ pub fn qemu_available(what: &str) -> bool {
     false
 }
 
+/// Asserts that minnow fit's instruction model, which runs before training, predicted what QEMU
+/// counted on `core` within its tolerance (`minnow::fit::instructions::TOLERANCE`), and prints
+/// both.
+pub fn assert_instructions_predicted(what: &str, core: &str, predicted: u64, measured: u64) {
+    let (p, m) = (predicted as f64, measured as f64);
+    eprintln!(
+        "{what}: {core} instructions {measured} measured, {predicted} predicted ({:+.1} %)",
+        100.0 * (p - m) / m
+    );
+    assert!(
+        (p - m).abs() <= minnow::fit::instructions::TOLERANCE * m,
+        "{what}: instruction model {predicted} predicted, {measured} measured on the {core}"
+    );
+}
+
 /// report.html read back: the numbers it states against report.json and report.md, and the page
 /// rendered in headless Chromium.
 pub mod report_page {

@@ -168,15 +168,11 @@ fn default_run_end_to_end() {
         assert!(d.accuracy > 0.92);
         assert!(d.instructions_per_inference.is_some_and(|n| n > 1000));
         // The instruction model, before any training, predicted what QEMU counted.
-        let measured = d.instructions_per_inference.expect("instructions") as f64;
-        let predicted = cost.instructions.on("m4").expect("an M4 model") as f64;
-        eprintln!(
-            "default run: M4 instructions {measured} measured, {predicted} predicted ({:+.1} %)",
-            100.0 * (predicted - measured) / measured
-        );
-        assert!(
-            (predicted - measured).abs() <= minnow::fit::instructions::TOLERANCE * measured,
-            "instruction model: {predicted} predicted, {measured} measured on the M4"
+        minnow_tests::assert_instructions_predicted(
+            "default run",
+            "m4",
+            cost.instructions.on("m4").expect("an M4 model"),
+            d.instructions_per_inference.expect("instructions"),
         );
         assert!(d.flash_bytes > blob.len() as u64 && d.ram_bytes > 0);
         assert!(table.contains("yes (0 mismatches"), "{table}");

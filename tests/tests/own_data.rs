@@ -74,15 +74,11 @@ fn check_devices(name: &str, run_dir: &Path, report: &Report, baseline: f64) {
     let blob = std::fs::read(run_dir.join("student.minnow")).expect("student");
     let predicted = minnow::fit::instructions::predict(&blob).expect("predicts");
     for (core, device) in [("m4", m4), ("m0", &m0)] {
-        let measured = device.instructions_per_inference.expect("instructions") as f64;
-        let p = predicted.on(core).expect("a model for the core") as f64;
-        eprintln!(
-            "{name}: {core} instructions {measured} measured, {p} predicted ({:+.1} %)",
-            100.0 * (p - measured) / measured
-        );
-        assert!(
-            (p - measured).abs() <= minnow::fit::instructions::TOLERANCE * measured,
-            "{name}: instruction model {p} predicted, {measured} measured on the {core}"
+        minnow_tests::assert_instructions_predicted(
+            name,
+            core,
+            predicted.on(core).expect("a model for the core"),
+            device.instructions_per_inference.expect("instructions"),
         );
     }
 }
