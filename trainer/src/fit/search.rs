@@ -209,6 +209,13 @@ fn best(
     results
 }
 
+/// Progress on stderr, unless the run is quiet.
+fn say(cfg: &FitConfig, msg: &str) {
+    if !cfg.run.teacher.train.quiet {
+        eprintln!("fit: {msg}");
+    }
+}
+
 /// Runs the search; see the module docs.
 pub fn fit(cfg: &FitConfig) -> Result<FitOutcome> {
     match search(cfg)? {
@@ -233,11 +240,7 @@ pub fn search(cfg: &FitConfig) -> Result<Searched> {
             "--keep must be at least 2 and --candidates at least 1".into(),
         ));
     }
-    let say = |msg: &str| {
-        if !cfg.run.teacher.train.quiet {
-            eprintln!("fit: {msg}");
-        }
-    };
+    let say = |msg: &str| say(cfg, msg);
     // The candidates first: a budget nothing fits is refused before anything is written.
     let train = cfg.run.student.data.prepare()?.train;
     let mut fitting = feasible(
@@ -341,11 +344,7 @@ fn halve(
     rungs: &[usize],
     core: &str,
 ) -> Result<Halving> {
-    let say = |msg: &str| {
-        if !cfg.run.teacher.train.quiet {
-            eprintln!("fit: {msg}");
-        }
-    };
+    let say = |msg: &str| say(cfg, msg);
     let started = Instant::now();
     let out_of_time = || {
         cfg.search

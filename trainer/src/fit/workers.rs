@@ -35,9 +35,9 @@ pub fn job(student: &DistillConfig) -> Result<Job> {
         ]
     } else {
         let settings = dir.with_extension("toml");
+        // The candidate's folder too: the log of `start` goes beside the run folder.
         if let Some(parent) = settings.parent() {
-            std::fs::create_dir_all(parent)
-                .map_err(|e| Error::artifact(parent, format!("cannot create: {e}")))?;
+            files::create_dir_all(parent)?;
         }
         files::write_atomic(&settings, config::to_toml(student)?.as_bytes())?;
         vec![
@@ -120,10 +120,6 @@ fn log_path(job: &Job) -> PathBuf {
 
 fn start(exe: &Path, job: &Job) -> Result<Child> {
     let log = log_path(job);
-    if let Some(parent) = log.parent() {
-        std::fs::create_dir_all(parent)
-            .map_err(|e| Error::artifact(parent, format!("cannot create: {e}")))?;
-    }
     let out = std::fs::File::create(&log)
         .map_err(|e| Error::artifact(&log, format!("cannot create the log: {e}")))?;
     let err = out
