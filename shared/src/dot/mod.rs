@@ -51,14 +51,15 @@ pub fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
 
 /// The loops and SIMD operations the kernels use where SMLAD makes them pay (see `simd.rs`):
 /// three dense rows sharing one input ([`dot3_i8`]), two widened receptive fields sharing one
-/// convolution row ([`dot2_widened`], [`widen_in_place`]), and the lanewise operations of pooling
-/// and depthwise convolution.
+/// convolution row ([`dot2_widened`], [`widen_in_place`]), a 3x3 depthwise window
+/// ([`dw3x3_i8x4`]), the lanewise operations of pooling and depthwise convolution, and the
+/// requantization loops.
 #[cfg(all(
     target_arch = "arm",
     target_feature = "dsp",
     not(feature = "portable-dot")
 ))]
 pub(crate) use simd::{
-    RunParams, STRIP, add_i16x2, conv3_row, dot2_widened, dot3_i8, max_i8x4, mla_i8x4,
-    requantize_run, widen_i8x4, widen_in_place,
+    OutputRange, RunParams, STRIP, add_i16x2, conv3_row, dot2_widened, dot3_i8, dw3x3_i8x4,
+    max_i8x4, mla_i8x4, requantize_channels, requantize_run, widen_i8x4, widen_in_place,
 };

@@ -14,8 +14,14 @@
 //! * [`dot_i8`] serves single rows and tails with a plain word loop (2.5 per MAC), kept small on
 //!   purpose: flash is the scarcer resource (see firmware/README.md for the measurements).
 //!
-//! Pooling and depthwise convolution use the SIMD instructions one at a time ([`max_i8x4`],
-//! [`mla_i8x4`], [`widen_i8x4`]), in Rust loops the compiler schedules.
+//! * [`dw3x3_i8x4`], 3x3 depthwise convolutions: a whole window for four channels (74
+//!   instructions per 36 MACs), its weights widened once per channel group.
+//!
+//! Pooling and the other depthwise convolutions use the SIMD instructions one at a time
+//! ([`max_i8x4`], [`mla_i8x4`], [`widen_i8x4`]), in Rust loops the compiler schedules.
+//!
+//! Requantization: [`requantize_run`] for a run of one channel's outputs (convolutions,
+//! depthwise), [`requantize_channels`] for consecutive channels' (dense rows).
 //!
 //! Unaligned LDR is architectural on ARMv7-M/ARMv8-M Main (unless CCR.UNALIGN_TRP is set, which
 //! nothing in minnow does), so weights and inputs need no alignment.
@@ -392,8 +398,17 @@ pub fn conv3_row(strip: &[[i16; STRIP]; 3], w: &[i8; 9], n: usize, bias: i32, ac
     }
 }
 
-/// A channel's requantization as [`requantize_run`] applies it, and the layer's output zero
-/// point and clamp (`min` and `max` adjacent, for one LDRD). Made by [`RunParams::new`].
+/// A layer's output zero point and clamp (`min` and `max` adjacent, for one LDRD).
+#[derive(Debug, Clone, Copy)]
+#[repr(C)]
+pub struct OutputRange {
+    pub zero_point: i32,
+    pub min: i32,
+    pub max: i32,
+}
+
+/// A channel's requantization as [`requantize_run`] applies it, and the layer's output range
+/// (at byte 12: the loop reads `min` and `max` at 16). Made by [`RunParams::new`].
 #[derive(Debug, Clone, Copy)]
 #[repr(C)]
 pub struct RunParams {
@@ -403,9 +418,7 @@ pub struct RunParams {
     /// The right shift in the low byte (where register-specified shifts read it); bit 31 set in
     /// the general case.
     right: u32,
-    zero_point: i32,
-    min: i32,
-    max: i32,
+    range: OutputRange,
 }
 
 impl RunParams {
@@ -413,7 +426,7 @@ impl RunParams {
     /// and the output's zero point and clamp. The fast case, every decoded student's, has no
     /// left shift and a multiplier other than `i32::MIN`.
     #[inline(always)]
-    pub fn new(multiplier: i32, shift: i8, zero_point: i32, min: i32, max: i32) -> Self {
+    pub fn new(multiplier: i32, shift: i8, range: OutputRange) -> Self {
         let shift = shift.clamp(MIN_SHIFT, MAX_SHIFT);
         let right = if shift < 0 {
             u32::from(shift.unsigned_abs())
@@ -429,9 +442,7 @@ impl RunParams {
             multiplier,
             aux,
             right: right | flag,
-            zero_point,
-            min,
-            max,
+            range,
         }
     }
 }
@@ -546,7 +557,7 @@ pub fn requantize_run(acc: &[i32], out: &mut [i8], stride: usize, p: &RunParams)
             m = in(reg) p.multiplier,
             aux = in(reg) p.aux,
             right = in(reg) p.right,
-            zp = in(reg) p.zero_point,
+            zp = in(reg) p.range.zero_point,
             p = in(reg) p,
             x = out(reg) _,
             t0 = out(reg) _,
@@ -554,4 +565,220 @@ pub fn requantize_run(acc: &[i32], out: &mut [i8], stride: usize, p: &RunParams)
             options(nostack),
         );
     }
+}
+
+/// `out[i] = clamp(requantize(acc[i], multiplier[i], shift[i]) + zero_point, min, max)` for
+/// every `acc` (the addition saturating, the clamp max then min): consecutive channels, each
+/// output with its own multiplier and shift (dense rows). `quant::requantize`'s steps in full
+/// for every output, as [`requantize_run`]'s general case, with the shift clamped and split
+/// into the left and right shifts per output: 40 instructions per output when the shift is not
+/// positive (every decoded student's). One loop for every case, no second path: flash counts
+/// on the smallest students. Nothing is written when a slice is shorter than `acc`.
+#[inline(always)]
+pub fn requantize_channels(
+    acc: &[i32],
+    multiplier: &[[u8; 4]],
+    shift: &[u8],
+    range: &OutputRange,
+    out: &mut [i8],
+) {
+    let n = acc.len();
+    if n == 0 || multiplier.len() < n || shift.len() < n || out.len() < n {
+        return;
+    }
+    // SAFETY: reads `acc[..n]`, `multiplier[..n]` (unaligned LDR, see the module docs),
+    // `shift[..n]` and the three words of `range` (word aligned, as LDRD needs), and writes
+    // `out[..n]`; the loop ends when `pa` reaches `end`, after n outputs.
+    unsafe {
+        let end = acc.as_ptr().add(n);
+        asm!(
+            "2:",
+            "ldrsb {s}, [{ps}], #1",
+            "ldr {m}, [{pm}], #4",
+            "ldr {x}, [{pa}], #4",
+            // The shift clamped to [MIN_SHIFT, MAX_SHIFT] = [-31, 30].
+            "cmn {s}, #31",
+            "it lt",
+            "mvnlt {s}, #30",
+            "cmp {s}, #30",
+            "it gt",
+            "movgt {s}, #30",
+            // A positive shift: x << s, saturated (~((x >> 31) ^ MIN) is MAX for x >= 0, MIN
+            // below), and no right shift.
+            "cmp {s}, #0",
+            "ble 3f",
+            "lsl {t0}, {x}, {s}",
+            "asr {t1}, {t0}, {s}",
+            "cmp {t1}, {x}",
+            "ittt ne",
+            "asrne {t1}, {x}, #31",
+            "eorne {t0}, {t1}, #0x80000000",
+            "mvnne {t0}, {t0}",
+            "mov {x}, {t0}",
+            "mov {s}, #0",
+            "3:",
+            // The rounding doubling high multiply; its one overflow (MIN times MIN) is the only
+            // way to MIN, and becomes MAX.
+            "smull {t0}, {t1}, {x}, {m}",
+            "adds {t0}, {t0}, #0x40000000",
+            "adc {t1}, {t1}, #0",
+            "lsl {t1}, {t1}, #1",
+            "orr {x}, {t1}, {t0}, lsr #31",
+            "cmp {x}, #0x80000000",
+            "it eq",
+            "mvneq {x}, #0x80000000",
+            // Divided by 2^right (right = -s), rounding half away from zero.
+            "rsb {s}, {s}, #0",
+            "mov {m}, #1",
+            "lsl {m}, {m}, {s}",
+            "sub {m}, {m}, #1",
+            "and {t0}, {x}, {m}",
+            "asr {x}, {x}, {s}",
+            "lsr {t1}, {m}, #1",
+            "add {t1}, {t1}, {x}, lsr #31",
+            "cmp {t0}, {t1}",
+            "it gt",
+            "addgt {x}, {x}, #1",
+            "ldr {t0}, [{p}]",
+            "qadd {x}, {x}, {t0}",
+            "ldrd {t0}, {t1}, [{p}, #4]",
+            "cmp {x}, {t0}",
+            "it lt",
+            "movlt {x}, {t0}",
+            "cmp {x}, {t1}",
+            "it gt",
+            "movgt {x}, {t1}",
+            "strb {x}, [{po}], #1",
+            "cmp {pa}, {end}",
+            "bne 2b",
+            pa = inout(reg) acc.as_ptr() => _,
+            pm = inout(reg) multiplier.as_ptr() => _,
+            ps = inout(reg) shift.as_ptr() => _,
+            po = inout(reg) out.as_mut_ptr() => _,
+            end = in(reg) end,
+            p = in(reg) range,
+            x = out(reg) _,
+            m = out(reg) _,
+            s = out(reg) _,
+            t0 = out(reg) _,
+            t1 = out(reg) _,
+            options(nostack),
+        );
+    }
+}
+
+/// A 3x3 depthwise window for four channels: `acc[i] + sum over the 9 taps of x[tap][i] *
+/// w[tap][i]`, where tap `(ky, kx)` of the input is the word at byte `ky * row + kx * ch` of `x`
+/// (four channels of one input pixel, NHWC) and its weights are `w[3 * ky + kx]`, widened once
+/// per channel group as [`widen_i8x4`] gives them (lanes 0 and 2, then 1 and 3). Per tap one
+/// (unaligned) LDR, two SXTB16, one LDRD and four multiply-accumulates (SMLABB, SMLATT):
+/// 74 instructions per 36 MACs. Wrapping, like [`mla_i8x4`]. Returns `acc` when `x` is too
+/// short for the window (the caller never passes such a slice). Not inlined: one copy serves
+/// the kernel's interior and border pixels (flash).
+#[inline(never)]
+pub fn dw3x3_i8x4(x: &[i8], row: usize, ch: usize, w: &[[u32; 2]; 9], acc: [i32; 4]) -> [i32; 4] {
+    let last = row
+        .checked_mul(2)
+        .and_then(|r| ch.checked_mul(2).and_then(|c| r.checked_add(c)))
+        .and_then(|at| at.checked_add(4));
+    if last.is_none_or(|end| end > x.len()) {
+        return acc;
+    }
+    let [mut a0, mut a1, mut a2, mut a3] = acc;
+    // SAFETY: the nine words read from `x` start at byte `ky * row + kx * ch` for ky, kx < 3,
+    // at most `2 * row + 2 * ch`, and end inside `x` (checked above; unaligned LDR is
+    // architectural here, see the module docs); `w` is 9 pairs of words, read in order with
+    // LDRD (word aligned: `u32`).
+    unsafe {
+        asm!(
+            "ldr {x}, [{px}]",
+            "sxtb16 {xo}, {x}, ror #8",
+            "sxtb16 {x}, {x}",
+            "ldrd {we}, {wo}, [{pw}], #8",
+            "smlabb {a0}, {x}, {we}, {a0}",
+            "smlatt {a2}, {x}, {we}, {a2}",
+            "smlabb {a1}, {xo}, {wo}, {a1}",
+            "smlatt {a3}, {xo}, {wo}, {a3}",
+            "ldr {x}, [{px}, {ch}]",
+            "sxtb16 {xo}, {x}, ror #8",
+            "sxtb16 {x}, {x}",
+            "ldrd {we}, {wo}, [{pw}], #8",
+            "smlabb {a0}, {x}, {we}, {a0}",
+            "smlatt {a2}, {x}, {we}, {a2}",
+            "smlabb {a1}, {xo}, {wo}, {a1}",
+            "smlatt {a3}, {xo}, {wo}, {a3}",
+            "ldr {x}, [{px}, {ch}, lsl #1]",
+            "sxtb16 {xo}, {x}, ror #8",
+            "sxtb16 {x}, {x}",
+            "ldrd {we}, {wo}, [{pw}], #8",
+            "smlabb {a0}, {x}, {we}, {a0}",
+            "smlatt {a2}, {x}, {we}, {a2}",
+            "smlabb {a1}, {xo}, {wo}, {a1}",
+            "smlatt {a3}, {xo}, {wo}, {a3}",
+            "add {px}, {px}, {row}",
+            "ldr {x}, [{px}]",
+            "sxtb16 {xo}, {x}, ror #8",
+            "sxtb16 {x}, {x}",
+            "ldrd {we}, {wo}, [{pw}], #8",
+            "smlabb {a0}, {x}, {we}, {a0}",
+            "smlatt {a2}, {x}, {we}, {a2}",
+            "smlabb {a1}, {xo}, {wo}, {a1}",
+            "smlatt {a3}, {xo}, {wo}, {a3}",
+            "ldr {x}, [{px}, {ch}]",
+            "sxtb16 {xo}, {x}, ror #8",
+            "sxtb16 {x}, {x}",
+            "ldrd {we}, {wo}, [{pw}], #8",
+            "smlabb {a0}, {x}, {we}, {a0}",
+            "smlatt {a2}, {x}, {we}, {a2}",
+            "smlabb {a1}, {xo}, {wo}, {a1}",
+            "smlatt {a3}, {xo}, {wo}, {a3}",
+            "ldr {x}, [{px}, {ch}, lsl #1]",
+            "sxtb16 {xo}, {x}, ror #8",
+            "sxtb16 {x}, {x}",
+            "ldrd {we}, {wo}, [{pw}], #8",
+            "smlabb {a0}, {x}, {we}, {a0}",
+            "smlatt {a2}, {x}, {we}, {a2}",
+            "smlabb {a1}, {xo}, {wo}, {a1}",
+            "smlatt {a3}, {xo}, {wo}, {a3}",
+            "add {px}, {px}, {row}",
+            "ldr {x}, [{px}]",
+            "sxtb16 {xo}, {x}, ror #8",
+            "sxtb16 {x}, {x}",
+            "ldrd {we}, {wo}, [{pw}], #8",
+            "smlabb {a0}, {x}, {we}, {a0}",
+            "smlatt {a2}, {x}, {we}, {a2}",
+            "smlabb {a1}, {xo}, {wo}, {a1}",
+            "smlatt {a3}, {xo}, {wo}, {a3}",
+            "ldr {x}, [{px}, {ch}]",
+            "sxtb16 {xo}, {x}, ror #8",
+            "sxtb16 {x}, {x}",
+            "ldrd {we}, {wo}, [{pw}], #8",
+            "smlabb {a0}, {x}, {we}, {a0}",
+            "smlatt {a2}, {x}, {we}, {a2}",
+            "smlabb {a1}, {xo}, {wo}, {a1}",
+            "smlatt {a3}, {xo}, {wo}, {a3}",
+            "ldr {x}, [{px}, {ch}, lsl #1]",
+            "sxtb16 {xo}, {x}, ror #8",
+            "sxtb16 {x}, {x}",
+            "ldrd {we}, {wo}, [{pw}]",
+            "smlabb {a0}, {x}, {we}, {a0}",
+            "smlatt {a2}, {x}, {we}, {a2}",
+            "smlabb {a1}, {xo}, {wo}, {a1}",
+            "smlatt {a3}, {xo}, {wo}, {a3}",
+            px = inout(reg) x.as_ptr() => _,
+            pw = inout(reg) w.as_ptr() => _,
+            row = in(reg) row,
+            ch = in(reg) ch,
+            a0 = inout(reg) a0,
+            a1 = inout(reg) a1,
+            a2 = inout(reg) a2,
+            a3 = inout(reg) a3,
+            x = out(reg) _,
+            xo = out(reg) _,
+            we = out(reg) _,
+            wo = out(reg) _,
+            options(pure, readonly, nostack),
+        );
+    }
+    [a0, a1, a2, a3]
 }

@@ -12,8 +12,8 @@ pub fn dense(layer: &Dense<'_>, input: &[i8], output: &mut [i8]) {
 
 /// `output[c] = finish(bias[c] + dot(input, w[c]))` for every row `c` of `w` (rows of
 /// `input.len()` weights): the work of a dense layer, and of a convolution at one output pixel
-/// on cores without SMLAD. With SMLAD three rows at a time share every input load
-/// ([`triples`]); the rows left over go one at a time.
+/// on cores without SMLAD. With SMLAD the rows go in blocks ([`blocks`]); without, one at a
+/// time, each output requantized as it is made.
 #[inline(never)]
 pub(super) fn rows(p: &Params<'_>, input: &[i8], w: &[i8], output: &mut [i8]) {
     let n = input.len();
@@ -21,49 +21,50 @@ pub(super) fn rows(p: &Params<'_>, input: &[i8], w: &[i8], output: &mut [i8]) {
         return;
     }
     let ch = Channels::of(p);
-    let done = triples(&ch, input, w, output);
-    let rows = w.get(done * n..).unwrap_or(&[]).chunks_exact(n);
-    for ((c, o), row) in output.iter_mut().enumerate().skip(done).zip(rows) {
-        ch.store(c, ch.bias(c).wrapping_add(dot_i8(input, row)), o);
+    #[cfg(all(
+        target_arch = "arm",
+        target_feature = "dsp",
+        not(feature = "portable-dot")
+    ))]
+    blocks(&ch, input, w, output);
+    #[cfg(not(all(
+        target_arch = "arm",
+        target_feature = "dsp",
+        not(feature = "portable-dot")
+    )))]
+    for ((c, o), row) in output.iter_mut().enumerate().zip(w.chunks_exact(n)) {
+        *o = ch.output(c, ch.bias(c).wrapping_add(dot_i8(input, row)));
     }
 }
 
-/// With SMLAD, three rows at a time (`dot3_i8` in dot/simd.rs loads and widens each input word
-/// once for the three) when rows are whole words, as `dot3_i8` takes them (the MLP's 784 and
-/// 64, the CNNs' 576 and 588; other widths go one row at a time). Returns how many leading
-/// rows it computed.
+/// With SMLAD: three rows at a time sharing every input load (`dot3_i8` in dot/simd.rs, when
+/// rows are whole words, as it takes them: the MLP's 784 and 64, the CNNs' 576 and 588), the
+/// rows left over one at a time; each group's outputs requantized in one pass
+/// ([`Channels::output_block`]: a call per output cost about 85 instructions, dense 64->10
+/// spent 870 of its 2,354 there).
 #[cfg(all(
     target_arch = "arm",
     target_feature = "dsp",
     not(feature = "portable-dot")
 ))]
 #[inline(always)]
-fn triples(ch: &Channels<'_>, input: &[i8], w: &[i8], output: &mut [i8]) -> usize {
+fn blocks(ch: &Channels<'_>, input: &[i8], w: &[i8], output: &mut [i8]) {
     let n = input.len();
-    let mut done = 0;
-    if n % 4 != 0 {
-        return 0;
+    let count = output.len().min(w.len() / n);
+    let row = |c: usize| w.get(c * n..(c + 1) * n).unwrap_or(&[]);
+    let mut c = 0;
+    while c < count {
+        let mut acc = [0_i32; 3];
+        let k = if n % 4 == 0 && count - c >= 3 {
+            let bias = [ch.bias(c), ch.bias(c + 1), ch.bias(c + 2)];
+            acc = crate::dot::dot3_i8(input, [row(c), row(c + 1), row(c + 2)], bias);
+            3
+        } else {
+            acc[0] = ch.bias(c).wrapping_add(dot_i8(input, row(c)));
+            1
+        };
+        let out = output.get_mut(c..c + k).unwrap_or_default();
+        ch.output_block(c, acc.get(..k).unwrap_or(&[]), out);
+        c += k;
     }
-    for (w3, o3) in w.chunks_exact(3 * n).zip(output.chunks_exact_mut(3)) {
-        let (w0, rest) = w3.split_at(n);
-        let (w1, w2) = rest.split_at(n);
-        let bias = [ch.bias(done), ch.bias(done + 1), ch.bias(done + 2)];
-        let acc = crate::dot::dot3_i8(input, [w0, w1, w2], bias);
-        for (i, (o, a)) in o3.iter_mut().zip(acc).enumerate() {
-            ch.store(done + i, a, o);
-        }
-        done += 3;
-    }
-    done
-}
-
-/// Without SMLAD there is nothing to share: every row goes through [`dot_i8`].
-#[cfg(not(all(
-    target_arch = "arm",
-    target_feature = "dsp",
-    not(feature = "portable-dot")
-)))]
-#[inline(always)]
-fn triples(_: &Channels<'_>, _: &[i8], _: &[i8], _: &mut [i8]) -> usize {
-    0
 }
