@@ -447,6 +447,103 @@ impl RunParams {
     }
 }
 
+// The steps of requantization, shared by [`requantize_run`] and [`requantize_channels`], as
+// assembly text over the registers they name: `{x}` the value, `{m}` the multiplier, `{t0}` and
+// `{t1}` scratch.
+
+/// `{x}` times `{m}`, doubled, rounded, high half: the 64-bit product plus 2^30, its bits 31..63
+/// (`quant::saturating_rounding_doubling_high_mul` but for its one overflow: `min_to_max`).
+macro_rules! high_mul {
+    () => {
+        concat!(
+            "smull {t0}, {t1}, {x}, {m}\n",
+            "adds {t0}, {t0}, #0x40000000\n",
+            "adc {t1}, {t1}, #0\n",
+            "lsl {t1}, {t1}, #1\n",
+            "orr {x}, {t1}, {t0}, lsr #31",
+        )
+    };
+}
+
+/// The high multiply's one overflow (`i32::MIN` times `i32::MIN`) is the only way to
+/// `i32::MIN`: it becomes `i32::MAX`.
+macro_rules! min_to_max {
+    () => {
+        concat!(
+            "cmp {x}, #0x80000000\n",
+            "it eq\n",
+            "mvneq {x}, #0x80000000"
+        )
+    };
+}
+
+/// `{x}` shifted left by `$left`, saturated (~((x >> 31) ^ MIN) is MAX for x >= 0, MIN below).
+macro_rules! saturating_left {
+    ($left:literal) => {
+        concat!(
+            "lsl {t0}, {x}, ",
+            $left,
+            "\n",
+            "asr {t1}, {t0}, ",
+            $left,
+            "\n",
+            "cmp {t1}, {x}\n",
+            "ittt ne\n",
+            "asrne {t1}, {x}, #31\n",
+            "eorne {t0}, {t1}, #0x80000000\n",
+            "mvnne {t0}, {t0}\n",
+            "mov {x}, {t0}",
+        )
+    };
+}
+
+/// `$mask = 2^$right - 1`.
+macro_rules! mask {
+    ($mask:literal, $right:literal) => {
+        concat!(
+            "mov ", $mask, ", #1\n", "lsl ", $mask, ", ", $mask, ", ", $right, "\n", "sub ", $mask,
+            ", ", $mask, ", #1",
+        )
+    };
+}
+
+/// `{x}` divided by `2^$right` rounding half away from zero (`quant::rounding_divide_by_pot`),
+/// `$mask` being `2^$right - 1`: the threshold is half the mask, plus one for negative values
+/// (the arithmetic shift keeps the sign, so the shifted value's sign bit is the one to add).
+macro_rules! round_shift {
+    ($mask:literal, $right:literal) => {
+        concat!(
+            "and {t0}, {x}, ",
+            $mask,
+            "\n",
+            "asr {x}, {x}, ",
+            $right,
+            "\n",
+            "lsr {t1}, ",
+            $mask,
+            ", #1\n",
+            "add {t1}, {t1}, {x}, lsr #31\n",
+            "cmp {t0}, {t1}\n",
+            "it gt\n",
+            "addgt {x}, {x}, #1",
+        )
+    };
+}
+
+/// `{x}` clamped to `[{t0}, {t1}]`, max then min.
+macro_rules! clamp {
+    () => {
+        concat!(
+            "cmp {x}, {t0}\n",
+            "it lt\n",
+            "movlt {x}, {t0}\n",
+            "cmp {x}, {t1}\n",
+            "it gt\n",
+            "movgt {x}, {t1}",
+        )
+    };
+}
+
 /// `out[i * stride] = clamp(requantize(acc[i], multiplier, shift) + zero_point, min, max)`
 /// (the addition saturating, the clamp max then min) for as many `acc` as `out` has room for:
 /// every output of every kernel on cores with the DSP extension, a run of one channel's at a
@@ -456,7 +553,7 @@ impl RunParams {
 /// `2^right` rounding half away from zero (the threshold is half the mask, plus one for negative
 /// values: the arithmetic shift keeps the sign, so the shifted value's sign bit is the one to
 /// add). The fast case (no left shift, no `i32::MIN` multiplier) skips the left shift and the
-/// fix-up and has the mask ready: 25 instructions per output, 37 in the general case (LLVM's
+/// fix-up and has the mask ready: 25 instructions per output, 38 in the general case (LLVM's
 /// loop took about 40 for the fast case alone). Nothing is written when `out` is too short for
 /// every `acc` (the kernels never pass such a pair). Inlined into its one caller,
 /// `Channels::output_run`: a call of its own cost about 25 instructions per run, and the
@@ -483,26 +580,11 @@ pub fn requantize_run(acc: &[i32], out: &mut [i8], stride: usize, p: &RunParams)
             // The fast case; `aux` is the mask.
             "2:",
             "ldr {x}, [{pa}], #4",
-            "smull {t0}, {t1}, {x}, {m}",
-            "adds {t0}, {t0}, #0x40000000",
-            "adc {t1}, {t1}, #0",
-            "lsl {t1}, {t1}, #1",
-            "orr {x}, {t1}, {t0}, lsr #31",
-            "and {t0}, {x}, {aux}",
-            "asr {x}, {x}, {right}",
-            "lsr {t1}, {aux}, #1",
-            "add {t1}, {t1}, {x}, lsr #31",
-            "cmp {t0}, {t1}",
-            "it gt",
-            "addgt {x}, {x}, #1",
+            high_mul!(),
+            round_shift!("{aux}", "{right}"),
             "qadd {x}, {x}, {zp}",
             "ldrd {t0}, {t1}, [{p}, #16]",
-            "cmp {x}, {t0}",
-            "it lt",
-            "movlt {x}, {t0}",
-            "cmp {x}, {t1}",
-            "it gt",
-            "movgt {x}, {t1}",
+            clamp!(),
             "strb {x}, [{po}]",
             "add {po}, {po}, {stride}",
             "cmp {pa}, {end}",
@@ -511,40 +593,14 @@ pub fn requantize_run(acc: &[i32], out: &mut [i8], stride: usize, p: &RunParams)
             // The general case; `aux` is the left shift.
             "4:",
             "ldr {x}, [{pa}], #4",
-            "lsl {t0}, {x}, {aux}",
-            "asr {t1}, {t0}, {aux}",
-            "cmp {t1}, {x}",
-            // Saturated: ~((x >> 31) ^ MIN) is MAX for x >= 0 and MIN below.
-            "ittt ne",
-            "asrne {t1}, {x}, #31",
-            "eorne {t0}, {t1}, #0x80000000",
-            "mvnne {t0}, {t0}",
-            "smull {x}, {t1}, {t0}, {m}",
-            "adds {x}, {x}, #0x40000000",
-            "adc {t1}, {t1}, #0",
-            "lsl {t1}, {t1}, #1",
-            "orr {x}, {t1}, {x}, lsr #31",
-            "cmp {x}, #0x80000000",
-            "it eq",
-            "mvneq {x}, #0x80000000",
-            "mov {t1}, #1",
-            "lsl {t1}, {t1}, {right}",
-            "sub {t1}, {t1}, #1",
-            "and {t0}, {x}, {t1}",
-            "lsr {t1}, {t1}, #1",
-            "asr {x}, {x}, {right}",
-            "add {t1}, {t1}, {x}, lsr #31",
-            "cmp {t0}, {t1}",
-            "it gt",
-            "addgt {x}, {x}, #1",
+            saturating_left!("{aux}"),
+            high_mul!(),
+            min_to_max!(),
+            mask!("{t1}", "{right}"),
+            round_shift!("{t1}", "{right}"),
             "qadd {x}, {x}, {zp}",
             "ldrd {t0}, {t1}, [{p}, #16]",
-            "cmp {x}, {t0}",
-            "it lt",
-            "movlt {x}, {t0}",
-            "cmp {x}, {t1}",
-            "it gt",
-            "movgt {x}, {t1}",
+            clamp!(),
             "strb {x}, [{po}]",
             "add {po}, {po}, {stride}",
             "cmp {pa}, {end}",
@@ -603,51 +659,22 @@ pub fn requantize_channels(
             "cmp {s}, #30",
             "it gt",
             "movgt {s}, #30",
-            // A positive shift: x << s, saturated (~((x >> 31) ^ MIN) is MAX for x >= 0, MIN
-            // below), and no right shift.
+            // A positive shift: x << s, saturated, and no right shift.
             "cmp {s}, #0",
             "ble 3f",
-            "lsl {t0}, {x}, {s}",
-            "asr {t1}, {t0}, {s}",
-            "cmp {t1}, {x}",
-            "ittt ne",
-            "asrne {t1}, {x}, #31",
-            "eorne {t0}, {t1}, #0x80000000",
-            "mvnne {t0}, {t0}",
-            "mov {x}, {t0}",
+            saturating_left!("{s}"),
             "mov {s}, #0",
             "3:",
-            // The rounding doubling high multiply; its one overflow (MIN times MIN) is the only
-            // way to MIN, and becomes MAX.
-            "smull {t0}, {t1}, {x}, {m}",
-            "adds {t0}, {t0}, #0x40000000",
-            "adc {t1}, {t1}, #0",
-            "lsl {t1}, {t1}, #1",
-            "orr {x}, {t1}, {t0}, lsr #31",
-            "cmp {x}, #0x80000000",
-            "it eq",
-            "mvneq {x}, #0x80000000",
-            // Divided by 2^right (right = -s), rounding half away from zero.
+            high_mul!(),
+            min_to_max!(),
+            // right = -s; the multiplier's register takes the mask.
             "rsb {s}, {s}, #0",
-            "mov {m}, #1",
-            "lsl {m}, {m}, {s}",
-            "sub {m}, {m}, #1",
-            "and {t0}, {x}, {m}",
-            "asr {x}, {x}, {s}",
-            "lsr {t1}, {m}, #1",
-            "add {t1}, {t1}, {x}, lsr #31",
-            "cmp {t0}, {t1}",
-            "it gt",
-            "addgt {x}, {x}, #1",
+            mask!("{m}", "{s}"),
+            round_shift!("{m}", "{s}"),
             "ldr {t0}, [{p}]",
             "qadd {x}, {x}, {t0}",
             "ldrd {t0}, {t1}, [{p}, #4]",
-            "cmp {x}, {t0}",
-            "it lt",
-            "movlt {x}, {t0}",
-            "cmp {x}, {t1}",
-            "it gt",
-            "movgt {x}, {t1}",
+            clamp!(),
             "strb {x}, [{po}], #1",
             "cmp {pa}, {end}",
             "bne 2b",
@@ -665,6 +692,38 @@ pub fn requantize_channels(
             options(nostack),
         );
     }
+}
+
+/// One tap of [`dw3x3_i8x4`]: the input word `$load` reads, widened, against the tap's pair of
+/// widened weights (the next in `{pw}`), into the four accumulators.
+macro_rules! dw3x3_tap {
+    ($load:literal) => {
+        concat!(
+            $load,
+            "\n",
+            "sxtb16 {xo}, {x}, ror #8\n",
+            "sxtb16 {x}, {x}\n",
+            "ldrd {we}, {wo}, [{pw}], #8\n",
+            "smlabb {a0}, {x}, {we}, {a0}\n",
+            "smlatt {a2}, {x}, {we}, {a2}\n",
+            "smlabb {a1}, {xo}, {wo}, {a1}\n",
+            "smlatt {a3}, {xo}, {wo}, {a3}",
+        )
+    };
+}
+
+/// The three taps of a window row of [`dw3x3_i8x4`]: input words at `{px}`, `{px} + {ch}` and
+/// `{px} + 2 * {ch}`.
+macro_rules! dw3x3_row {
+    () => {
+        concat!(
+            dw3x3_tap!("ldr {x}, [{px}]"),
+            "\n",
+            dw3x3_tap!("ldr {x}, [{px}, {ch}]"),
+            "\n",
+            dw3x3_tap!("ldr {x}, [{px}, {ch}, lsl #1]"),
+        )
+    };
 }
 
 /// A 3x3 depthwise window for four channels: `acc[i] + sum over the 9 taps of x[tap][i] *
@@ -691,80 +750,11 @@ pub fn dw3x3_i8x4(x: &[i8], row: usize, ch: usize, w: &[[u32; 2]; 9], acc: [i32;
     // LDRD (word aligned: `u32`).
     unsafe {
         asm!(
-            "ldr {x}, [{px}]",
-            "sxtb16 {xo}, {x}, ror #8",
-            "sxtb16 {x}, {x}",
-            "ldrd {we}, {wo}, [{pw}], #8",
-            "smlabb {a0}, {x}, {we}, {a0}",
-            "smlatt {a2}, {x}, {we}, {a2}",
-            "smlabb {a1}, {xo}, {wo}, {a1}",
-            "smlatt {a3}, {xo}, {wo}, {a3}",
-            "ldr {x}, [{px}, {ch}]",
-            "sxtb16 {xo}, {x}, ror #8",
-            "sxtb16 {x}, {x}",
-            "ldrd {we}, {wo}, [{pw}], #8",
-            "smlabb {a0}, {x}, {we}, {a0}",
-            "smlatt {a2}, {x}, {we}, {a2}",
-            "smlabb {a1}, {xo}, {wo}, {a1}",
-            "smlatt {a3}, {xo}, {wo}, {a3}",
-            "ldr {x}, [{px}, {ch}, lsl #1]",
-            "sxtb16 {xo}, {x}, ror #8",
-            "sxtb16 {x}, {x}",
-            "ldrd {we}, {wo}, [{pw}], #8",
-            "smlabb {a0}, {x}, {we}, {a0}",
-            "smlatt {a2}, {x}, {we}, {a2}",
-            "smlabb {a1}, {xo}, {wo}, {a1}",
-            "smlatt {a3}, {xo}, {wo}, {a3}",
+            dw3x3_row!(),
             "add {px}, {px}, {row}",
-            "ldr {x}, [{px}]",
-            "sxtb16 {xo}, {x}, ror #8",
-            "sxtb16 {x}, {x}",
-            "ldrd {we}, {wo}, [{pw}], #8",
-            "smlabb {a0}, {x}, {we}, {a0}",
-            "smlatt {a2}, {x}, {we}, {a2}",
-            "smlabb {a1}, {xo}, {wo}, {a1}",
-            "smlatt {a3}, {xo}, {wo}, {a3}",
-            "ldr {x}, [{px}, {ch}]",
-            "sxtb16 {xo}, {x}, ror #8",
-            "sxtb16 {x}, {x}",
-            "ldrd {we}, {wo}, [{pw}], #8",
-            "smlabb {a0}, {x}, {we}, {a0}",
-            "smlatt {a2}, {x}, {we}, {a2}",
-            "smlabb {a1}, {xo}, {wo}, {a1}",
-            "smlatt {a3}, {xo}, {wo}, {a3}",
-            "ldr {x}, [{px}, {ch}, lsl #1]",
-            "sxtb16 {xo}, {x}, ror #8",
-            "sxtb16 {x}, {x}",
-            "ldrd {we}, {wo}, [{pw}], #8",
-            "smlabb {a0}, {x}, {we}, {a0}",
-            "smlatt {a2}, {x}, {we}, {a2}",
-            "smlabb {a1}, {xo}, {wo}, {a1}",
-            "smlatt {a3}, {xo}, {wo}, {a3}",
+            dw3x3_row!(),
             "add {px}, {px}, {row}",
-            "ldr {x}, [{px}]",
-            "sxtb16 {xo}, {x}, ror #8",
-            "sxtb16 {x}, {x}",
-            "ldrd {we}, {wo}, [{pw}], #8",
-            "smlabb {a0}, {x}, {we}, {a0}",
-            "smlatt {a2}, {x}, {we}, {a2}",
-            "smlabb {a1}, {xo}, {wo}, {a1}",
-            "smlatt {a3}, {xo}, {wo}, {a3}",
-            "ldr {x}, [{px}, {ch}]",
-            "sxtb16 {xo}, {x}, ror #8",
-            "sxtb16 {x}, {x}",
-            "ldrd {we}, {wo}, [{pw}], #8",
-            "smlabb {a0}, {x}, {we}, {a0}",
-            "smlatt {a2}, {x}, {we}, {a2}",
-            "smlabb {a1}, {xo}, {wo}, {a1}",
-            "smlatt {a3}, {xo}, {wo}, {a3}",
-            "ldr {x}, [{px}, {ch}, lsl #1]",
-            "sxtb16 {xo}, {x}, ror #8",
-            "sxtb16 {x}, {x}",
-            "ldrd {we}, {wo}, [{pw}]",
-            "smlabb {a0}, {x}, {we}, {a0}",
-            "smlatt {a2}, {x}, {we}, {a2}",
-            "smlabb {a1}, {xo}, {wo}, {a1}",
-            "smlatt {a3}, {xo}, {wo}, {a3}",
+            dw3x3_row!(),
             px = inout(reg) x.as_ptr() => _,
             pw = inout(reg) w.as_ptr() => _,
             row = in(reg) row,
