@@ -12,8 +12,8 @@ pub fn dense(layer: &Dense<'_>, input: &[i8], output: &mut [i8]) {
 
 /// `output[c] = finish(bias[c] + dot(input, w[c]))` for every row `c` of `w` (rows of
 /// `input.len()` weights): the work of a dense layer, and of a convolution at one output pixel
-/// on cores without SMLAD. With SMLAD the rows go in blocks ([`blocks`]); without, one at a
-/// time, each output requantized as it is made.
+/// on cores without SMLAD. With SMLAD the rows go three at a time ([`triples`]); without, one
+/// at a time, each output requantized as it is made.
 #[inline(never)]
 pub(super) fn rows(p: &Params<'_>, input: &[i8], w: &[i8], output: &mut [i8]) {
     let n = input.len();
@@ -26,7 +26,7 @@ pub(super) fn rows(p: &Params<'_>, input: &[i8], w: &[i8], output: &mut [i8]) {
         target_feature = "dsp",
         not(feature = "portable-dot")
     ))]
-    blocks(&ch, input, w, output);
+    triples(&ch, input, w, output);
     #[cfg(not(all(
         target_arch = "arm",
         target_feature = "dsp",
@@ -48,7 +48,7 @@ pub(super) fn rows(p: &Params<'_>, input: &[i8], w: &[i8], output: &mut [i8]) {
     not(feature = "portable-dot")
 ))]
 #[inline(always)]
-fn blocks(ch: &Channels<'_>, input: &[i8], w: &[i8], output: &mut [i8]) {
+fn triples(ch: &Channels<'_>, input: &[i8], w: &[i8], output: &mut [i8]) {
     let n = input.len();
     let count = output.len().min(w.len() / n);
     let row = |c: usize| w.get(c * n..(c + 1) * n).unwrap_or(&[]);
