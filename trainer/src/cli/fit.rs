@@ -21,8 +21,8 @@ Examples:
 pub struct FitArgs {
     #[command(flatten)]
     pub run: RunArgs,
-    /// Candidates trained at the first rung, spread over the sizes that fit (the largest
-    /// always among them).
+    /// Candidates trained at the first rung, spread over the sizes that fit (of each run of
+    /// neighbours in flash, the one with the most multiply-accumulates).
     #[arg(long, value_name = "N")]
     pub candidates: Option<usize>,
     /// One in N candidates survives each rung.

@@ -149,20 +149,23 @@ pub fn feasible(
     }
 }
 
-/// Up to `n` of `candidates` (sorted by flash), spread evenly over their range of sizes and
-/// always including the largest (under a budget, the largest that fits is often the best).
+/// Up to `n` of `candidates` (sorted by flash), spread over their range of sizes: the sorted list
+/// cut into `n` runs of neighbours, from the smallest to the largest, and from each run the one
+/// with the most multiply-accumulates (the flash being about the same, more computation on it:
+/// a strided network does less with the same weights than an unstrided one, and took the place
+/// of a better one when one pick in every run was at a fixed rank).
 pub fn spread(candidates: &[Candidate], n: usize) -> Vec<Candidate> {
     let len = candidates.len();
     if n == 0 || len <= n {
         return candidates.to_vec();
     }
-    // Indices len-1, then evenly down: the chosen ones are distinct as n < len.
-    let mut picked: Vec<usize> = (0..n)
-        .map(|i| (len - 1) - i * (len - 1) / (n - 1).max(1))
-        .collect();
-    picked.sort_unstable();
-    picked.dedup();
-    picked.into_iter().map(|i| candidates[i].clone()).collect()
+    (0..n)
+        .filter_map(|i| {
+            let run = candidates.get(i * len / n..(i + 1) * len / n)?;
+            // The last of equals: the larger in flash.
+            run.iter().max_by_key(|c| c.cost.macs).cloned()
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -246,7 +249,7 @@ mod tests {
     }
 
     #[test]
-    fn spread_keeps_the_largest_and_the_range() {
+    fn spread_takes_the_most_macs_of_each_run_of_sizes() {
         let fit = feasible(
             [8, 8, 1],
             10,
@@ -260,8 +263,13 @@ mod tests {
         .expect("fit");
         let picked = spread(&fit, 5);
         assert_eq!(picked.len(), 5);
-        assert_eq!(picked.last(), fit.last());
-        assert_eq!(picked.first(), fit.first());
+        // One from each fifth of the flash-sorted list, the one with the most MACs there.
+        let len = fit.len();
+        for (i, p) in picked.iter().enumerate() {
+            let run = &fit[i * len / 5..(i + 1) * len / 5];
+            assert!(run.contains(p), "{} not from run {i}", p.name);
+            assert!(run.iter().all(|c| c.cost.macs <= p.cost.macs), "{}", p.name);
+        }
         assert_eq!(spread(&fit[..3], 5).len(), 3);
 
         // An instruction budget on the M4 keeps the candidates predicted within it.
