@@ -87,7 +87,7 @@ fn gather(g: &Geometry, input: &[i8], zp: i8, pixel: usize, field: &mut [i8]) {
         let from = (iy * g.iw + ix0) * g.ic;
         let to = (ky * g.kw + kx0) * g.ic;
         if let (Some(dst), Some(src)) = (field.get_mut(to..to + len), input.get(from..from + len)) {
-            dst.copy_from_slice(src);
+            crate::dot::copy_i8(dst, src);
         }
     }
 }

@@ -83,26 +83,25 @@ impl<'a> Channels<'a> {
     }
 
     /// [`Self::finish`] with channel `c`'s requantization, out of line: one output, on cores
-    /// without the DSP extension (with it, [`Self::output_run`] and [`Self::output_block`] do
+    /// without the DSP extension (with it, [`Self::output_run`] and [`Self::dense_rows`] do
     /// every output).
     #[inline(never)]
     pub fn output(&self, c: usize, acc: i32) -> i8 {
         self.finish(acc, &self.at(c))
     }
 
-    /// Consecutive channels' outputs, `out[i]` for `acc[i]` (bias included) of channel
-    /// `first + i`, each with its own requantization (dense rows): with the DSP extension, one
-    /// `requantize_channels` pass (dot/simd.rs, 40 instructions per output).
+    /// A dense layer's outputs (or a convolution pixel's), `out[c]` for row `c` of `w` (rows of
+    /// `input.len()` weights) against `input`: with the DSP extension, all of it in
+    /// `dense_rows` (dot/simd.rs), the bounds checked once.
     #[cfg(all(
         target_arch = "arm",
         target_feature = "dsp",
         not(feature = "portable-dot")
     ))]
-    #[inline(never)]
-    pub fn output_block(&self, first: usize, acc: &[i32], out: &mut [i8]) {
-        let multiplier = self.multiplier.get(first..).unwrap_or(&[]);
-        let shift = self.shift.get(first..).unwrap_or(&[]);
-        crate::dot::requantize_channels(acc, multiplier, shift, &self.range(), out);
+    #[inline(always)]
+    pub fn dense_rows(&self, input: &[i8], w: &[i8], out: &mut [i8]) {
+        let channels = (self.multiplier, self.shift);
+        crate::dot::dense_rows(input, w, self.bias, channels, &self.range(), out);
     }
 
     /// The output zero point and clamp, as the DSP loops read them.
