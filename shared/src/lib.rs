@@ -51,4 +51,4 @@ pub use meta::{Meta, Normalization};
 pub use owned::{pack_f32, pack_i32, pack_normalization};
 #[cfg(feature = "std")]
 pub use student::encode_student_to_vec;
-pub use student::{Footprint, Student, encode_student};
+pub use student::{Footprint, Plan, Step, Student, encode_student};

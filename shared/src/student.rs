@@ -49,6 +49,167 @@ pub struct LayerShapes {
     pub output: Shape,
 }
 
+/// One layer as inference runs it: the layer and the shapes around it, resolved.
+#[derive(Debug, Clone, Copy)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Step<'a> {
+    pub layer: Layer<'a>,
+    pub input: Shape,
+    pub output: Shape,
+    /// The input's zero point (what a convolution's padding reads).
+    pub input_zero_point: i8,
+}
+
+impl Step<'_> {
+    /// A placeholder (a flatten of nothing) for the unused entries of a [`Plan`].
+    const EMPTY: Step<'static> = Step {
+        layer: Layer::Flatten,
+        input: Shape::flat(0),
+        output: Shape::flat(0),
+        input_zero_point: 0,
+    };
+}
+
+/// The activations of one inference: the input, the two ping-pong halves of the scratch buffer,
+/// the convolution patch and the logits, and which holds the current activation.
+struct Buffers<'x> {
+    input: &'x [i8],
+    a: &'x mut [i8],
+    b: &'x mut [i8],
+    patch: &'x mut [i8],
+    logits: &'x mut [i8],
+    /// Where the current activation lives: 0 = input, 1 = half a, 2 = half b, 3 = logits
+    /// (after the output layer, which writes there directly; only Flatten layers follow it).
+    src: u8,
+    /// Its length.
+    len: usize,
+}
+
+impl Buffers<'_> {
+    /// Runs `layer` (input `shape` with zero point `zp`, output `out_shape`) from the current
+    /// activation into the next half, or into the logits when `to_logits`, and returns what it
+    /// wrote (a Flatten moves no data: the current activation). Inlined into each run loop.
+    #[inline(always)]
+    fn layer<const OPS: u8>(
+        &mut self,
+        layer: &Layer<'_>,
+        shape: Shape,
+        zp: i8,
+        out_shape: Shape,
+        to_logits: bool,
+    ) -> Result<&[i8], Error> {
+        let (src, len, out_len) = (self.src, self.len, out_shape.len());
+        if matches!(layer, Layer::Flatten) {
+            let current = match src {
+                0 => Some(self.input),
+                1 => self.a.get(..len),
+                2 => self.b.get(..len),
+                _ => self.logits.get(..len),
+            };
+            return current.ok_or(Error::Overflow);
+        }
+        let (x, y): (&[i8], &mut [i8]) = match (src, to_logits) {
+            (0, false) => (self.input, &mut self.a[..]),
+            (1, false) => (&self.a[..], &mut self.b[..]),
+            (_, false) => (&self.b[..], &mut self.a[..]),
+            (0, true) => (self.input, &mut self.logits[..]),
+            (1, true) => (&self.a[..], &mut self.logits[..]),
+            (_, true) => (&self.b[..], &mut self.logits[..]),
+        };
+        let x = x.get(..len).ok_or(Error::Overflow)?;
+        let y = y.get_mut(..out_len).ok_or(Error::BufferSize {
+            needed: len32(out_len),
+            got: 0,
+        })?;
+        let patch = &mut self.patch[..];
+        match layer {
+            Layer::Dense(d) if OPS & ops::DENSE != 0 => kernels::dense(d, x, y),
+            Layer::Conv2d(c) if OPS & ops::CONV2D != 0 => {
+                kernels::conv2d(c, shape, zp, x, out_shape, patch, y)
+            }
+            Layer::DepthwiseConv2d(c) if OPS & ops::DEPTHWISE_CONV2D != 0 => {
+                kernels::depthwise_conv2d(c, shape, zp, x, out_shape, y)
+            }
+            Layer::MaxPool2d(p) if OPS & ops::MAX_POOL2D != 0 => {
+                kernels::max_pool2d(&p.rect(), shape, x, out_shape, y)
+            }
+            Layer::AvgPool2d(p) if OPS & ops::AVG_POOL2D != 0 => {
+                kernels::avg_pool2d(&p.rect(), shape, x, out_shape, y)
+            }
+            Layer::MaxPool2dRect(p) if OPS & ops::MAX_POOL2D != 0 => {
+                kernels::max_pool2d(p, shape, x, out_shape, y)
+            }
+            Layer::AvgPool2dRect(p) if OPS & ops::AVG_POOL2D != 0 => {
+                kernels::avg_pool2d(p, shape, x, out_shape, y)
+            }
+            // Flatten moved no data above; other kinds were refused by `resolve`.
+            _ => {}
+        }
+        self.src = match (to_logits, src) {
+            (true, _) => 3,
+            (false, 1) => 2,
+            (false, _) => 1,
+        };
+        self.len = out_len;
+        Ok(y)
+    }
+}
+
+/// A student with its layers decoded once ([`Student::plan`]), for applications that run many
+/// inferences: [`Student::run`] reads each layer's fields from the blob again at every
+/// inference (nothing is kept in RAM), about 600 instructions per layer on a Cortex-M4, which
+/// is most of the time of a small layer (dense 64->10: 1,780 instructions of work). A plan
+/// keeps every layer's fields and shapes in RAM instead (`size_of::<Step>()` bytes per layer,
+/// `N` entries) and runs the same kernels to the same integers. `N` is a capacity: at least
+/// the student's layer count.
+#[derive(Debug, Clone, Copy)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Plan<'a, const N: usize> {
+    student: Student<'a>,
+    steps: [Step<'a>; N],
+}
+
+impl<'a, const N: usize> Plan<'a, N> {
+    /// The student this plan runs.
+    pub fn student(&self) -> &Student<'a> {
+        &self.student
+    }
+
+    /// The layers, resolved.
+    pub fn steps(&self) -> &[Step<'a>] {
+        let count = self.student.layer_count().min(N);
+        self.steps.get(..count).unwrap_or(&[])
+    }
+
+    /// [`Student::run`], from the decoded layers.
+    pub fn run(&self, input: &[i8], scratch: &mut [i8], logits: &mut [i8]) -> Result<(), Error> {
+        self.run_ops::<{ ops::ALL }>(input, scratch, logits)
+    }
+
+    /// [`Student::run_ops`], from the decoded layers: pair it with the `OPS` of
+    /// [`Student::plan_ops`].
+    pub fn run_ops<const OPS: u8>(
+        &self,
+        input: &[i8],
+        scratch: &mut [i8],
+        logits: &mut [i8],
+    ) -> Result<(), Error> {
+        let mut buffers = self.student.buffers(input, scratch, logits)?;
+        let output_layer = usize::from(self.student.output_layer);
+        for (index, step) in self.steps().iter().enumerate() {
+            let to_logits = index == output_layer;
+            buffers.layer::<OPS>(
+                &step.layer,
+                step.input,
+                step.input_zero_point,
+                step.output,
+                to_logits,
+            )?;
+        }
+        Ok(())
+    }
+}
+
 /// Iterates a student's layers. Yields `Err` only for blobs that bypassed validation, or for
 /// a kind outside `OPS` (see [`crate::layer::ops`]; [`Student::layers`] reads every kind).
 #[derive(Debug, Clone)]
@@ -82,29 +243,27 @@ impl<'a, const OPS: u8> Iterator for Layers<'a, OPS> {
     }
 }
 
-fn checked_dim(n: usize, layer: u16) -> Result<u16, Error> {
-    match u16::try_from(n) {
-        Ok(v) if v > 0 && v <= limits::MAX_DIM => Ok(v),
-        _ => Err(Error::DimensionOutOfRange { layer }),
-    }
+// The checks below answer yes or no, and their callers name the error: an `Error` made inside
+// a helper and passed up with `?` is moved field by field at unaligned offsets, which linked
+// `memcpy` (338 bytes of flash) into every CNN student's runtime.
+
+/// `n` as a dimension: in `1..=MAX_DIM`.
+fn dim(n: usize) -> Option<u16> {
+    u16::try_from(n)
+        .ok()
+        .filter(|&v| v > 0 && v <= limits::MAX_DIM)
 }
 
-fn check_shape(s: Shape, layer: u16) -> Result<Shape, Error> {
-    for d in [s.height, s.width, s.channels] {
-        checked_dim(usize::from(d), layer)?;
-    }
-    if s.len() > limits::MAX_TENSOR {
-        return Err(Error::DimensionOutOfRange { layer });
-    }
-    Ok(s)
+/// Every dimension in range and the whole tensor within `MAX_TENSOR`.
+fn shape_ok(s: Shape) -> bool {
+    [s.height, s.width, s.channels]
+        .iter()
+        .all(|&d| dim(usize::from(d)).is_some())
+        && s.len() <= limits::MAX_TENSOR
 }
 
-fn check_scale(scale: f32, layer: u16) -> Result<(), Error> {
-    if scale.is_finite() && scale > 0.0 {
-        Ok(())
-    } else {
-        Err(Error::InvalidQuantization { layer })
-    }
+fn scale_ok(scale: f32) -> bool {
+    scale.is_finite() && scale > 0.0
 }
 
 /// An input normalisation is whole pairs, one, one per channel or one per value, each a finite
@@ -124,34 +283,55 @@ fn check_normalization(norm: Normalization<'_>, shape: Shape) -> Result<(), Erro
     Ok(())
 }
 
-/// Checks the parameter arrays of a layer with `channels` outputs and `per_channel` weights each.
-fn check_params(
-    p: &Params<'_>,
-    channels: usize,
-    per_channel: usize,
-    layer: u16,
-) -> Result<(), Error> {
-    if per_channel > limits::MAX_REDUCTION {
-        return Err(Error::DimensionOutOfRange { layer });
+/// What [`check_params`] found wrong, for [`resolve`] to name with the layer's index.
+#[derive(Debug, Clone, Copy)]
+enum ParamFault {
+    Range,
+    Overflow,
+    Length,
+    Quantization,
+    ActivationRange,
+}
+
+impl ParamFault {
+    fn at(self, layer: u16) -> Error {
+        match self {
+            ParamFault::Range => Error::DimensionOutOfRange { layer },
+            ParamFault::Overflow => Error::Overflow,
+            ParamFault::Length => Error::LengthMismatch { layer },
+            ParamFault::Quantization => Error::InvalidQuantization { layer },
+            ParamFault::ActivationRange => Error::InvalidActivationRange { layer },
+        }
     }
-    let weights = channels.checked_mul(per_channel).ok_or(Error::Overflow)?;
-    let four = channels.checked_mul(4).ok_or(Error::Overflow)?;
+}
+
+/// Checks the parameter arrays of a layer with `channels` outputs and `per_channel` weights each.
+fn check_params(p: &Params<'_>, channels: usize, per_channel: usize) -> Result<(), ParamFault> {
+    if per_channel > limits::MAX_REDUCTION {
+        return Err(ParamFault::Range);
+    }
+    let weights = channels
+        .checked_mul(per_channel)
+        .ok_or(ParamFault::Overflow)?;
+    let four = channels.checked_mul(4).ok_or(ParamFault::Overflow)?;
     if p.weights.len() != weights
         || p.weight_scales.len() != four
         || p.bias.len() != four
         || p.multiplier.len() != four
         || p.shift.len() != channels
     {
-        return Err(Error::LengthMismatch { layer });
+        return Err(ParamFault::Length);
     }
-    check_scale(p.output.scale, layer)?;
+    if !scale_ok(p.output.scale) {
+        return Err(ParamFault::Quantization);
+    }
     for c in 0..channels {
         let ok = p.multiplier_at(c) >= 0
             && (MIN_SHIFT..=MAX_SHIFT).contains(&p.shift_at(c))
             && p.weight_scale_at(c).is_finite()
             && p.weight_scale_at(c) > 0.0;
         if !ok {
-            return Err(Error::InvalidQuantization { layer });
+            return Err(ParamFault::Quantization);
         }
     }
     // A loop, not `contains`: that calls memchr, 400 bytes of flash on the device.
@@ -159,34 +339,24 @@ fn check_params(
     if p.weights.iter().any(|&b| b == i8::MIN as u8) {
         // Symmetric weights live in [-127, 127]; -128 would break the SIMD path's assumptions
         // elsewhere and signals an exporter bug.
-        return Err(Error::InvalidQuantization { layer });
+        return Err(ParamFault::Quantization);
     }
     if p.act_min > p.act_max {
-        return Err(Error::InvalidActivationRange { layer });
+        return Err(ParamFault::ActivationRange);
     }
     Ok(())
 }
 
-fn check_window(
-    kernel_h: u8,
-    kernel_w: u8,
-    stride: u8,
-    padding: u8,
-    layer: u16,
-) -> Result<(), Error> {
-    let bad = kernel_h == 0
+/// A convolution window within the limits, its padding smaller than the kernel.
+fn window_ok(kernel_h: u8, kernel_w: u8, stride: u8, padding: u8) -> bool {
+    !(kernel_h == 0
         || kernel_w == 0
         || kernel_h > limits::MAX_KERNEL
         || kernel_w > limits::MAX_KERNEL
         || stride == 0
         || stride > limits::MAX_STRIDE
         || padding >= kernel_h
-        || padding >= kernel_w;
-    if bad {
-        Err(Error::DimensionOutOfRange { layer })
-    } else {
-        Ok(())
-    }
+        || padding >= kernel_w)
 }
 
 /// Resolves one layer's output shape, output quantization and MACs. With `validate`, also checks
@@ -203,37 +373,50 @@ fn resolve<const OPS: u8>(
 ) -> Result<(Shape, Activation, u64), Error> {
     let check_params = |p: &Params<'_>, channels: usize, per_channel: usize, layer: u16| {
         if validate {
-            check_params(p, channels, per_channel, layer)
+            check_params(p, channels, per_channel).map_err(|fault| fault.at(layer))
         } else {
             Ok(())
         }
     };
-    let window = |kh: u8, kw: u8, stride: u8, pad: u8, c: u16| -> Result<Shape, Error> {
-        let h =
-            out_dim(input.height, kh, stride, pad).ok_or(Error::ShapeMismatch { layer: index })?;
-        let w =
-            out_dim(input.width, kw, stride, pad).ok_or(Error::ShapeMismatch { layer: index })?;
-        check_shape(Shape::new(h, w, c), index)
+    let range = Error::DimensionOutOfRange { layer: index };
+    let mismatch = Error::ShapeMismatch { layer: index };
+    // A window's output shape: `mismatch` when the window does not fit, `range` when the
+    // result is beyond the limits.
+    let window = |kh: u8, kw: u8, sh: u8, sw: u8, pad: u8, c: u16| -> Result<Shape, Error> {
+        let h = out_dim(input.height, kh, sh, pad).ok_or(mismatch)?;
+        let w = out_dim(input.width, kw, sw, pad).ok_or(mismatch)?;
+        let shape = Shape::new(h, w, c);
+        if shape_ok(shape) {
+            Ok(shape)
+        } else {
+            Err(range)
+        }
     };
     match layer {
         Layer::Dense(d) if OPS & ops::DENSE != 0 => {
             let n = input.len();
-            let out = checked_dim(usize::from(d.out_features), index)?;
+            let out = dim(usize::from(d.out_features)).ok_or(range)?;
             check_params(&d.params, usize::from(out), n, index)?;
             Ok((Shape::flat(out), d.params.output, n as u64 * u64::from(out)))
         }
         Layer::Conv2d(c) if OPS & ops::CONV2D != 0 => {
-            check_window(c.kernel_h, c.kernel_w, c.stride, c.padding, index)?;
-            let oc = checked_dim(usize::from(c.out_channels), index)?;
-            let out = window(c.kernel_h, c.kernel_w, c.stride, c.padding, oc)?;
+            if !window_ok(c.kernel_h, c.kernel_w, c.stride, c.padding) {
+                return Err(range);
+            }
+            let oc = dim(usize::from(c.out_channels)).ok_or(range)?;
+            let (k, s) = (c.kernel_h, c.stride);
+            let out = window(k, c.kernel_w, s, s, c.padding, oc)?;
             let per =
                 usize::from(c.kernel_h) * usize::from(c.kernel_w) * usize::from(input.channels);
             check_params(&c.params, usize::from(oc), per, index)?;
             Ok((out, c.params.output, out.len() as u64 * per as u64))
         }
         Layer::DepthwiseConv2d(c) if OPS & ops::DEPTHWISE_CONV2D != 0 => {
-            check_window(c.kernel_h, c.kernel_w, c.stride, c.padding, index)?;
-            let out = window(c.kernel_h, c.kernel_w, c.stride, c.padding, input.channels)?;
+            if !window_ok(c.kernel_h, c.kernel_w, c.stride, c.padding) {
+                return Err(range);
+            }
+            let (k, s) = (c.kernel_h, c.stride);
+            let out = window(k, c.kernel_w, s, s, c.padding, input.channels)?;
             let per = usize::from(c.kernel_h) * usize::from(c.kernel_w);
             check_params(&c.params, usize::from(input.channels), per, index)?;
             Ok((out, c.params.output, out.len() as u64 * per as u64))
@@ -254,19 +437,13 @@ fn resolve<const OPS: u8>(
                 && stride_ok(p.stride_h)
                 && stride_ok(p.stride_w))
             {
-                return Err(Error::DimensionOutOfRange { layer: index });
+                return Err(range);
             }
-            let mismatch = Error::ShapeMismatch { layer: index };
-            let h = out_dim(input.height, p.kernel_h, p.stride_h, 0).ok_or(mismatch)?;
-            let w = out_dim(input.width, p.kernel_w, p.stride_w, 0).ok_or(mismatch)?;
-            Ok((
-                check_shape(Shape::new(h, w, input.channels), index)?,
-                in_act,
-                0,
-            ))
+            let (kh, kw, c) = (p.kernel_h, p.kernel_w, input.channels);
+            Ok((window(kh, kw, p.stride_h, p.stride_w, 0, c)?, in_act, 0))
         }
         Layer::Flatten if OPS & ops::FLATTEN != 0 => {
-            let n = checked_dim(input.len(), index)?;
+            let n = dim(input.len()).ok_or(range)?;
             Ok((Shape::flat(n), in_act, 0))
         }
         _ => Err(Error::UnsupportedOp { layer: index }),
@@ -305,8 +482,12 @@ impl<'a> Student<'a> {
             return Err(Error::TooManyLayers { count });
         }
         let layer_count = u16::try_from(count).map_err(|_| Error::TooManyLayers { count })?;
-        check_shape(meta.input_shape, 0).map_err(|_| Error::InvalidInputShape)?;
-        check_scale(meta.input.scale, 0).map_err(|_| Error::InvalidInputScale)?;
+        if !shape_ok(meta.input_shape) {
+            return Err(Error::InvalidInputShape);
+        }
+        if !scale_ok(meta.input.scale) {
+            return Err(Error::InvalidInputScale);
+        }
         check_normalization(meta.normalization, meta.input_shape)?;
         if !(meta.temperature.is_finite() && meta.temperature > 0.0) {
             return Err(Error::InvalidTemperature);
@@ -495,6 +676,75 @@ impl<'a> Student<'a> {
     where
         F: FnMut(usize, &Layer<'a>, &[i8]),
     {
+        let mut buffers = self.buffers(input, scratch, logits)?;
+        let mut shape = self.meta.input_shape;
+        let mut act = self.meta.input;
+        // Reads the layers itself, as decode does, rather than through `Layers`: moving each
+        // layer out of the iterator's Option<Result<Layer>> cost a memcpy of it per layer
+        // (about 250 instructions per layer on a Cortex-M4, measured with the kernel benchmark).
+        let mut reader = Reader::new(self.layers);
+        for index16 in 0..self.layer_count {
+            let index = usize::from(index16);
+            let layer = Layer::read::<OPS>(&mut reader);
+            let layer = reader
+                .check(layer)?
+                .ok_or(Error::UnsupportedOp { layer: index16 })?;
+            let (out_shape, out_act, _) = resolve::<OPS>(&layer, shape, act, index16, false)?;
+            let to_logits = index == usize::from(self.output_layer);
+            let y = buffers.layer::<OPS>(&layer, shape, act.zero_point, out_shape, to_logits)?;
+            observe(index, &layer, y);
+            shape = out_shape;
+            act = out_act;
+        }
+        Ok(())
+    }
+
+    /// The layers decoded once into a [`Plan`] of capacity `N` (see there). Fails with
+    /// [`Error::TooManyLayers`] when the student has more than `N` layers.
+    pub fn plan<const N: usize>(&self) -> Result<Plan<'a, N>, Error> {
+        self.plan_ops::<{ ops::ALL }, N>()
+    }
+
+    /// [`Student::plan`] for the kinds in `OPS` only (an [`ops`] set), as
+    /// [`Student::decode_ops`]; run it with [`Plan::run_ops`] and the same set.
+    pub fn plan_ops<const OPS: u8, const N: usize>(&self) -> Result<Plan<'a, N>, Error> {
+        if self.layer_count() > N {
+            return Err(Error::TooManyLayers {
+                count: u32::from(self.layer_count),
+            });
+        }
+        let mut steps = [Step::EMPTY; N];
+        let mut shape = self.meta.input_shape;
+        let mut act = self.meta.input;
+        let mut reader = Reader::new(self.layers);
+        for (index, step) in (0..self.layer_count).zip(steps.iter_mut()) {
+            let layer = Layer::read::<OPS>(&mut reader);
+            let layer = reader
+                .check(layer)?
+                .ok_or(Error::UnsupportedOp { layer: index })?;
+            let (output, out_act, _) = resolve::<OPS>(&layer, shape, act, index, false)?;
+            *step = Step {
+                layer,
+                input: shape,
+                output,
+                input_zero_point: act.zero_point,
+            };
+            shape = output;
+            act = out_act;
+        }
+        Ok(Plan {
+            student: *self,
+            steps,
+        })
+    }
+
+    /// The buffers of one inference, its arguments' lengths checked.
+    fn buffers<'x>(
+        &self,
+        input: &'x [i8],
+        scratch: &'x mut [i8],
+        logits: &'x mut [i8],
+    ) -> Result<Buffers<'x>, Error> {
         if input.len() != self.input_len() {
             return Err(Error::BufferSize {
                 needed: len32(self.input_len()),
@@ -513,92 +763,23 @@ impl<'a> Student<'a> {
                 got: len32(logits.len()),
             });
         }
-        // Checked splits and gets below: the lengths were checked above, and the checked forms
-        // keep the panic paths (and their messages) out of the device's flash.
+        // Checked splits and gets: the lengths were checked above, and the checked forms keep
+        // the panic paths (and their messages) out of the device's flash.
         let (a, rest) = scratch
             .split_at_mut_checked(self.halves[0] as usize)
             .ok_or(Error::Overflow)?;
         let (b, patch) = rest
             .split_at_mut_checked(self.halves[1] as usize)
             .ok_or(Error::Overflow)?;
-        // Where the current activation lives: 0 = input, 1 = half a, 2 = half b, 3 = logits (after
-        // the output layer, which writes there directly; only Flatten layers follow it).
-        let mut src = 0_u8;
-        let mut len = input.len();
-        let mut shape = self.meta.input_shape;
-        let mut act = self.meta.input;
-        // Reads the layers itself, as decode does, rather than through `Layers`: moving each
-        // layer out of the iterator's Option<Result<Layer>> cost a memcpy of it per layer
-        // (about 250 instructions per layer on a Cortex-M4, measured with the kernel benchmark).
-        let mut reader = Reader::new(self.layers);
-        for index16 in 0..self.layer_count {
-            let index = usize::from(index16);
-            let layer = Layer::read::<OPS>(&mut reader);
-            let layer = reader
-                .check(layer)?
-                .ok_or(Error::UnsupportedOp { layer: index16 })?;
-            let (out_shape, out_act, _) = resolve::<OPS>(&layer, shape, act, index16, false)?;
-            let out_len = out_shape.len();
-            if matches!(layer, Layer::Flatten) {
-                shape = out_shape;
-                let current = match src {
-                    0 => Some(input),
-                    1 => a.get(..len),
-                    2 => b.get(..len),
-                    _ => logits.get(..len),
-                };
-                let current = current.ok_or(Error::Overflow)?;
-                observe(index, &layer, current);
-                continue;
-            }
-            let to_logits = index == usize::from(self.output_layer);
-            let (x, y): (&[i8], &mut [i8]) = match (src, to_logits) {
-                (0, false) => (input, &mut a[..]),
-                (1, false) => (&a[..], &mut b[..]),
-                (_, false) => (&b[..], &mut a[..]),
-                (0, true) => (input, &mut logits[..]),
-                (1, true) => (&a[..], &mut logits[..]),
-                (_, true) => (&b[..], &mut logits[..]),
-            };
-            let x = x.get(..len).ok_or(Error::Overflow)?;
-            let y = y.get_mut(..out_len).ok_or(Error::BufferSize {
-                needed: len32(out_len),
-                got: 0,
-            })?;
-            match &layer {
-                Layer::Dense(d) if OPS & ops::DENSE != 0 => kernels::dense(d, x, y),
-                Layer::Conv2d(c) if OPS & ops::CONV2D != 0 => {
-                    kernels::conv2d(c, shape, act.zero_point, x, out_shape, patch, y)
-                }
-                Layer::DepthwiseConv2d(c) if OPS & ops::DEPTHWISE_CONV2D != 0 => {
-                    kernels::depthwise_conv2d(c, shape, act.zero_point, x, out_shape, y)
-                }
-                Layer::MaxPool2d(p) if OPS & ops::MAX_POOL2D != 0 => {
-                    kernels::max_pool2d(&p.rect(), shape, x, out_shape, y)
-                }
-                Layer::AvgPool2d(p) if OPS & ops::AVG_POOL2D != 0 => {
-                    kernels::avg_pool2d(&p.rect(), shape, x, out_shape, y)
-                }
-                Layer::MaxPool2dRect(p) if OPS & ops::MAX_POOL2D != 0 => {
-                    kernels::max_pool2d(p, shape, x, out_shape, y)
-                }
-                Layer::AvgPool2dRect(p) if OPS & ops::AVG_POOL2D != 0 => {
-                    kernels::avg_pool2d(p, shape, x, out_shape, y)
-                }
-                // Flatten moved no data above; other kinds were refused by `resolve`.
-                _ => {}
-            }
-            observe(index, &layer, y);
-            src = match (to_logits, src) {
-                (true, _) => 3,
-                (false, 1) => 2,
-                (false, _) => 1,
-            };
-            len = out_len;
-            shape = out_shape;
-            act = out_act;
-        }
-        Ok(())
+        Ok(Buffers {
+            input,
+            a,
+            b,
+            patch,
+            logits,
+            src: 0,
+            len: input.len(),
+        })
     }
 
     /// Runs one inference and returns the predicted class (argmax of the int8 logits, no floats).

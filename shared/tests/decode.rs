@@ -108,6 +108,30 @@ fn tiny_student_decodes_and_runs_like_chained_kernels() {
         s.predict(&input, &mut scratch, &mut logits).unwrap(),
         minnow_core::softmax::argmax_i8(&want).unwrap()
     );
+
+    // A plan runs the same layers to the same logits, from its decoded steps.
+    let plan = s.plan::<6>().unwrap();
+    let steps: Vec<_> = plan
+        .steps()
+        .iter()
+        .map(|st| (st.layer.kind(), st.input, st.output, st.input_zero_point))
+        .collect();
+    let shapes: Vec<_> = (0..4).map(|i| s.layer_shapes(i).unwrap()).collect();
+    assert_eq!(steps.len(), 4);
+    for (i, (kind, input, output, _)) in steps.iter().enumerate() {
+        assert_eq!(*kind, layers[i].kind());
+        assert_eq!((*input, *output), (shapes[i].input, shapes[i].output));
+    }
+    assert_eq!(steps[0].3, -3, "the conv reads the input's zero point");
+    let mut planned = [0i8; 3];
+    plan.run(&input, &mut vec![0i8; s.scratch_len()], &mut planned)
+        .unwrap();
+    assert_eq!(planned, want);
+    assert_eq!(
+        s.plan::<3>().map(|_| ()),
+        Err(Error::TooManyLayers { count: 4 }),
+        "a plan holds at least the layer count"
+    );
 }
 
 #[test]
@@ -131,6 +155,17 @@ fn buffers_must_be_big_enough() {
     ));
     assert!(matches!(
         s.run(&input, &mut scratch, &mut logits[..2]),
+        Err(Error::BufferSize { .. })
+    ));
+    // A plan checks the same.
+    let plan = s.plan::<4>().unwrap();
+    let mut small = vec![0i8; s.scratch_len() - 1];
+    assert!(matches!(
+        plan.run(&input, &mut small, &mut logits),
+        Err(Error::BufferSize { .. })
+    ));
+    assert!(matches!(
+        plan.run(&input, &mut scratch, &mut logits[..2]),
         Err(Error::BufferSize { .. })
     ));
 }
@@ -518,6 +553,11 @@ fn no_mutation_panics() {
                 let mut scratch = vec![0i8; s.scratch_len()];
                 let mut logits = vec![0i8; s.classes()];
                 s.run(&input, &mut scratch, &mut logits).unwrap();
+                // A plan of what decoded runs to the same logits.
+                let mut planned = vec![0i8; s.classes()];
+                let plan = s.plan::<8>().unwrap();
+                plan.run(&input, &mut scratch, &mut planned).unwrap();
+                assert_eq!(planned, logits);
             }
         }
     }
