@@ -5,13 +5,17 @@
 #
 #   scripts/kernel-bench.sh [--boards "mps2-an386 microbit ..."] [--speed] [--features F[,G]] [--no-cmsis-nn]
 #
-# Default board: mps2-an386 (Cortex-M4). Prints one line per shape and board:
+# Default board: mps2-an386 (Cortex-M4). Prints a header per board (`kernel-bench board=<b>
+# core=<c> shapes=<n> plan_step_bytes=<bytes of RAM a plan keeps per layer>`) and one line per
+# shape and board:
 #   board=<b> shape=<name> macs=<n> instructions=<n> per_mac=<x.xx>
 # `<name>+layer` is the same layer run as a one-layer student (decode of the layer, shape
-# resolution and dispatch included); `cnn29k` is the whole CNN; `maxpool-total` sums the three
-# max pools; `check ... exact=yes` lines are small shapes only checked (the kernels' other
-# paths). Every output is checked bit for bit against the host's; the script fails on any
-# mismatch, on a firmware that does not finish, or when a board is not a QEMU board.
+# resolution and dispatch included), `<name>+plan` the same through `Student::plan` (the layer
+# decoded once, as an application that keeps a plan runs it); `cnn29k` is the whole CNN;
+# `maxpool-total` sums the three max pools; `check ... exact=yes` lines are small shapes only
+# checked (the kernels' other paths). Every output is checked bit for bit against the host's;
+# the script fails on any mismatch, on a firmware that does not finish, or when a board is not
+# a QEMU board.
 #
 # CMSIS-NN (bench/cmsis-nn: the vendored source, compiled with arm-none-eabi-gcc -O3 for the
 # board's core, called as TensorFlow Lite Micro calls it) adds one line per shape:
@@ -122,7 +126,7 @@ for board in $boards; do
   timeout 300 qemu-system-arm -M "$board" -cpu "$cpu" -nographic -monitor none -serial null \
     -semihosting-config enable=on,target=native -icount shift=0 -kernel "$elf" >"$log" 2>&1 \
     || rc=$?
-  grep -E '^(board|skipped|mismatch|check|cmsis-nn)' "$log" || true
+  grep -E '^(kernel-bench|board|skipped|mismatch|check|cmsis-nn)' "$log" || true
   if [[ $rc -ne 0 ]] || ! grep -q '^verdict=PASS' "$log"; then
     echo "kernel-bench.sh: $board failed (QEMU exit $rc; see $log)" >&2
     status=1

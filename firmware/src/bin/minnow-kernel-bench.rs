@@ -6,8 +6,10 @@
 //! followed by one golden vector (`minnow-fw-testgen kernels`, firmware/testgen/src/models.rs).
 //! A student of one layer is a kernel: it is called directly (`kernels::*`, the work alone),
 //! then the same layer runs as a student (`Student::run`: decoding the layer from the blob,
-//! shape resolution and dispatch included, as inside a model), shape name + `+layer`. A student
-//! of several layers is timed whole. Every output is compared with the host's, bit for bit.
+//! shape resolution and dispatch included, as inside a model), shape name + `+layer`, then
+//! through a plan (`Student::plan`: the layer decoded once, as an application that keeps a plan
+//! runs it), `+plan`. A student of several layers is timed whole. Every output is compared with
+//! the host's, bit for bit.
 //!
 //! Students named `check-*` are small shapes that take the kernels' other paths (tails, odd
 //! counts, strides, padding, positive shifts): they are only checked, one `check` line each.
@@ -17,9 +19,10 @@
 //! layers without MACs):
 //!
 //! ```text
-//! kernel-bench board=mps2-an386 core=Cortex-M4F shapes=..
+//! kernel-bench board=mps2-an386 core=Cortex-M4F shapes=.. plan_step_bytes=..
 //! board=mps2-an386 shape=conv14x14x16x32 macs=903168 instructions=.. per_mac=2.88
 //! board=mps2-an386 shape=conv14x14x16x32+layer macs=903168 instructions=.. per_mac=2.88
+//! board=mps2-an386 shape=conv14x14x16x32+plan macs=903168 instructions=.. per_mac=2.88
 //! board=mps2-an386 shape=maxpool-total macs=0 instructions=.. per_mac=-      (every max pool)
 //! check board=mps2-an386 shape=check-dense13x7 outputs=7 exact=yes          (checks only)
 //! skipped board=microbit shape=cnn29k needs=.. arena=..                    (too big for RAM)
@@ -274,6 +277,22 @@ fn bench(student: &Student<'_>, golden: &GoldenVectors<'_>, arena: &mut [i8]) ->
     ok &= check(name, expected, logits);
     let suffix = if single.is_some() { "+layer" } else { "" };
     report(name, suffix, macs, instructions);
+    // A one-layer student again through a plan (its layer decoded once, `Student::plan`):
+    // what an application that keeps a plan pays per inference.
+    if single.is_some() {
+        match student.plan::<1>() {
+            Ok(plan) => {
+                logits.fill(0);
+                let instructions = measure(|| run = plan.run(input, scratch, logits));
+                ok &= run.is_ok() && check(name, expected, logits);
+                report(name, "+plan", macs, instructions);
+            }
+            Err(e) => {
+                hprintln!("mismatch board={} shape={} plan failed: {}", BOARD, name, e);
+                ok = false;
+            }
+        }
+    }
     if name.starts_with("check-") {
         let exact = if ok { "yes" } else { "no" };
         hprintln!(
@@ -333,10 +352,11 @@ fn main() -> ! {
         shapes += 1;
     }
     hprintln!(
-        "kernel-bench board={} core={} shapes={}",
+        "kernel-bench board={} core={} shapes={} plan_step_bytes={}",
         BOARD,
         CORE,
-        shapes / 2
+        shapes / 2,
+        core::mem::size_of::<minnow_core::Step<'_>>()
     );
     // SAFETY: the only reference to ARENA, taken once in `main`, which never returns.
     let arena: &mut [i8] = unsafe { &mut *core::ptr::addr_of_mut!(ARENA) };
