@@ -8,7 +8,7 @@ use crate::layer::Params;
 use crate::quant::Requantizer;
 
 /// One output channel's requantization (cores without the DSP extension: with it
-/// [`Channels::output_run`] does all of it in `requantize_run`).
+/// [`Channels::output_run`] and [`Channels::dense_rows`] do all of it in assembly).
 #[derive(Debug, Clone, Copy)]
 #[cfg_attr(
     all(
