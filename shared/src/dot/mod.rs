@@ -50,8 +50,8 @@ pub fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
 }
 
 /// The loops and SIMD operations the kernels use where SMLAD makes them pay (see `simd.rs`):
-/// a dense layer's rows, three sharing one input ([`dense_rows`]), two widened receptive fields sharing one
-/// convolution row ([`dot2_widened`], [`widen_in_place`]), a 3x3 depthwise window
+/// a dense layer's rows, three sharing one input ([`dense_rows`]), two widened receptive fields
+/// sharing one convolution row ([`dot2_widened`], [`widen_in_place`]), a 3x3 depthwise window
 /// ([`dw3x3_i8x4`]), the lanewise operations of pooling and depthwise convolution, and the
 /// requantization loops.
 #[cfg(all(
@@ -64,10 +64,9 @@ pub(crate) use simd::{
     max_i8x4, mla_i8x4, requantize_run, widen_i8x4, widen_in_place,
 };
 
-/// `dst = src` for slices of one length (nothing otherwise, elsewhere than on cores with the DSP
-/// extension, where the shorter length is copied): a word loop on cores with the DSP extension
-/// (`simd.rs`: `copy_from_slice` linked `memcpy` into every CNN's runtime), `copy_from_slice`
-/// elsewhere.
+/// `dst = src` for slices of one length (nothing otherwise): a word loop on cores with the DSP
+/// extension (`simd.rs`: `copy_from_slice` linked `memcpy` into every CNN's runtime),
+/// `copy_from_slice` elsewhere.
 #[inline(always)]
 pub fn copy_i8(dst: &mut [i8], src: &[i8]) {
     #[cfg(all(
@@ -82,7 +81,7 @@ pub fn copy_i8(dst: &mut [i8], src: &[i8]) {
         not(feature = "portable-dot")
     )))]
     if dst.len() == src.len() {
-        // The callers' slices are of one length: this check folds away where they are inlined.
+        // The callers' slices are of one length: this check folds away where it is inlined.
         dst.copy_from_slice(src);
     }
 }

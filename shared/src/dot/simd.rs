@@ -326,17 +326,18 @@ pub fn widen_in_place(region: &mut [u32], k: usize) {
     }
 }
 
-/// `dst[..n] = src[..n]` for the shorter slice's `n`: words (unaligned LDR/STR, see the module
-/// docs), then the last bytes. The convolution's gather copies its rows of taps with it: the
+/// `dst = src` for slices of one length (nothing otherwise): words (unaligned LDR/STR, see the
+/// module docs), then the last bytes. The convolution's gather copies its rows of taps with it: the
 /// `copy_from_slice` it replaces linked `memcpy`, 338 bytes of flash that nothing else in a CNN
 /// student's runtime needed, for rows of a few tens of bytes (4 instructions per word here).
 #[inline(never)]
 pub fn copy_i8(dst: &mut [i8], src: &[i8]) {
-    let n = dst.len().min(src.len());
-    if n == 0 {
+    let n = src.len();
+    if n == 0 || dst.len() != n {
         return;
     }
-    // SAFETY: reads `src[..n]` and writes `dst[..n]`: `n - 4 * words` bytes after the words.
+    // SAFETY: reads `src[..n]` and writes `dst[..n]` (both n long): words while 4 or more bytes
+    // are left, then the rest byte by byte.
     unsafe {
         asm!(
             "subs {n}, {n}, #4",

@@ -11,8 +11,9 @@ pub fn dense(layer: &Dense<'_>, input: &[i8], output: &mut [i8]) {
 
 /// `output[c] = finish(bias[c] + dot(input, w[c]))` for every row `c` of `w` (rows of
 /// `input.len()` weights): the work of a dense layer, and of a convolution at one output pixel
-/// on cores without SMLAD. With SMLAD all of it is `dense_rows` (dot/simd.rs: rows three at a time,
-/// requantized in blocks); without, one row at a time, each output requantized as it is made.
+/// on cores without SMLAD. With SMLAD all of it is `dense_rows` (dot/simd.rs: rows three at a
+/// time, requantized in blocks); without, one row at a time, each output requantized as it is
+/// made.
 #[inline(never)]
 pub(super) fn rows(p: &Params<'_>, input: &[i8], w: &[i8], output: &mut [i8]) {
     let n = input.len();
