@@ -9,6 +9,21 @@ use core::arch::asm;
 
 use super::portable::dot_i8_scalar;
 
+/// One product of [`dot_i8`]'s Thumb-1 loop: `r3 += a[r2] * b[r2]` over the slices' ends in
+/// `r0`/`r1`, then `r2` steps up (its flags end the loop at 0).
+#[cfg(not(target_feature = "thumb2"))]
+macro_rules! mac_step {
+    () => {
+        concat!(
+            "ldrsb r4, [r0, r2]\n",
+            "ldrsb r5, [r1, r2]\n",
+            "muls r4, r5, r4\n",
+            "adds r3, r3, r4\n",
+            "adds r2, r2, #1",
+        )
+    };
+}
+
 /// Sum of `a[i] * b[i]` over the shorter slice. Thumb-1 (ARMv6-M): one index counting up from
 /// `-4k` to 0 over both slices' ends (LDRSB with a register offset), so the loop needs six low
 /// registers and no compare: 21 instructions per 4 MACs.
@@ -24,26 +39,10 @@ pub fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
         unsafe {
             asm!(
                 "2:",
-                "ldrsb r4, [r0, r2]",
-                "ldrsb r5, [r1, r2]",
-                "muls r4, r5, r4",
-                "adds r3, r3, r4",
-                "adds r2, r2, #1",
-                "ldrsb r4, [r0, r2]",
-                "ldrsb r5, [r1, r2]",
-                "muls r4, r5, r4",
-                "adds r3, r3, r4",
-                "adds r2, r2, #1",
-                "ldrsb r4, [r0, r2]",
-                "ldrsb r5, [r1, r2]",
-                "muls r4, r5, r4",
-                "adds r3, r3, r4",
-                "adds r2, r2, #1",
-                "ldrsb r4, [r0, r2]",
-                "ldrsb r5, [r1, r2]",
-                "muls r4, r5, r4",
-                "adds r3, r3, r4",
-                "adds r2, r2, #1",
+                mac_step!(),
+                mac_step!(),
+                mac_step!(),
+                mac_step!(),
                 "bne 2b",
                 in("r0") a.as_ptr().add(n4),
                 in("r1") b.as_ptr().add(n4),
@@ -57,6 +56,19 @@ pub fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
     }
     let (ta, tb) = (a.get(n4..n).unwrap_or(&[]), b.get(n4..n).unwrap_or(&[]));
     dot_i8_scalar(ta, tb).wrapping_add(acc)
+}
+
+/// One product of the Thumb-2 [`dot_i8`]'s loop: `{acc} += a[i] * b[i]`, the loads
+/// post-indexed through `{pa}` and `{pb}`.
+#[cfg(target_feature = "thumb2")]
+macro_rules! mla_step {
+    () => {
+        concat!(
+            "ldrsb {x}, [{pa}], #1\n",
+            "ldrsb {w}, [{pb}], #1\n",
+            "mla {acc}, {x}, {w}, {acc}",
+        )
+    };
 }
 
 /// Sum of `a[i] * b[i]` over the shorter slice. Thumb-2 without DSP (ARMv7-M): post-indexed
@@ -78,31 +90,15 @@ pub fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
                 "cmp {x}, #0",
                 "bne 3f",
                 "2:",
-                "ldrsb {x}, [{pa}], #1",
-                "ldrsb {w}, [{pb}], #1",
-                "mla {acc}, {x}, {w}, {acc}",
-                "ldrsb {x}, [{pa}], #1",
-                "ldrsb {w}, [{pb}], #1",
-                "mla {acc}, {x}, {w}, {acc}",
-                "ldrsb {x}, [{pa}], #1",
-                "ldrsb {w}, [{pb}], #1",
-                "mla {acc}, {x}, {w}, {acc}",
-                "ldrsb {x}, [{pa}], #1",
-                "ldrsb {w}, [{pb}], #1",
-                "mla {acc}, {x}, {w}, {acc}",
+                mla_step!(),
+                mla_step!(),
+                mla_step!(),
+                mla_step!(),
                 "3:",
-                "ldrsb {x}, [{pa}], #1",
-                "ldrsb {w}, [{pb}], #1",
-                "mla {acc}, {x}, {w}, {acc}",
-                "ldrsb {x}, [{pa}], #1",
-                "ldrsb {w}, [{pb}], #1",
-                "mla {acc}, {x}, {w}, {acc}",
-                "ldrsb {x}, [{pa}], #1",
-                "ldrsb {w}, [{pb}], #1",
-                "mla {acc}, {x}, {w}, {acc}",
-                "ldrsb {x}, [{pa}], #1",
-                "ldrsb {w}, [{pb}], #1",
-                "mla {acc}, {x}, {w}, {acc}",
+                mla_step!(),
+                mla_step!(),
+                mla_step!(),
+                mla_step!(),
                 "cmp {pa}, {end}",
                 "bne 2b",
                 pa = inout(reg) a.as_ptr() => _,

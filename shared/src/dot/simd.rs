@@ -77,6 +77,34 @@ pub fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
     dot_i8_scalar(ta, tb).wrapping_add(acc)
 }
 
+/// One word of [`dot3_i8`]: four inputs loaded and widened once (`{xe}` even lanes, `{x}` odd),
+/// multiplied into the three rows' accumulators (the second and third row at `{n}` and `{n2}`
+/// from `{p0}`, which then steps to the next word of the first row).
+macro_rules! dot3_word {
+    () => {
+        concat!(
+            "ldr {x}, [{px}], #4\n",
+            "sxtb16 {xe}, {x}\n",
+            "sxtb16 {x}, {x}, ror #8\n",
+            "ldr {w}, [{p0}, {n}]\n",
+            "sxtb16 {t}, {w}\n",
+            "smlad {a1}, {xe}, {t}, {a1}\n",
+            "sxtb16 {w}, {w}, ror #8\n",
+            "smlad {a1}, {x}, {w}, {a1}\n",
+            "ldr {w}, [{p0}, {n2}]\n",
+            "sxtb16 {t}, {w}\n",
+            "smlad {a2}, {xe}, {t}, {a2}\n",
+            "sxtb16 {w}, {w}, ror #8\n",
+            "smlad {a2}, {x}, {w}, {a2}\n",
+            "ldr {w}, [{p0}], #4\n",
+            "sxtb16 {t}, {w}\n",
+            "smlad {a0}, {xe}, {t}, {a0}\n",
+            "sxtb16 {w}, {w}, ror #8\n",
+            "smlad {a0}, {x}, {w}, {a0}",
+        )
+    };
+}
+
 /// Three dot products sharing one input: `acc[r] + sum x[i] * w[r * n + i]` for the three rows
 /// of `w` (`n = x.len()` weights each, back to back, as a dense layer stores them) over the
 /// first `4 * (n / 4)` values (the caller takes the rest, if any, another way); `acc` as it is
@@ -100,43 +128,9 @@ pub fn dot3_i8(x: &[i8], w: &[i8], acc: [i32; 3]) -> [i32; 3] {
                 "cmp {x}, #0",
                 "bne 3f",
                 "2:",
-                "ldr {x}, [{px}], #4",
-                "sxtb16 {xe}, {x}",
-                "sxtb16 {x}, {x}, ror #8",
-                "ldr {w}, [{p0}, {n}]",
-                "sxtb16 {t}, {w}",
-                "smlad {a1}, {xe}, {t}, {a1}",
-                "sxtb16 {w}, {w}, ror #8",
-                "smlad {a1}, {x}, {w}, {a1}",
-                "ldr {w}, [{p0}, {n2}]",
-                "sxtb16 {t}, {w}",
-                "smlad {a2}, {xe}, {t}, {a2}",
-                "sxtb16 {w}, {w}, ror #8",
-                "smlad {a2}, {x}, {w}, {a2}",
-                "ldr {w}, [{p0}], #4",
-                "sxtb16 {t}, {w}",
-                "smlad {a0}, {xe}, {t}, {a0}",
-                "sxtb16 {w}, {w}, ror #8",
-                "smlad {a0}, {x}, {w}, {a0}",
+                dot3_word!(),
                 "3:",
-                "ldr {x}, [{px}], #4",
-                "sxtb16 {xe}, {x}",
-                "sxtb16 {x}, {x}, ror #8",
-                "ldr {w}, [{p0}, {n}]",
-                "sxtb16 {t}, {w}",
-                "smlad {a1}, {xe}, {t}, {a1}",
-                "sxtb16 {w}, {w}, ror #8",
-                "smlad {a1}, {x}, {w}, {a1}",
-                "ldr {w}, [{p0}, {n2}]",
-                "sxtb16 {t}, {w}",
-                "smlad {a2}, {xe}, {t}, {a2}",
-                "sxtb16 {w}, {w}, ror #8",
-                "smlad {a2}, {x}, {w}, {a2}",
-                "ldr {w}, [{p0}], #4",
-                "sxtb16 {t}, {w}",
-                "smlad {a0}, {xe}, {t}, {a0}",
-                "sxtb16 {w}, {w}, ror #8",
-                "smlad {a0}, {x}, {w}, {a0}",
+                dot3_word!(),
                 "cmp {px}, {end}",
                 "bne 2b",
                 px = inout(reg) x.as_ptr() => _,

@@ -67,6 +67,33 @@ pub fn max_pool2d(
     output: &mut [i8],
 ) {
     let g = Geometry::new(p, in_shape, out_shape);
+    each_window(
+        &g,
+        LANES,
+        output,
+        |lanes| if lanes == 4 { 0x8080_8080 } else { 0x80 },
+        |m, at, lanes| max_lanes(m, input, at, lanes),
+        |m, out| {
+            for (o, b) in out.iter_mut().zip(m.to_le_bytes()) {
+                *o = b as i8;
+            }
+        },
+    );
+}
+
+/// The walk both poolings share: per output pixel and run of `lanes` channels (up to
+/// `lanes_max`, while that many are left, else one), a value that starts as `start(lanes)`
+/// takes each tap of the window (`tap(value, input index, lanes)`), and `write` puts it into
+/// the run's outputs. Inlined into each pooling, so each compiles to its own loop.
+#[inline(always)]
+fn each_window<A: Copy>(
+    g: &Geometry,
+    lanes_max: usize,
+    output: &mut [i8],
+    start: impl Fn(usize) -> A,
+    tap: impl Fn(A, usize, usize) -> A,
+    write: impl Fn(A, &mut [i8]),
+) {
     let (row, col) = (g.iw * g.ch, g.ch);
     let mut o = 0;
     for oy in 0..g.oh {
@@ -74,24 +101,22 @@ pub fn max_pool2d(
             let first = (oy * g.sh * g.iw + ox * g.sw) * g.ch;
             let mut c = 0;
             while c < g.ch {
-                let lanes = if g.ch - c >= LANES { LANES } else { 1 };
-                let mut m = if lanes == 4 { 0x8080_8080 } else { 0x80 };
+                let lanes = if g.ch - c >= lanes_max { lanes_max } else { 1 };
+                let mut value = start(lanes);
                 let at = first + c;
                 if g.unrolled_2x2() {
                     for d in [0, col, row, row + col] {
-                        m = max_lanes(m, input, at + d, lanes);
+                        value = tap(value, at + d, lanes);
                     }
                 } else {
                     for ky in 0..g.kh {
                         for kx in 0..g.kw {
-                            m = max_lanes(m, input, at + ky * row + kx * col, lanes);
+                            value = tap(value, at + ky * row + kx * col, lanes);
                         }
                     }
                 }
                 if let Some(out) = output.get_mut(o..o + lanes) {
-                    for (o, b) in out.iter_mut().zip(m.to_le_bytes()) {
-                        *o = b as i8;
-                    }
+                    write(value, out);
                 }
                 c += lanes;
                 o += lanes;
@@ -134,43 +159,24 @@ pub fn avg_pool2d(
     output: &mut [i8],
 ) {
     let g = Geometry::new(p, in_shape, out_shape);
-    let (row, col) = (g.iw * g.ch, g.ch);
     let count = (g.kh * g.kw) as i32;
     // int16 lanes hold a window's sum while it has at most 256 values (|sum| <= 256 * 128);
     // decoders allow windows of 15 x 15.
     let lanes_max = if count <= 256 { LANES } else { 1 };
-    let mut o = 0;
-    for oy in 0..g.oh {
-        for ox in 0..g.ow {
-            let first = (oy * g.sh * g.iw + ox * g.sw) * g.ch;
-            let mut c = 0;
-            while c < g.ch {
-                let lanes = if g.ch - c >= lanes_max { lanes_max } else { 1 };
-                // Lanes 0 and 2, then 1 and 3, as int16 sums (one lane: the low half of the first).
-                let mut sums = (0, 0);
-                let at = first + c;
-                if g.unrolled_2x2() {
-                    for d in [0, col, row, row + col] {
-                        sums = add_lanes(sums, input, at + d, lanes);
-                    }
-                } else {
-                    for ky in 0..g.kh {
-                        for kx in 0..g.kw {
-                            sums = add_lanes(sums, input, at + ky * row + kx * col, lanes);
-                        }
-                    }
-                }
-                if let Some(out) = output.get_mut(o..o + lanes) {
-                    for (i, o) in out.iter_mut().enumerate() {
-                        let pair = if i % 2 == 0 { sums.0 } else { sums.1 };
-                        *o = mean(i32::from((pair >> (8 * (i & 2))) as i16), count);
-                    }
-                }
-                c += lanes;
-                o += lanes;
+    // Lanes 0 and 2, then 1 and 3, as int16 sums (one lane: the low half of the first).
+    each_window(
+        &g,
+        lanes_max,
+        output,
+        |_| (0, 0),
+        |sums, at, lanes| add_lanes(sums, input, at, lanes),
+        |sums, out| {
+            for (i, o) in out.iter_mut().enumerate() {
+                let pair = if i % 2 == 0 { sums.0 } else { sums.1 };
+                *o = mean(i32::from((pair >> (8 * (i & 2))) as i16), count);
             }
-        }
-    }
+        },
+    );
 }
 
 /// The lanewise int16 sums `sums` (lanes 0 and 2, then 1 and 3) plus the `lanes` (1 or 4) int8
