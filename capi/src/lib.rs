@@ -32,31 +32,17 @@ pub const MINNOW_FORMAT_VERSION: u16 = 2;
 const _: () = assert!(MINNOW_FORMAT_VERSION == minnow_core::header::FORMAT_VERSION);
 
 /// The layer kinds this build runs (the crate's features), as a minnow-core op set.
-const OPS: u8 = (if cfg!(feature = "dense") {
-    ops::DENSE
-} else {
-    0
-}) | (if cfg!(feature = "conv2d") {
-    ops::CONV2D
-} else {
-    0
-}) | (if cfg!(feature = "depthwise-conv2d") {
-    ops::DEPTHWISE_CONV2D
-} else {
-    0
-}) | (if cfg!(feature = "max-pool2d") {
-    ops::MAX_POOL2D
-} else {
-    0
-}) | (if cfg!(feature = "avg-pool2d") {
-    ops::AVG_POOL2D
-} else {
-    0
-}) | (if cfg!(feature = "flatten") {
-    ops::FLATTEN
-} else {
-    0
-});
+const OPS: u8 = op_if(cfg!(feature = "dense"), ops::DENSE)
+    | op_if(cfg!(feature = "conv2d"), ops::CONV2D)
+    | op_if(cfg!(feature = "depthwise-conv2d"), ops::DEPTHWISE_CONV2D)
+    | op_if(cfg!(feature = "max-pool2d"), ops::MAX_POOL2D)
+    | op_if(cfg!(feature = "avg-pool2d"), ops::AVG_POOL2D)
+    | op_if(cfg!(feature = "flatten"), ops::FLATTEN);
+
+/// `op` when its feature is `enabled`, else no op.
+const fn op_if(enabled: bool, op: u8) -> u8 {
+    if enabled { op } else { 0 }
+}
 
 /// What a call returns: `MINNOW_OK` (0) or a negative error code. Each way a call can fail has
 /// its own code; `minnow_status_name` gives its name as a string.
@@ -197,11 +183,39 @@ pub struct minnow_golden {
 pub const MINNOW_STUDENT_WORDS: usize = 20;
 /// Words (`size_t`) of `minnow_golden`'s storage.
 pub const MINNOW_GOLDEN_WORDS: usize = 12;
-const _: () = assert!(size_of::<Student<'static>>() <= MINNOW_STUDENT_WORDS * size_of::<usize>());
-const _: () = assert!(align_of::<Student<'static>>() <= align_of::<usize>());
-const _: () =
-    assert!(size_of::<GoldenVectors<'static>>() <= MINNOW_GOLDEN_WORDS * size_of::<usize>());
-const _: () = assert!(align_of::<GoldenVectors<'static>>() <= align_of::<usize>());
+
+/// What a decode gives a C caller: `decoded` written at the start of `storage` and `state`
+/// marked decoded, or the error. `T` must fit `storage` (checked when the library is compiled).
+fn store<T: Copy, const W: usize>(
+    state: &mut u32,
+    storage: &mut [usize; W],
+    decoded: Result<T, MinnowStatus>,
+) -> MinnowStatus {
+    const { assert!(size_of::<T>() <= W * size_of::<usize>() && align_of::<T>() <= align_of::<usize>()) };
+    match decoded {
+        Ok(value) => {
+            // SAFETY: `storage` is large and aligned enough for a `T` (the assertion above);
+            // `T` is `Copy`, so nothing is dropped.
+            unsafe { ptr::from_mut(storage).cast::<T>().write(value) };
+            *state = DECODED;
+            MINNOW_OK
+        }
+        Err(e) => e,
+    }
+}
+
+/// The `T` that [`store`] put in `storage`, if `state` says a decode did.
+///
+/// # Safety
+/// Whatever stores into this `storage` stores a `T` (one type per C struct).
+unsafe fn stored<T, const W: usize>(state: u32, storage: &[usize; W]) -> Result<&T, MinnowStatus> {
+    if state != DECODED {
+        return Err(MINNOW_ERR_NOT_DECODED);
+    }
+    // SAFETY: `state == DECODED` only after `store` wrote a `T` at the start of `storage`
+    // (the caller's contract names the type).
+    Ok(unsafe { &*ptr::from_ref(storage).cast::<T>() })
+}
 
 /// `len` bytes at `p` as a slice: NULL is the empty slice when `len` is 0, an error otherwise.
 ///
@@ -238,12 +252,9 @@ unsafe fn slice_mut<'a, T>(p: *mut T, len: usize) -> Result<&'a mut [T], MinnowS
 unsafe fn student<'a>(s: *const minnow_student) -> Result<&'a Student<'a>, MinnowStatus> {
     // SAFETY: the caller's contract (a reference to a readable, aligned struct, or null).
     let s = unsafe { s.as_ref() }.ok_or(MINNOW_ERR_NULL_POINTER)?;
-    if s.state != DECODED {
-        return Err(MINNOW_ERR_NOT_DECODED);
-    }
-    // SAFETY: `state == DECODED` only after `minnow_student_decode` wrote a `Student` at the
-    // start of `storage` (size and alignment checked at compile time above).
-    Ok(unsafe { &*ptr::from_ref(&s.storage).cast::<Student<'a>>() })
+    // SAFETY: only `minnow_student_decode` stores into a `minnow_student`, and it stores a
+    // `Student`.
+    unsafe { stored(s.state, &s.storage) }
 }
 
 /// The golden vectors in `g`, if a decode filled it in.
@@ -253,11 +264,9 @@ unsafe fn student<'a>(s: *const minnow_student) -> Result<&'a Student<'a>, Minno
 unsafe fn golden<'a>(g: *const minnow_golden) -> Result<&'a GoldenVectors<'a>, MinnowStatus> {
     // SAFETY: the caller's contract.
     let g = unsafe { g.as_ref() }.ok_or(MINNOW_ERR_NULL_POINTER)?;
-    if g.state != DECODED {
-        return Err(MINNOW_ERR_NOT_DECODED);
-    }
-    // SAFETY: as in `student`.
-    Ok(unsafe { &*ptr::from_ref(&g.storage).cast::<GoldenVectors<'a>>() })
+    // SAFETY: only `minnow_golden_decode` stores into a `minnow_golden`, and it stores
+    // `GoldenVectors`.
+    unsafe { stored(g.state, &g.storage) }
 }
 
 fn status(r: Result<(), MinnowStatus>) -> MinnowStatus {
@@ -289,20 +298,7 @@ pub unsafe extern "C" fn minnow_student_decode(
     // SAFETY: the caller's contract.
     let decoded = unsafe { slice(blob, blob_len) }
         .and_then(|b| Student::decode_ops::<OPS>(b).map_err(MinnowStatus::from));
-    match decoded {
-        Ok(s) => {
-            // SAFETY: `storage` is large and aligned enough for a `Student` (compile-time
-            // checks above); `Student` is `Copy`, so nothing is dropped.
-            unsafe {
-                ptr::from_mut(&mut out.storage)
-                    .cast::<Student<'_>>()
-                    .write(s)
-            };
-            out.state = DECODED;
-            MINNOW_OK
-        }
-        Err(e) => e,
-    }
+    store(&mut out.state, &mut out.storage, decoded)
 }
 
 /// int8 values one input has (0 if `s` is NULL or not decoded).
@@ -454,19 +450,7 @@ pub unsafe extern "C" fn minnow_golden_decode(
     // SAFETY: the caller's contract.
     let decoded = unsafe { slice(blob, blob_len) }
         .and_then(|b| GoldenVectors::decode(b).map_err(MinnowStatus::from));
-    match decoded {
-        Ok(g) => {
-            // SAFETY: as in `minnow_student_decode`.
-            unsafe {
-                ptr::from_mut(&mut out.storage)
-                    .cast::<GoldenVectors<'_>>()
-                    .write(g)
-            };
-            out.state = DECODED;
-            MINNOW_OK
-        }
-        Err(e) => e,
-    }
+    store(&mut out.state, &mut out.storage, decoded)
 }
 
 /// Number of golden vectors (0 if `g` is NULL or not decoded).

@@ -5,6 +5,24 @@
 /// SysTick reload: the full 24 bits.
 pub const SYST_RELOAD: u32 = 0x00ff_ffff;
 
+/// Starts the counter: SysTick from the core clock, free running over the full 24 bits, no
+/// interrupt; and the DWT cycle counter where the board has one (`minnow_dwt`).
+pub fn start(cp: &mut cortex_m::Peripherals) {
+    use cortex_m::peripheral::syst::SystClkSource;
+    let syst = &mut cp.SYST;
+    syst.disable_counter();
+    syst.disable_interrupt();
+    syst.set_clock_source(SystClkSource::Core);
+    syst.set_reload(SYST_RELOAD);
+    syst.clear_current();
+    syst.enable_counter();
+    #[cfg(minnow_dwt)]
+    {
+        cp.DCB.enable_trace();
+        cp.DWT.enable_cycle_counter();
+    }
+}
+
 #[inline(always)]
 pub fn now() -> u32 {
     #[cfg(minnow_dwt)]

@@ -40,7 +40,6 @@ use defmt_rtt as _;
 #[cfg(feature = "hardware")]
 use panic_probe as _;
 
-use cortex_m::peripheral::syst::SystClkSource;
 use cortex_m_rt::entry;
 use minnow_core::golden::UNKNOWN_CLASS;
 use minnow_core::{GoldenVectors, Student};
@@ -233,19 +232,7 @@ fn main() -> ! {
         cortex_m::asm::udf(); // permanently undefined instruction → HardFault
     }
 
-    // SysTick from the core clock, free running over the full 24 bits, no interrupt.
-    let syst = &mut cp.SYST;
-    syst.disable_counter();
-    syst.disable_interrupt();
-    syst.set_clock_source(SystClkSource::Core);
-    syst.set_reload(clock::SYST_RELOAD);
-    syst.clear_current();
-    syst.enable_counter();
-    #[cfg(minnow_dwt)]
-    {
-        cp.DCB.enable_trace();
-        cp.DWT.enable_cycle_counter();
-    }
+    clock::start(&mut cp);
 
     let student = match Student::decode_ops::<{ consts::OPS }>(&model::STUDENT.0) {
         Ok(s) => s,

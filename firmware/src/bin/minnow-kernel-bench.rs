@@ -41,7 +41,6 @@
 #![no_std]
 #![no_main]
 
-use cortex_m::peripheral::syst::SystClkSource;
 use cortex_m_rt::entry;
 use cortex_m_semihosting::hprintln;
 use minnow_core::{GoldenVectors, Layer, Shape, Student, kernels};
@@ -215,14 +214,7 @@ fn bench(student: &Student<'_>, golden: &GoldenVectors<'_>, arena: &mut [i8]) ->
             _ => 0,
         };
         let need = classes + patch_len;
-        if need > arena.len() {
-            hprintln!(
-                "skipped board={} shape={} needs={} arena={}",
-                BOARD,
-                name,
-                need,
-                arena.len()
-            );
+        if !fits(name, need, arena) {
             return Outcome {
                 ok: true,
                 ..Outcome::default()
@@ -250,14 +242,7 @@ fn bench(student: &Student<'_>, golden: &GoldenVectors<'_>, arena: &mut [i8]) ->
     }
     // The student as a whole (a one-layer one: its layer with the run's overhead).
     let need = classes + student.scratch_len();
-    if need > arena.len() {
-        hprintln!(
-            "skipped board={} shape={} needs={} arena={}",
-            BOARD,
-            name,
-            need,
-            arena.len()
-        );
+    if !fits(name, need, arena) {
         return Outcome {
             ok,
             pooled,
@@ -333,17 +318,25 @@ fn bench(student: &Student<'_>, golden: &GoldenVectors<'_>, arena: &mut [i8]) ->
     outcome
 }
 
+/// Whether `need` bytes fit in `arena`; prints the `skipped` line of shape `name` if not.
+fn fits(name: &str, need: usize, arena: &[i8]) -> bool {
+    let fits = need <= arena.len();
+    if !fits {
+        hprintln!(
+            "skipped board={} shape={} needs={} arena={}",
+            BOARD,
+            name,
+            need,
+            arena.len()
+        );
+    }
+    fits
+}
+
 #[entry]
 fn main() -> ! {
     let mut cp = cortex_m::Peripherals::take().unwrap_or_else(|| exit(false));
-    // SysTick from the core clock, free running over the full 24 bits, no interrupt.
-    let syst = &mut cp.SYST;
-    syst.disable_counter();
-    syst.disable_interrupt();
-    syst.set_clock_source(SystClkSource::Core);
-    syst.set_reload(clock::SYST_RELOAD);
-    syst.clear_current();
-    syst.enable_counter();
+    clock::start(&mut cp);
 
     let mut rest: &[u8] = &SUITE.0;
     let mut shapes = 0;

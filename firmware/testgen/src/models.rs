@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 use minnow_core::golden::UNKNOWN_CLASS;
+use minnow_core::layer::window_out;
 use minnow_core::owned::{
     OwnedLayer, OwnedParams, WeightLayout, encode_owned_student, xorshift_i8s,
 };
@@ -190,7 +191,9 @@ fn chain(name: &str, input: Shape, ops: &[Op], seed: u32) -> Vec<u8> {
         let seed = seed + i as u32;
         let (h, w, c) = (shape.height, shape.width, shape.channels);
         let window = |k: u8, s: u8, pad: u8, len: u16| {
-            (len + 2 * u16::from(pad) - u16::from(k)) / u16::from(s) + 1
+            window_out(len.into(), k.into(), s.into(), pad.into())
+                .and_then(|n| u16::try_from(n).ok())
+                .expect("a built-in window fits its input")
         };
         let pool = |kernel: u8, stride: u8| Pool2d { kernel, stride };
         let (layer, out) = match op {
