@@ -285,14 +285,7 @@ mod tests {
             let student = other_weights(&spec, &name, &norm);
             let data = random_data(40, shape, 5, 17);
             let exported = build(
-                &ExportInputs {
-                    student: &student,
-                    calibration: &data,
-                    test: &data,
-                    validation: None,
-                    teacher_predictions: None,
-                    history: None,
-                },
+                &ExportInputs::new(&student, &data, &data),
                 &ExportOptions::default(),
             )
             .expect(what);

@@ -188,6 +188,21 @@ pub struct ExportInputs<'a> {
     pub history: Option<&'a History>,
 }
 
+impl<'a> ExportInputs<'a> {
+    /// `student` calibrated on `calibration` and scored on `test`, with no validation split,
+    /// teacher or history (a user's test set, or the tests' one data set).
+    pub fn new(student: &'a FloatStudent, calibration: &'a Dataset, test: &'a Dataset) -> Self {
+        ExportInputs {
+            student,
+            calibration,
+            test,
+            validation: None,
+            teacher_predictions: None,
+            history: None,
+        }
+    }
+}
+
 /// The bytes of every file, before they are written.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Artifacts {
@@ -651,14 +666,7 @@ pub(crate) mod tests {
     fn export_is_byte_identical_across_runs() {
         let student = random_mlp(&[12, 10, 3], 5);
         let data = random_data(60, [1, 1, 12], 3, 6);
-        let inputs = ExportInputs {
-            student: &student,
-            calibration: &data,
-            test: &data,
-            validation: None,
-            teacher_predictions: None,
-            history: None,
-        };
+        let inputs = ExportInputs::new(&student, &data, &data);
         let opts = ExportOptions {
             golden_count: 25,
             ..ExportOptions::default()
@@ -698,17 +706,7 @@ pub(crate) mod tests {
         let root = tempfile::tempdir().expect("root");
         let opts = ExportOptions::default();
         let build_with = |student: &FloatStudent, data: &Dataset| {
-            build(
-                &ExportInputs {
-                    student,
-                    calibration: data,
-                    test: data,
-                    validation: None,
-                    teacher_predictions: None,
-                    history: None,
-                },
-                &opts,
-            )
+            build(&ExportInputs::new(student, data, data), &opts)
         };
 
         // Trained on named classes, exported on unnamed data (an NPY test set): the
@@ -723,20 +721,8 @@ pub(crate) mod tests {
         // The same names in another order: label 0 would be scored against "mid".
         data.class_names = names(&["mid", "low", "high"]);
         let out = root.path().join("swapped");
-        let e = export(
-            &out,
-            &ExportInputs {
-                student: &student,
-                calibration: &data,
-                test: &data,
-                validation: None,
-                teacher_predictions: None,
-                history: None,
-            },
-            &opts,
-            &[],
-        )
-        .expect_err("other class order");
+        let e = export(&out, &ExportInputs::new(&student, &data, &data), &opts, &[])
+            .expect_err("other class order");
         assert!(matches!(e, ExportError::ClassNames(_)), "{e}");
         assert!(e.to_string().contains(r#"["mid", "low", "high"]"#), "{e}");
         assert!(!out.exists(), "nothing written");
@@ -756,14 +742,7 @@ pub(crate) mod tests {
         let root = tempfile::tempdir().expect("root");
         let out = root.path().join("run");
         let opts = ExportOptions::default();
-        let inputs = |calibration, test| ExportInputs {
-            student: &student,
-            calibration,
-            test,
-            validation: None,
-            teacher_predictions: None,
-            history: None,
-        };
+        let inputs = |calibration, test| ExportInputs::new(&student, calibration, test);
 
         let empty = data.subset(&[]);
         let e = export(&out, &inputs(&empty, &data), &opts, &[]).expect_err("empty calibration");
@@ -826,14 +805,7 @@ pub(crate) mod tests {
         if let FloatLayer::Dense { bias, .. } = &mut nan.layers[0] {
             bias[0] = f32::INFINITY;
         }
-        let bad = ExportInputs {
-            student: &nan,
-            calibration: &data,
-            test: &data,
-            validation: None,
-            teacher_predictions: None,
-            history: None,
-        };
+        let bad = ExportInputs::new(&nan, &data, &data);
         let e = export(&out, &bad, &opts, &[]).expect_err("non-finite");
         assert!(e.to_string().contains("not finite"), "{e}");
         assert_eq!(files_in(&out), before);

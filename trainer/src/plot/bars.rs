@@ -4,7 +4,7 @@
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::{DrawError, FONT, boxed, svg_string};
+use super::{DrawError, FONT, boxed, legend, svg_string};
 
 /// One row of bars.
 #[derive(Debug, Clone)]
@@ -157,14 +157,7 @@ impl BarChart {
                 .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 12, y)], RED.stroke_width(2)));
         }
         if self.has_legend() {
-            chart
-                .configure_series_labels()
-                .label_font((FONT, 12))
-                .position(SeriesLabelPosition::LowerRight)
-                .background_style(WHITE.mix(0.85))
-                .border_style(BLACK)
-                .draw()
-                .map_err(boxed)?;
+            legend(&mut chart, SeriesLabelPosition::LowerRight, 0.85)?;
         }
         root.present().map_err(boxed)
     }

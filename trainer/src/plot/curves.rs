@@ -8,7 +8,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::{DrawError, FONT, boxed, ensure_font, svg_string};
+use super::{DrawError, FONT, Figure, boxed, ensure_font, legend, svg_string, write_png_and_svg};
 
 /// One epoch's figures, as the curves (and report.json's `training` section) hold them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -88,15 +88,7 @@ where
             .label(*name)
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2)));
     }
-    chart
-        .configure_series_labels()
-        .position(legend_at)
-        .label_font((FONT, 12))
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK)
-        .draw()
-        .map_err(boxed)?;
-    Ok(())
+    legend(&mut chart, legend_at, 0.8)
 }
 
 /// Draws the two panels of `points` on `root`.
@@ -139,21 +131,22 @@ pub fn write_curves(
     points: &[CurvePoint],
     title: &str,
 ) -> Result<(), (std::path::PathBuf, DrawError)> {
-    let png = dir.join("curves.png");
-    draw(
-        BitMapBackend::new(&png, CURVES_SIZE).into_drawing_area(),
-        points,
-        title,
-    )
-    .map_err(|e| (png.clone(), e))?;
-    let svg = dir.join("curves.svg");
-    draw(
-        SVGBackend::new(&svg, CURVES_SIZE).into_drawing_area(),
-        points,
-        title,
-    )
-    .map_err(|e| (svg.clone(), e))?;
-    Ok(())
+    write_png_and_svg(dir, "curves", CURVES_SIZE, &Curves { points, title })
+}
+
+/// The figure [`draw`] draws.
+struct Curves<'a> {
+    points: &'a [CurvePoint],
+    title: &'a str,
+}
+
+impl Figure for Curves<'_> {
+    fn draw<DB: DrawingBackend>(&self, root: DrawingArea<DB, Shift>) -> Result<(), DrawError>
+    where
+        DB::ErrorType: 'static,
+    {
+        draw(root, self.points, self.title)
+    }
 }
 
 /// The curves of `points` as an SVG string.
@@ -162,7 +155,7 @@ pub fn curves_svg(points: &[CurvePoint], title: &str) -> Result<String, DrawErro
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     pub(crate) fn points(n: usize) -> Vec<CurvePoint> {

@@ -16,7 +16,12 @@ pub mod pareto;
 
 use std::sync::Once;
 
-use plotters::style::{FontStyle, register_font};
+use std::path::{Path, PathBuf};
+
+use plotters::chart::{ChartContext, SeriesLabelPosition};
+use plotters::coord::{CoordTranslate, Shift};
+use plotters::prelude::{BitMapBackend, DrawingArea, DrawingBackend, IntoDrawingArea, SVGBackend};
+use plotters::style::{BLACK, Color, FontStyle, WHITE, register_font};
 
 /// What plotters reports when it cannot draw.
 pub type DrawError = Box<dyn std::error::Error + Send + Sync>;
@@ -27,6 +32,26 @@ pub(crate) fn boxed<E: std::error::Error + Send + Sync + 'static>(e: E) -> DrawE
 
 /// The font family every chart names.
 pub const FONT: &str = "sans-serif";
+
+/// Draws the legend of `chart`'s labelled series at `at`, as every chart's legend looks: the
+/// chart's font on a white box, a little transparent (`opacity`) so lines behind it still show.
+pub(crate) fn legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    at: SeriesLabelPosition,
+    opacity: f64,
+) -> Result<(), DrawError>
+where
+    DB::ErrorType: 'static,
+{
+    chart
+        .configure_series_labels()
+        .position(at)
+        .label_font((FONT, 12))
+        .background_style(WHITE.mix(opacity))
+        .border_style(BLACK)
+        .draw()
+        .map_err(boxed)
+}
 
 /// DejaVu Sans, cut down to the characters minnow's charts use.
 static FONT_BYTES: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans-subset.ttf");
@@ -42,6 +67,30 @@ pub fn ensure_font() {
     });
 }
 
+/// A figure that draws itself on any plotters backend (PNG and SVG files, SVG strings).
+pub trait Figure {
+    fn draw<DB: DrawingBackend>(&self, root: DrawingArea<DB, Shift>) -> Result<(), DrawError>
+    where
+        DB::ErrorType: 'static;
+}
+
+/// `STEM.png` and `STEM.svg` of `figure` in `dir`, `size` pixels; an error names its file.
+pub fn write_png_and_svg(
+    dir: &Path,
+    stem: &str,
+    size: (u32, u32),
+    figure: &impl Figure,
+) -> Result<(), (PathBuf, DrawError)> {
+    let png = dir.join(format!("{stem}.png"));
+    figure
+        .draw(BitMapBackend::new(&png, size).into_drawing_area())
+        .map_err(|e| (png.clone(), e))?;
+    let svg = dir.join(format!("{stem}.svg"));
+    figure
+        .draw(SVGBackend::new(&svg, size).into_drawing_area())
+        .map_err(|e| (svg.clone(), e))
+}
+
 /// An SVG drawn into a string by `draw`, for inlining into HTML (no XML declaration).
 pub fn svg_string(
     size: (u32, u32),
@@ -52,7 +101,6 @@ pub fn svg_string(
     ensure_font();
     let mut out = String::new();
     {
-        use plotters::prelude::IntoDrawingArea;
         let backend = plotters::prelude::SVGBackend::with_string(&mut out, size);
         draw(backend.into_drawing_area())?;
     }

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{DrawError, FONT, boxed, ensure_font};
+use super::{DrawError, FONT, Figure, boxed, ensure_font, legend, write_png_and_svg};
 
 /// One candidate, as the figure draws it.
 #[derive(Debug, Clone, PartialEq)]
@@ -82,15 +82,7 @@ where
         .map_err(boxed)?
         .label("Pareto front")
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], RED.stroke_width(2)));
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .label_font((FONT, 12))
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK)
-        .draw()
-        .map_err(boxed)?;
-    Ok(())
+    legend(&mut chart, SeriesLabelPosition::UpperRight, 0.8)
 }
 
 /// Draws both panels of `points` on `root`; `compute` names the right panel's axis.
@@ -135,23 +127,28 @@ pub fn write_pareto(
     title: &str,
     compute: &str,
 ) -> Result<(), (PathBuf, DrawError)> {
-    let png = dir.join("pareto.png");
-    draw(
-        BitMapBackend::new(&png, PARETO_SIZE).into_drawing_area(),
+    let figure = Pareto {
         points,
         title,
         compute,
-    )
-    .map_err(|e| (png.clone(), e))?;
-    let svg = dir.join("pareto.svg");
-    draw(
-        SVGBackend::new(&svg, PARETO_SIZE).into_drawing_area(),
-        points,
-        title,
-        compute,
-    )
-    .map_err(|e| (svg.clone(), e))?;
-    Ok(())
+    };
+    write_png_and_svg(dir, "pareto", PARETO_SIZE, &figure)
+}
+
+/// The figure [`draw`] draws.
+struct Pareto<'a> {
+    points: &'a [ParetoPoint],
+    title: &'a str,
+    compute: &'a str,
+}
+
+impl Figure for Pareto<'_> {
+    fn draw<DB: DrawingBackend>(&self, root: DrawingArea<DB, Shift>) -> Result<(), DrawError>
+    where
+        DB::ErrorType: 'static,
+    {
+        draw(root, self.points, self.title, self.compute)
+    }
 }
 
 #[cfg(test)]

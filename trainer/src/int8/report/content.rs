@@ -250,6 +250,7 @@ impl Report {
 pub(crate) mod samples {
     use super::*;
     use crate::int8::evaluate::{ErrorMetrics, LayerError};
+    use crate::plot::curves::tests::points;
 
     pub(crate) fn sample_report() -> Report {
         let metrics = ErrorMetrics {
@@ -319,8 +320,8 @@ pub(crate) mod samples {
             },
             device: None,
             training: Some(TrainingReport {
-                teacher: curve(4),
-                student: curve(3),
+                teacher: points(4),
+                student: points(3),
             }),
             settings: Some(SettingsReport {
                 teacher: Some("out = \"runs/t\"\nepochs = 4\n".into()),
@@ -328,19 +329,6 @@ pub(crate) mod samples {
                 export: "--golden 10 --max-flash 1024 --calibration-samples 1000".into(),
             }),
         }
-    }
-
-    fn curve(epochs: usize) -> Vec<CurvePoint> {
-        (1..=epochs)
-            .map(|e| CurvePoint {
-                epoch: e,
-                train_loss: 2.0 / e as f64,
-                train_accuracy: Some(0.5 + 0.1 * e as f64),
-                val_loss: Some(2.2 / e as f64),
-                val_accuracy: Some(0.45 + 0.1 * e as f64),
-                val_agreement: None,
-            })
-            .collect()
     }
 
     /// The device section `minnow verify` fills in, for tests.
