@@ -42,14 +42,10 @@
 # setting; set OMP_WAIT_POLICY=ACTIVE to measure PyTorch's default on a quiet machine.
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$ROOT"
-MNIST="$(cd "${MINNOW_MNIST_DIR:-$ROOT/../shared/data/mnist}" && pwd)"
-OUT="${MINNOW_BENCH_OUT:-$ROOT/bench/out/$(date +%Y%m%d-%H%M%S)}"
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+bench_out "$ROOT/bench/out/$(date +%Y%m%d-%H%M%S)"
 THREADS="${MINNOW_BENCH_THREADS:-$(nproc)}"
 ONLY="${MINNOW_BENCH_ONLY:-both}"
-VENV="$ROOT/bench/.venv"
-export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
 MINNOW=()
 
 # The settings both sides use.
@@ -63,19 +59,13 @@ LIVE_JITTER=1
 LIMIT="${MINNOW_BENCH_LIMIT:-0}"
 REPEAT="${MINNOW_BENCH_REPEAT:-1}"
 
-mkdir -p "$OUT"
-OUT="$(cd "$OUT" && pwd)"
 echo "MNIST: $MNIST" >&2
 echo "output: $OUT" >&2
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 
 # ---------------------------------------------------------------- PyTorch
 torch_setup() {
-    if ! "$VENV/bin/python" -c "import torch, numpy" 2>/dev/null; then
-        echo "installing PyTorch + numpy from PyPI into $VENV (~3 GB download) ..." >&2
-        python3 -m venv "$VENV"
-        "$VENV/bin/pip" install --quiet --progress-bar off torch numpy
-    fi
+    torch_venv torch numpy
 }
 
 torch_half() { # round
@@ -137,16 +127,7 @@ EOF
 
 MINNOW_READY=0
 minnow_setup() {
-    if [ -n "${MINNOW_BIN:-}" ]; then
-        read -r -a MINNOW <<<"$MINNOW_BIN"
-    else
-        echo "minnow: building (release) ..." >&2
-        cargo build --quiet --release -p minnow
-        cp "$ROOT/target/release/minnow" "$OUT/minnow-bin"
-        git -C "$ROOT" describe --always --dirty >"$OUT/minnow-bin.version" 2>/dev/null || true
-        MINNOW=("$OUT/minnow-bin")
-        echo "minnow: $(cat "$OUT/minnow-bin.version" 2>/dev/null) -> $OUT/minnow-bin" >&2
-    fi
+    minnow_binary
     if ! "${MINNOW[@]}" --help 2>&1 | grep -q 'train-teacher' || ! "${MINNOW[@]}" --help 2>&1 | grep -q 'distill'; then
         echo "minnow: WAITING ON THE CLI: \`minnow --help\` lists no train-teacher/distill subcommands yet; minnow column left empty" >&2
         return 0

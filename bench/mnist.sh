@@ -229,12 +229,18 @@ wanted() { [[ -z $ONLY ]] || [[ " $ONLY " == *" $1 "* ]] || [[ " $ONLY " == *" $
 # The suffix of runs distilled from TEACHER: none for the default teacher.
 from() { [[ $1 == "$MCU_TEACHER" ]] || echo "-from-$1"; }
 
+# mcu_student LINE: one MCU_STUDENTS line's fields into the caller's locals name budget epochs
+# grid args seed jitter teacher (bash's dynamic scope); false when MINNOW_MNIST_ONLY leaves it out.
+mcu_student() {
+  IFS='|' read -r name budget epochs grid args seed jitter teacher <<<"$1"
+  teacher=${teacher:-$MCU_TEACHER}
+  wanted "$name" "$teacher"
+}
+
 mcu() {
   local line name budget epochs grid args seed jitter teacher v t hw
   for line in "${MCU_STUDENTS[@]}"; do
-    IFS='|' read -r name budget epochs grid args seed jitter teacher <<<"$line"
-    teacher=${teacher:-$MCU_TEACHER}
-    wanted "$name" "$teacher" || continue
+    mcu_student "$line" || continue
     local RUN_SEED=${seed:-$SEED} RUN_JITTER=${jitter:-0}
     [[ $teacher != ens-cnn3 ]] || ens_cnn3
     [[ $teacher != ens-tcnn2 ]] || ens_tcnn2
@@ -278,9 +284,7 @@ teacher_preds() {
 export_all() {
   local line name budget epochs grid args seed jitter teacher run by preds
   for line in "${MCU_STUDENTS[@]}"; do
-    IFS='|' read -r name budget epochs grid args seed jitter teacher <<<"$line"
-    teacher=${teacher:-$MCU_TEACHER}
-    wanted "$name" "$teacher" || continue
+    mcu_student "$line" || continue
     for run in "$OUT/$name"-*/; do
       run=${run%/}
       [[ -e $run/summary.json ]] || continue

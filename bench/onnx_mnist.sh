@@ -17,32 +17,13 @@
 # OUT/run.log.
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$ROOT"
-MNIST="$(cd "${MINNOW_MNIST_DIR:-$ROOT/../shared/data/mnist}" && pwd)"
-OUT="${MINNOW_BENCH_OUT:-$ROOT/bench/out/onnx-mnist}"
-VENV="$ROOT/bench/.venv"
-export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+bench_out "$ROOT/bench/out/onnx-mnist"
 SCALE=0.00392156862745098
-mkdir -p "$OUT"
-OUT="$(cd "$OUT" && pwd)"
 exec > >(tee -a "$OUT/run.log") 2>&1
 
-if ! "$VENV/bin/python" -c "import torch, numpy, onnx" 2>/dev/null; then
-    echo "installing PyTorch, numpy and onnx from PyPI into $VENV (~3 GB download) ..." >&2
-    python3 -m venv "$VENV"
-    "$VENV/bin/pip" install --quiet --progress-bar off torch numpy onnx
-fi
-if [ -n "${MINNOW_BIN:-}" ]; then
-    read -r -a MINNOW <<<"$MINNOW_BIN"
-else
-    # A copy, as bench/kd_epoch.sh does: others edit this tree while the run goes on.
-    cargo build --quiet --release -p minnow
-    cp "$ROOT/target/release/minnow" "$OUT/minnow-bin"
-    git -C "$ROOT" describe --always --dirty >"$OUT/minnow-bin.version" 2>/dev/null || true
-    MINNOW=("$OUT/minnow-bin")
-    echo "minnow: $(cat "$OUT/minnow-bin.version" 2>/dev/null) -> $OUT/minnow-bin" >&2
-fi
+torch_venv torch numpy onnx
+minnow_binary
 run() { echo "+ $*" >&2; "$@"; }
 
 TEACHER="$OUT/teacher-cnn.onnx"

@@ -36,39 +36,20 @@
 #   OMP_WAIT_POLICY       default PASSIVE (bench/kd_epoch.sh says why)
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$ROOT"
-MNIST="$(cd "${MINNOW_MNIST_DIR:-$ROOT/../shared/data/mnist}" && pwd)"
-OUT="${MINNOW_BENCH_OUT:-$ROOT/bench/out/onnx-$(date +%Y%m%d-%H%M%S)}"
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+bench_out "$ROOT/bench/out/onnx-$(date +%Y%m%d-%H%M%S)"
 THREADS="${MINNOW_BENCH_THREADS:-$(nproc)}"
 REPEAT="${MINNOW_BENCH_REPEAT:-1}"
 EPOCHS="${MINNOW_BENCH_EPOCHS:-2}"
-VENV="$ROOT/bench/.venv"
-export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
 SCALE=0.00392156862745098
-mkdir -p "$OUT"
-OUT="$(cd "$OUT" && pwd)"
 echo "MNIST: $MNIST" >&2
 echo "output: $OUT" >&2
 loadavg() { cut -d' ' -f1 /proc/loadavg; }
 
-if ! "$VENV/bin/python" -c "import torch, numpy, onnx" 2>/dev/null; then
-    echo "installing PyTorch, numpy and onnx from PyPI into $VENV (~3 GB download) ..." >&2
-    python3 -m venv "$VENV"
-    "$VENV/bin/pip" install --quiet --progress-bar off torch numpy onnx
-fi
+torch_venv torch numpy onnx
 PY=("$VENV/bin/python" "$ROOT/bench/torch_onnx_teacher.py")
 
-if [ -n "${MINNOW_BIN:-}" ]; then
-    read -r -a MINNOW <<<"$MINNOW_BIN"
-else
-    echo "minnow: building (release) ..." >&2
-    cargo build --quiet --release -p minnow
-    cp "$ROOT/target/release/minnow" "$OUT/minnow-bin"
-    git -C "$ROOT" describe --always --dirty >"$OUT/minnow-bin.version" 2>/dev/null || true
-    MINNOW=("$OUT/minnow-bin")
-    echo "minnow: $(cat "$OUT/minnow-bin.version" 2>/dev/null) -> $OUT/minnow-bin" >&2
-fi
+minnow_binary
 
 for arch in mlp cnn; do
     if [ ! -f "$OUT/$arch.onnx" ]; then
