@@ -46,7 +46,7 @@ pub fn teacher_info(
                 .map_or("flat".to_owned(), |l| crate::config::Choice::name(l)
                     .to_owned()),
             match teacher.batch {
-                BatchAxis::Free => "free".to_owned(),
+                BatchAxis::Free => format!("free (run {} samples at a time)", teacher.block),
                 BatchAxis::Fixed(b) => format!("fixed at {b}"),
             },
             teacher.classes

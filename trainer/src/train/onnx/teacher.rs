@@ -3,8 +3,8 @@
 //! by tract once, then run on batches of raw samples on every core.
 //!
 //! Determinism: samples go through the model in blocks whose boundaries depend only on the
-//! number of samples (never on the number of cores), so a sample's logits are the same bits on
-//! any machine with the same tract build.
+//! model and the number of samples (never on the number of cores), so a sample's logits are
+//! the same bits on any machine with the same tract build.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -23,16 +23,29 @@ use super::settings::{OnnxSettings, TeacherOutput};
 use crate::files;
 use crate::fingerprint::sha256_hex;
 
-/// Samples per run of a model whose batch axis is free: large enough for tract's matrix
-/// kernels, small enough that a live training batch still spreads over the cores. The model
-/// is optimised for exactly this many (tract plans concrete shapes better than a symbolic
-/// batch), and the last run of a call is padded with zeros.
+/// Samples per run of a model whose batch axis is free, at most: large enough for tract's
+/// matrix kernels, small enough that a live training batch still spreads over the cores. The
+/// model is optimised for exactly its block (tract plans concrete shapes better than a
+/// symbolic batch), and the last run of a call is padded with zeros.
 pub const BLOCK: usize = 64;
+
+/// Samples per run at the least: below it the per-run work (input layout, thread hand-off)
+/// starts to count.
+const MIN_BLOCK: usize = 8;
+
+/// What a block's largest intermediate tensor may take: blocks of a model with large
+/// activations are made smaller, so that a layer's output is still in the core's cache when
+/// the next layer reads it. Measured with `minnow teacher-info` over the 10,000 MNIST test
+/// images (bench/onnx_teacher.sh's teachers, one core and two): the CNN (conv 32 of 28x28,
+/// 100 KB per sample) ran 15-25 % faster in blocks of 8 than of 64 (4,037-4,187 against
+/// 3,267-3,505 images/s on one core), the 784-1200-1200-10 MLP (4.8 KB) best in blocks of 64.
+const BLOCK_BYTES: usize = 1 << 20;
 
 /// The batch axis of the model's input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BatchAxis {
-    /// Any size: runs take [`BLOCK`] samples (the last one padded with zeros).
+    /// Any size: runs take the teacher's `block` of samples (the last one padded with
+    /// zeros).
     Free,
     /// Exactly this many samples per run: the last run is padded with zeros.
     Fixed(usize),
@@ -47,6 +60,8 @@ pub struct OnnxTeacher {
     pub placement: Placement,
     pub batch: BatchAxis,
     pub classes: usize,
+    /// Samples per run when the batch axis is free ([`block_for`]).
+    pub block: usize,
     plan: Arc<TypedRunnableModel>,
 }
 
@@ -59,6 +74,7 @@ impl std::fmt::Debug for OnnxTeacher {
             .field("placement", &self.placement)
             .field("batch", &self.batch)
             .field("classes", &self.classes)
+            .field("block", &self.block)
             .finish_non_exhaustive()
     }
 }
@@ -87,7 +103,7 @@ impl OnnxTeacher {
             });
         }
         let (placement, batch, batch_name) = place(path, &file, settings, sample)?;
-        let plan = optimise(path, &file, &placement, batch, batch_name.as_deref())?;
+        let (plan, block) = optimise(path, &file, &placement, batch, batch_name.as_deref())?;
         let mut teacher = OnnxTeacher {
             path: path.to_owned(),
             sha256: sha256_hex(&bytes),
@@ -95,6 +111,7 @@ impl OnnxTeacher {
             placement,
             batch,
             classes: 0,
+            block,
             plan,
         };
         teacher.classes = teacher.probe_classes()?;
@@ -111,7 +128,7 @@ impl OnnxTeacher {
     /// Samples per run of the optimised model.
     fn run_rows(&self) -> usize {
         match self.batch {
-            BatchAxis::Free => BLOCK,
+            BatchAxis::Free => self.block,
             BatchAxis::Fixed(b) => b,
         }
     }
@@ -326,14 +343,15 @@ fn place(
 }
 
 /// The file's model with its input declared as float32 of `placement`'s shape after the
-/// batch axis, analysed, optimised and made runnable, once.
+/// batch axis, analysed, optimised and made runnable, once; and the samples per run it was
+/// optimised for when its batch axis is free (else the fixed batch).
 fn optimise(
     path: &Path,
     file: &OnnxFile,
     placement: &Placement,
     batch: BatchAxis,
     batch_name: Option<&str>,
-) -> Result<Arc<TypedRunnableModel>, OnnxError> {
+) -> Result<(Arc<TypedRunnableModel>, usize), OnnxError> {
     let tract_err = |stage: &'static str| {
         move |e: tract_onnx::prelude::TractError| OnnxError::Tract {
             path: path.to_owned(),
@@ -362,15 +380,49 @@ fn optimise(
         .into_typed()
         .and_then(TypedModel::into_decluttered)
         .map_err(tract_err("analyse"))?;
-    if batch == BatchAxis::Free {
-        // Analysed with the free axis, run with [`BLOCK`] samples: tract's plan for concrete
-        // shapes is the faster one (measured by bench/onnx_teacher.sh).
-        typed = typed
-            .set_symbols(&HashMap::from([(symbol, TDim::from(BLOCK))]))
-            .map_err(tract_err("analyse"))?;
-    }
+    let block = match batch {
+        BatchAxis::Fixed(b) => b,
+        BatchAxis::Free => {
+            // Analysed with the free axis, run with a block of samples: tract's plan for
+            // concrete shapes is the faster one (measured by bench/onnx_teacher.sh).
+            let one = typed
+                .clone()
+                .set_symbols(&HashMap::from([(symbol.clone(), TDim::from(1))]))
+                .map_err(tract_err("analyse"))?;
+            let block = block_for(largest_tensor_bytes(&one));
+            typed = typed
+                .set_symbols(&HashMap::from([(symbol, TDim::from(block))]))
+                .map_err(tract_err("analyse"))?;
+            block
+        }
+    };
     let optimised = typed.into_optimized().map_err(tract_err("optimise"))?;
-    optimised.into_runnable().map_err(tract_err("prepare"))
+    let plan = optimised.into_runnable().map_err(tract_err("prepare"))?;
+    Ok((plan, block))
+}
+
+/// The bytes of the largest tensor any node of `model` computes (constants, the weights, are
+/// not computed; shapes it cannot tell count 0).
+fn largest_tensor_bytes(model: &TypedModel) -> usize {
+    model
+        .nodes()
+        .iter()
+        .flat_map(|node| &node.outputs)
+        .filter(|out| out.fact.konst.is_none())
+        .filter_map(|out| {
+            let dims = out.fact.shape.as_concrete()?;
+            Some(dims.iter().product::<usize>() * out.fact.datum_type.size_of())
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+/// Samples per run for a model whose largest tensor takes `per_sample` bytes for one sample:
+/// as many as fit [`BLOCK_BYTES`], a power of two from [`MIN_BLOCK`] to [`BLOCK`].
+fn block_for(per_sample: usize) -> usize {
+    let fit = BLOCK_BYTES / per_sample.max(1);
+    let pow2 = if fit == 0 { 0 } else { 1 << fit.ilog2() };
+    pow2.clamp(MIN_BLOCK, BLOCK)
 }
 
 #[cfg(test)]
@@ -440,6 +492,7 @@ mod tests {
         let m = OnnxTeacher::load(&fixture("mlp.onnx"), e.settings, [8, 8, 1], 0).expect("mlp");
         assert_eq!((m.batch, m.classes), (BatchAxis::Free, 10));
         // More samples than a block, over every core: the same rows as one at a time.
+        assert_eq!(m.block, BLOCK, "a small MLP runs in the largest blocks");
         let raw: Vec<f32> = (0..(BLOCK * 2 + 3) * 64).map(|i| (i % 17) as f32).collect();
         let all = m.logits(&raw).expect("all");
         let one = m.logits(&raw[64 * 130..64 * 131]).expect("one");
@@ -448,6 +501,25 @@ mod tests {
             assert!((a - b).abs() < 1e-5, "{a} vs {b}");
         }
         assert_eq!(m.logits(&raw).expect("again"), all);
+    }
+
+    /// Blocks shrink with the largest activation, in powers of two from 8 to 64 samples.
+    #[test]
+    fn blocks_fit_the_largest_activation() {
+        assert_eq!(
+            block_for(1200 * 4),
+            64,
+            "the MLP teacher: 4.8 KB per sample"
+        );
+        assert_eq!(
+            block_for(32 * 28 * 28 * 4),
+            8,
+            "the CNN teacher: 100 KB per sample"
+        );
+        assert_eq!(block_for(BLOCK_BYTES / 16), 16);
+        assert_eq!(block_for(BLOCK_BYTES / 16 + 1), 8);
+        assert_eq!(block_for(0), BLOCK, "shapes tract cannot tell");
+        assert_eq!(block_for(usize::MAX), MIN_BLOCK);
     }
 
     #[test]
