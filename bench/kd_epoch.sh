@@ -18,6 +18,8 @@
 #                         minnow` makes, copied into the output folder first: other engineers edit
 #                         this tree, and `cargo run` would rebuild, or fail, between rounds)
 #   MINNOW_BENCH_LIMIT    train on the first N training samples only (a quick smoke test)
+#   MINNOW_BENCH_DEVICE   minnow's --device (default ndarray; flex needs a build with
+#                         `--features flex`)
 #   OMP_WAIT_POLICY       PyTorch's OpenMP idle policy (default here: PASSIVE, see below)
 #
 # What is timed, on both sides: the epoch loop (shuffle, batch gather with jitter where on,
@@ -96,6 +98,7 @@ learning_rate = $LR
 weight_decay = 0.0
 seed = $SEED
 quiet = true
+device = "${MINNOW_BENCH_DEVICE:-ndarray}"
 EOF
     if [ "$LIMIT" != 0 ]; then echo "train_limit = $LIMIT"; fi
 }
