@@ -3,9 +3,9 @@
 //! burn-ndarray's `conv2d` (and its backward pass) spends 25-50x more time per multiply-accumulate
 //! than its matrix multiply does on a dense layer (measured on MNIST, docs/results.md), which kept
 //! CNN teachers and students out of reach on a 2-core machine. Gathering the `kh * kw` shifted
-//! views of the padded input into one `[pixels, in_channels * kh * kw]` matrix turns the
-//! convolution into a single GEMM, and its backward pass into two, made of ops whose gradients
-//! burn already has (pad, strided slice, stack, reshape, matmul).
+//! views of the padded input into a patch matrix turns the convolution into a matrix multiply
+//! per image (and its backward pass into two), made of ops whose gradients burn already has
+//! (pad, strided slice, stack, reshape, matmul).
 //!
 //! The result equals `burn::tensor::module::conv2d` with the same weights (tested below), so
 //! records, export and the device's integer kernels are unaffected. `bench/conv_im2col.sh`
@@ -45,19 +45,20 @@ pub fn conv2d_im2col(
             taps.push(x.clone().slice(s![.., .., rows;step, cols;step]));
         }
     }
-    // [n, c, taps, oh, ow] -> [n, oh, ow, c, taps] -> rows of c * taps values in the order of
-    // w's flattened [in][kh][kw].
+    // [n, c, taps, oh, ow] is, per image, the patch matrix transposed: c * taps rows (the order
+    // of w's flattened [in][kh][kw]) of oh * ow pixels, contiguous. One matrix multiply per
+    // image, w shared: [o, c * taps] x [c * taps, oh * ow] -> [o, oh * ow], already the NCHW
+    // output. (The patches as [n * oh * ow, c * taps] rows for one large multiply need a
+    // permuted copy of them first, and another of the output: measured slower.)
     let patches: Tensor<5> = Tensor::stack(taps, 2);
-    let patches = patches
-        .permute([0, 3, 4, 1, 2])
-        .reshape([n * oh * ow, c * kh * kw]);
-    let wm = w.reshape([o, c * kh * kw]).transpose();
-    let y = patches.matmul(wm); // [n * oh * ow, o]
+    let patches = patches.reshape([n, c * kh * kw, oh * ow]);
+    let wm = w.reshape([1, o, c * kh * kw]);
+    let y = wm.matmul(patches); // [n, o, oh * ow]
     let y = match b {
-        Some(b) => y + b.reshape([1, o]),
+        Some(b) => y + b.reshape([1, o, 1]),
         None => y,
     };
-    y.reshape([n, oh, ow, o]).permute([0, 3, 1, 2])
+    y.reshape([n, o, oh, ow])
 }
 
 #[cfg(test)]
