@@ -62,7 +62,8 @@ pub fn device(choice: DeviceChoice) -> Result<Device> {
 /// burn-ndarray's CPU device, named through the crate itself. burn 0.22 deprecates
 /// burn-ndarray in favour of its Flex backend; minnow's design names burn-ndarray, whose
 /// results every figure in docs/results.md was measured with, so the CPU default stays on it.
-/// Measured (docs/results.md, "Training speed against PyTorch"): Flex trains the 29K MNIST CNN
+/// Measured (docs/results.md, "Training speed against PyTorch", before im2col's one multiply
+/// per image and main.rs's mallopt, not repeated since): Flex trains the 29K MNIST CNN
 /// 27 % faster and the 6.5K one 2.3x faster, large MLPs at the same speed, to the same
 /// accuracy but not the same bits; neither backend reaches PyTorch on CNNs, where im2col's
 /// copies, not the backend's kernels, take most of the time. `--features flex` (and `--device
