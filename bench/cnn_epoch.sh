@@ -25,8 +25,6 @@ set -euo pipefail
 
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 bench_out "$ROOT/bench/out/cnn-$(date +%Y%m%d-%H%M%S)"
-THREADS="${MINNOW_BENCH_THREADS:-$(nproc)}"
-REPEAT="${MINNOW_BENCH_REPEAT:-1}"
 MODELS="${MINNOW_BENCH_MODELS:-cnn29k cnn6k}"
 DEVICE="${MINNOW_BENCH_DEVICE:-ndarray}"
 LIMIT=10000

@@ -5,12 +5,16 @@
 #   MINNOW_MNIST_DIR   MNIST IDX files (default: ../shared/data/mnist from the repo root)
 #   MINNOW_BENCH_OUT   where models, runs and results go (each script names its default)
 #   MINNOW_BIN         command that runs minnow (default: a copy of the release build)
+#   MINNOW_BENCH_THREADS  PyTorch's threads (default: nproc); minnow uses every core
+#   MINNOW_BENCH_REPEAT   rounds (default 1), alternating which side goes first
 #   OMP_WAIT_POLICY    default PASSIVE (bench/kd_epoch.sh says why)
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 MNIST="$(cd "${MINNOW_MNIST_DIR:-$ROOT/../shared/data/mnist}" && pwd)"
 VENV="$ROOT/bench/.venv"
+THREADS="${MINNOW_BENCH_THREADS:-$(nproc)}"
+REPEAT="${MINNOW_BENCH_REPEAT:-1}"
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
 
 # bench_out DEFAULT: OUT is MINNOW_BENCH_OUT, or DEFAULT, created and made absolute.

@@ -46,7 +46,6 @@ set -euo pipefail
 
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 bench_out "$ROOT/bench/out/$(date +%Y%m%d-%H%M%S)"
-THREADS="${MINNOW_BENCH_THREADS:-$(nproc)}"
 ONLY="${MINNOW_BENCH_ONLY:-both}"
 MINNOW=()
 
@@ -59,7 +58,6 @@ TEST=0.2
 SEED=0
 LIVE_JITTER=1
 LIMIT="${MINNOW_BENCH_LIMIT:-0}"
-REPEAT="${MINNOW_BENCH_REPEAT:-1}"
 
 echo "MNIST: $MNIST" >&2
 echo "output: $OUT" >&2

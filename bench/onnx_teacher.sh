@@ -38,8 +38,6 @@ set -euo pipefail
 
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 bench_out "$ROOT/bench/out/onnx-$(date +%Y%m%d-%H%M%S)"
-THREADS="${MINNOW_BENCH_THREADS:-$(nproc)}"
-REPEAT="${MINNOW_BENCH_REPEAT:-1}"
 EPOCHS="${MINNOW_BENCH_EPOCHS:-2}"
 SCALE=0.00392156862745098
 echo "MNIST: $MNIST" >&2
