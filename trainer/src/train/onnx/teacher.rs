@@ -60,7 +60,7 @@ pub struct OnnxTeacher {
     pub placement: Placement,
     pub batch: BatchAxis,
     pub classes: usize,
-    /// Samples per run when the batch axis is free ([`block_for`]).
+    /// Samples per run: the fixed batch, or [`block_for`]'s block when the axis is free.
     pub block: usize,
     plan: Arc<TypedRunnableModel>,
 }
@@ -125,17 +125,9 @@ impl OnnxTeacher {
         Ok(teacher)
     }
 
-    /// Samples per run of the optimised model.
-    fn run_rows(&self) -> usize {
-        match self.batch {
-            BatchAxis::Free => self.block,
-            BatchAxis::Fixed(b) => b,
-        }
-    }
-
     /// The output's values per sample, from one run on zeros.
     fn probe_classes(&self) -> Result<usize, OnnxError> {
-        let rows = self.run_rows();
+        let rows = self.block;
         let out = self.run_block(&vec![0.0; rows * self.placement.values()], rows)?;
         Ok(out.len() / rows)
     }
@@ -185,7 +177,7 @@ impl OnnxTeacher {
     pub fn logits(&self, raw: &[f32]) -> Result<Vec<f32>, OnnxError> {
         let dim = self.placement.values();
         let n = raw.len() / dim.max(1);
-        let block = self.run_rows();
+        let block = self.block;
         let starts: Vec<usize> = (0..n).step_by(block).collect();
         let threads = std::thread::available_parallelism()
             .map_or(1, usize::from)
@@ -233,7 +225,7 @@ impl OnnxTeacher {
     fn block_logits(&self, raw: &[f32], first: usize) -> Result<Vec<f32>, OnnxError> {
         let dim = self.placement.values();
         let rows = raw.len() / dim;
-        let run_rows = self.run_rows();
+        let run_rows = self.block;
         let mut input = Vec::with_capacity(run_rows * dim);
         for sample in raw.chunks_exact(dim) {
             self.placement
