@@ -7,6 +7,7 @@
 //! The settings types themselves live with the stage they configure (`data::DataConfig`,
 //! `net::ArchParams`, `train::LoopConfig`, ...); this module only knows TOML.
 
+use std::cell::Cell;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -149,16 +150,37 @@ pub trait Settings: Default + Serialize + DeserializeOwned {
     }
 }
 
-/// `given` over `T`'s defaults. A key that the result does not serialise back is one `T` does
-/// not have (every given key of `T` serialises back, `None` options included, since a given
-/// key is never `None`).
+thread_local! {
+    /// Set while [`over_defaults`] lists the keys of a settings type.
+    static EVERY_KEY: Cell<bool> = const { Cell::new(false) };
+}
+
+/// For `skip_serializing_if`: a key at its default (`at_default`) stays out of saved configs,
+/// so runs that do not use a newer setting write the bytes they always did; but not while
+/// [`over_defaults`] lists the keys a type knows, or a key given at its default (`--noise 0`)
+/// would be taken for an unknown one.
+pub fn omit_default(at_default: bool) -> bool {
+    at_default && !EVERY_KEY.with(Cell::get)
+}
+
+/// `f` with every key serialised, those at their defaults included.
+fn with_every_key<R>(f: impl FnOnce() -> R) -> R {
+    EVERY_KEY.with(|k| k.set(true));
+    let r = f();
+    EVERY_KEY.with(|k| k.set(false));
+    r
+}
+
+/// `given` over `T`'s defaults. A key that the result does not serialise back (with every key
+/// serialised, see [`omit_default`]) is one `T` does not have: every given key of `T`
+/// serialises back, `None` options included, since a given key is never `None`.
 pub fn over_defaults<T: Settings>(given: &toml::Table) -> Result<T, SettingsError> {
     let mut table = toml::Table::try_from(T::default())?;
     for (k, v) in given {
         table.insert(k.clone(), v.clone());
     }
     let value: T = toml::Value::Table(table).try_into()?;
-    let back = toml::Table::try_from(&value)?;
+    let back = with_every_key(|| toml::Table::try_from(&value))?;
     if let Some(key) = given.keys().find(|k| !back.contains_key(*k)) {
         let known: Vec<&str> = back.keys().map(String::as_str).collect();
         return Err(SettingsError::Unknown {

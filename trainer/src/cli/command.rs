@@ -280,6 +280,7 @@ mod tests {
     use crate::config;
     use crate::train::cache::{LogitCache, LogitDtype, Provenance, write_cache};
     use crate::train::config::{DistillConfig, LrSchedule};
+    use crate::train::optimizer::OptimizerKind;
     use crate::train::transfer::transfer_set;
 
     fn parse(args: &[&str]) -> Cli {
@@ -316,6 +317,50 @@ mod tests {
             config::over_defaults(&toml::from_str(&config::to_toml(&c)?).expect("toml"))?;
         assert!(back.net.hidden.is_empty());
         assert_eq!(back.train.lr_schedule, LrSchedule::Cosine);
+        Ok(())
+    }
+
+    /// The recipe flags (Hinton et al. 2012's optimizer, max-norm, input dropout) reach the
+    /// config and survive its round trip; `--noise 0` (a key at its default) is accepted.
+    #[test]
+    fn recipe_flags() -> Result<()> {
+        let a = distill_args(&[
+            "--teacher",
+            "t",
+            "--optimizer",
+            "sgd",
+            "--momentum",
+            "0.99",
+            "--momentum-start",
+            "0.5",
+            "--momentum-epochs",
+            "10",
+            "--lr-schedule",
+            "exponential",
+            "--lr-decay",
+            "0.95",
+            "--max-norm",
+            "3.5",
+            "--input-dropout",
+            "0.2",
+            "--noise",
+            "0",
+        ]);
+        let c = distill_config(&a)?;
+        assert_eq!(c.train.optim.optimizer, OptimizerKind::Sgd);
+        assert_eq!(c.train.optim.momentum_at(0), 0.5);
+        assert_eq!(c.train.optim.momentum_at(10), 0.99);
+        assert_eq!(c.train.optim.max_norm, 3.5);
+        assert_eq!(c.train.lr_decay, 0.95);
+        assert_eq!(c.net.input_dropout, 0.2);
+        let back: DistillConfig =
+            config::over_defaults(&toml::from_str(&config::to_toml(&c)?).expect("toml"))?;
+        assert_eq!(back, c);
+        let bad = distill_args(&["--teacher", "t", "--momentum-start", "0.5"]);
+        let e = distill_config(&bad)
+            .expect_err("a ramp without sgd")
+            .to_string();
+        assert!(e.contains("momentum"), "{e}");
         Ok(())
     }
 

@@ -17,6 +17,7 @@ use crate::net::backend::DeviceChoice;
 use crate::net::spec::Arch;
 use crate::train::config::{DistillConfig, LrSchedule, TeacherConfig};
 use crate::train::loss::DistillMode;
+use crate::train::optimizer::OptimizerKind;
 
 /// Flags shared by the training commands, serialised into the config table when given.
 #[derive(Debug, Clone, Args, Serialize, Default)]
@@ -67,6 +68,10 @@ pub struct CommonArgs {
     #[arg(long, value_name = "P")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dropout: Option<f32>,
+    /// Dropout probability on the inputs (Hinton et al. 2012: 0.2).
+    #[arg(long, value_name = "P")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub input_dropout: Option<f32>,
     /// ReLU6 instead of ReLU.
     #[arg(long)]
     #[serde(skip_serializing_if = "std::ops::Not::not")]
@@ -81,7 +86,7 @@ pub struct CommonArgs {
     #[arg(long, value_name = "N")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub batch_size: Option<usize>,
-    /// Adam learning rate.
+    /// Learning rate (Adam's or SGD's).
     #[arg(long, value_name = "LR")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub learning_rate: Option<f64>,
@@ -89,10 +94,35 @@ pub struct CommonArgs {
     #[arg(long, value_parser = choice::<LrSchedule>())]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lr_schedule: Option<LrSchedule>,
+    /// Exponential schedule's factor per epoch (Hinton et al. 2012: 0.998).
+    #[arg(long, value_name = "F")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lr_decay: Option<f64>,
     /// L2 weight decay.
     #[arg(long, value_name = "W")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub weight_decay: Option<f32>,
+    /// Optimizer: adam, or sgd with momentum.
+    #[arg(long, value_parser = choice::<OptimizerKind>())]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub optimizer: Option<OptimizerKind>,
+    /// SGD's momentum (after the ramp, with --momentum-start); default 0.9.
+    #[arg(long, value_name = "P")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub momentum: Option<f64>,
+    /// SGD's momentum in the first epoch, rising linearly to --momentum over
+    /// --momentum-epochs epochs.
+    #[arg(long, value_name = "P")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub momentum_start: Option<f64>,
+    #[arg(long, value_name = "N")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub momentum_epochs: Option<usize>,
+    /// After each step, scale every unit's incoming weight vector down to this L2 norm when
+    /// longer (0 = off; Srivastava et al. 2014 used 3-4 with dropout).
+    #[arg(long, value_name = "C")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_norm: Option<f32>,
     /// Random input shifts of up to N pixels (0 = off). Default for a teacher: 1 for images
     /// (height and width over 1), 0 for tabular rows and sequences.
     #[arg(long, value_name = "N")]

@@ -167,6 +167,7 @@ fn candidate_config(cfg: &FitConfig, candidate: &Candidate, epochs: usize) -> Di
         .join(format!("e{epochs}"));
     student.net = NetConfig {
         dropout: 0.0,
+        input_dropout: 0.0,
         ..candidate.net.clone()
     };
     student.train.epochs = Some(epochs);

@@ -32,6 +32,7 @@ fn net(arch: Arch, hidden: &[usize], channels: &[usize]) -> NetConfig {
         hidden: hidden.to_vec(),
         channels: channels.to_vec(),
         dropout: 0.0,
+        input_dropout: 0.0,
         relu6: false,
         stride: 1,
     }

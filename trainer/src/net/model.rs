@@ -198,6 +198,59 @@ mod tests {
     use crate::net::backend;
     use crate::net::spec::{Arch, NetConfig};
 
+    /// Input dropout is the spec's first layer, and its gradient with respect to the input is
+    /// the inverted-dropout mask: each value's is 0 (dropped) or the weight times
+    /// `1 / (1 - p)` (kept), with about `p` of them dropped. At inference it is the identity.
+    #[test]
+    fn input_dropout_masks_the_inputs_and_their_gradient() {
+        let dev = backend::test_autodiff_device();
+        let p = 0.2f32;
+        let cfg = NetConfig {
+            input_dropout: p,
+            ..NetConfig::plain(Arch::Mlp, &[], &[], false)
+        };
+        let spec = NetSpec::build(&cfg, [8, 8, 1], 1).expect("spec");
+        assert_eq!(spec.layers[0], LayerSpec::Dropout { p });
+        assert!(
+            !NetSpec::build(&NetConfig::plain(Arch::Mlp, &[], &[], false), [8, 8, 1], 1)
+                .expect("spec")
+                .layers
+                .iter()
+                .any(|l| matches!(l, LayerSpec::Dropout { .. })),
+            "no input dropout unless asked"
+        );
+        let m = Model::init(spec, 3, &dev).expect("init");
+        let n = 16 * 64;
+        let x = Tensor::<4>::from_data(TensorData::new(vec![1.0f32; n], [16, 8, 8, 1]), &dev)
+            .require_grad();
+        let mut rng = Rng::stream(1, 2);
+        let y = m.forward(x.clone(), Some(&mut rng));
+        let grad = x.grad(&y.sum().backward()).expect("gradient");
+        let grad = grad.into_data().try_to_vec::<f32>().expect("f32");
+        let w = m.net.layers[2].w2.as_ref().expect("dense").val();
+        let w = w.into_data().try_to_vec::<f32>().expect("f32");
+        let mut dropped = 0;
+        for (i, g) in grad.iter().enumerate() {
+            let kept = w[i % 64] / (1.0 - p);
+            if *g == 0.0 {
+                dropped += 1;
+            } else {
+                assert!((g - kept).abs() < 1e-5, "value {i}: {g} against {kept}");
+            }
+        }
+        let share = dropped as f32 / n as f32;
+        assert!((share - p).abs() < 0.04, "{share} of the inputs dropped");
+        let clean = Tensor::<4>::from_data(TensorData::new(vec![1.0f32; 64], [1, 8, 8, 1]), &dev);
+        let plain = clean
+            .clone()
+            .flatten::<2>(1, 3)
+            .matmul(m.net.layers[2].w2.as_ref().expect("dense").val());
+        let at_inference =
+            m.forward(clean, None) - m.net.layers[2].bias.as_ref().expect("b").val().unsqueeze();
+        let diff = (at_inference - plain).abs().max().into_scalar::<f32>();
+        assert!(diff < 1e-5, "inference differs by {diff}");
+    }
+
     #[test]
     fn record_round_trip_and_bias_raise() {
         let dev = backend::device(Default::default()).expect("cpu device");

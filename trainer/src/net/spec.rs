@@ -5,7 +5,7 @@
 use minnow_core::layer::window_out;
 use serde::{Deserialize, Serialize};
 
-use crate::config::{Choice, Invalid, choice_serde, in_range};
+use crate::config::{self, Choice, Invalid, choice_serde, in_range};
 use crate::error::{Error, Result};
 use crate::net::float::Act;
 pub use crate::net::window::Hw;
@@ -114,6 +114,9 @@ pub struct NetConfig {
     pub channels: Vec<usize>,
     /// Dropout probability after each hidden dense layer (and after the conv stack).
     pub dropout: f32,
+    /// Dropout probability on the inputs (0 = off).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub input_dropout: f32,
     /// ReLU6 instead of ReLU (cnn, mlp; dwcnn always uses ReLU6).
     pub relu6: bool,
     /// Stride of the first convolution (cnn, dwcnn): 2 halves the activations before anything
@@ -128,7 +131,11 @@ fn stride_one() -> usize {
 }
 
 fn is_stride_one(stride: &usize) -> bool {
-    *stride == 1
+    config::omit_default(*stride == 1)
+}
+
+fn is_zero(p: &f32) -> bool {
+    config::omit_default(*p == 0.0)
 }
 
 impl NetConfig {
@@ -152,6 +159,13 @@ impl NetConfig {
         if !(self.dropout >= 0.0 && self.dropout < 1.0) {
             return Err(Invalid::new("dropout", self.dropout, "must be in [0, 1)"));
         }
+        if !(self.input_dropout >= 0.0 && self.input_dropout < 1.0) {
+            return Err(Invalid::new(
+                "input_dropout",
+                self.input_dropout,
+                "must be in [0, 1)",
+            ));
+        }
         if self.arch == Arch::Dwcnn && self.channels.is_empty() {
             return Err(Invalid::new(
                 "channels",
@@ -172,6 +186,7 @@ impl NetConfig {
             hidden: hidden.to_vec(),
             channels: channels.to_vec(),
             dropout: 0.0,
+            input_dropout: 0.0,
             relu6,
             stride: 1,
         }
@@ -210,6 +225,9 @@ impl NetSpec {
     pub fn build(p: &NetConfig, input_shape: [usize; 3], classes: usize) -> Result<NetSpec> {
         let act = if p.relu6 { Act::Relu6 } else { Act::Relu };
         let mut layers = Vec::new();
+        if p.input_dropout > 0.0 {
+            layers.push(LayerSpec::Dropout { p: p.input_dropout });
+        }
         let drop = |layers: &mut Vec<LayerSpec>| {
             if p.dropout > 0.0 {
                 layers.push(LayerSpec::Dropout { p: p.dropout });

@@ -16,6 +16,7 @@ use crate::net::backend::DeviceChoice;
 use crate::net::spec::{Arch, NetConfig};
 use crate::train::loss::DistillMode;
 use crate::train::onnx::settings::OnnxSettings;
+use crate::train::optimizer::OptimizerConfig;
 
 /// How the learning rate moves over a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -23,6 +24,7 @@ pub enum LrSchedule {
     #[default]
     Constant,
     Cosine,
+    Exponential,
 }
 
 impl Choice for LrSchedule {
@@ -37,19 +39,36 @@ impl Choice for LrSchedule {
             "cosine",
             "half a cosine from the rate down to 0 over all the run's steps",
         ),
+        (
+            LrSchedule::Exponential,
+            "exponential",
+            "the rate times lr_decay per epoch, smoothly over its steps (Hinton et al. 2012: 0.998)",
+        ),
     ];
 }
 choice_serde!(LrSchedule);
 
+/// Where a step lies in a run: its index (0-based, counted over the whole run), the steps of
+/// one epoch and of the whole run.
+#[derive(Debug, Clone, Copy)]
+pub struct StepOfRun {
+    pub step: usize,
+    pub per_epoch: usize,
+    pub total: usize,
+}
+
 impl LrSchedule {
-    /// The rate of step `step` (0-based, counted over the whole run) of `total` steps. A pure
-    /// function of the step, so a resumed run continues on the same curve.
-    pub fn rate(self, base: f64, step: usize, total: usize) -> f64 {
+    /// The rate at `at`, from the rate `base` and the per-epoch factor `decay` (exponential
+    /// only). A pure function of the step, so a resumed run continues on the same curve.
+    pub fn rate(self, base: f64, decay: f64, at: StepOfRun) -> f64 {
         match self {
             LrSchedule::Constant => base,
             LrSchedule::Cosine => {
-                let t = step as f64 / total.max(1) as f64;
+                let t = at.step as f64 / at.total.max(1) as f64;
                 base * 0.5 * (1.0 + (std::f64::consts::PI * t).cos())
+            }
+            LrSchedule::Exponential => {
+                base * decay.powf(at.step as f64 / at.per_epoch.max(1) as f64)
             }
         }
     }
@@ -70,11 +89,20 @@ pub struct LoopConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub epochs: Option<usize>,
     pub batch_size: usize,
-    /// Adam's learning rate.
+    /// The optimizer's learning rate.
     pub learning_rate: f64,
     pub lr_schedule: LrSchedule,
-    /// L2 weight decay (Adam).
+    /// The exponential schedule's factor per epoch.
+    #[serde(
+        default = "default_lr_decay",
+        skip_serializing_if = "is_default_lr_decay"
+    )]
+    pub lr_decay: f64,
+    /// L2 weight decay.
     pub weight_decay: f32,
+    /// Adam or SGD with momentum, and the max-norm constraint.
+    #[serde(flatten)]
+    pub optim: OptimizerConfig,
     /// Random input shifts of up to this many pixels (0 = off); `None`: by the kind of data
     /// ([`LoopConfig::jitter_for`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -106,6 +134,17 @@ impl LoopConfig {
             ));
         }
         in_range("weight_decay", self.weight_decay, 0.0, 10.0)?;
+        if !(self.lr_decay > 0.0 && self.lr_decay <= 1.0) {
+            return Err(Invalid::new("lr_decay", self.lr_decay, "must be in (0, 1]"));
+        }
+        if self.lr_decay != DEFAULT_LR_DECAY && self.lr_schedule != LrSchedule::Exponential {
+            return Err(Invalid::new(
+                "lr_decay",
+                self.lr_decay,
+                "is the exponential schedule's (give lr_schedule = \"exponential\")",
+            ));
+        }
+        self.optim.check()?;
         in_range("noise", self.noise, 0.0, 100.0)?;
         // Checked against the samples' size once the data is loaded (train::batch).
         match self.jitter {
@@ -139,9 +178,20 @@ impl LoopConfig {
     }
 }
 
+/// The exponential schedule's factor per epoch unless told otherwise (Hinton et al. 2012).
+pub const DEFAULT_LR_DECAY: f64 = 0.998;
+
+fn default_lr_decay() -> f64 {
+    DEFAULT_LR_DECAY
+}
+
+fn is_default_lr_decay(d: &f64) -> bool {
+    crate::config::omit_default(*d == DEFAULT_LR_DECAY)
+}
+
 /// Keeps `noise = 0` out of saved configs, so runs without it write the bytes they always did.
 fn is_zero(x: &f32) -> bool {
-    *x == 0.0
+    crate::config::omit_default(*x == 0.0)
 }
 
 /// `minnow train-teacher`.
@@ -169,6 +219,7 @@ impl Default for TeacherConfig {
                 hidden: vec![256, 256],
                 channels: vec![16, 32],
                 dropout: 0.2,
+                input_dropout: 0.0,
                 relu6: false,
                 stride: 1,
             },
@@ -177,8 +228,10 @@ impl Default for TeacherConfig {
                 batch_size: 64,
                 learning_rate: 3e-3,
                 lr_schedule: LrSchedule::Constant,
+                lr_decay: DEFAULT_LR_DECAY,
                 weight_decay: 1e-4,
                 jitter: None,
+                optim: OptimizerConfig::default(),
                 noise: 0.0,
                 seed: 0,
                 device: DeviceChoice::Ndarray,
@@ -274,6 +327,7 @@ impl Default for DistillConfig {
                 hidden: vec![32],
                 channels: vec![8, 16],
                 dropout: 0.0,
+                input_dropout: 0.0,
                 relu6: false,
                 stride: 1,
             },
@@ -282,8 +336,10 @@ impl Default for DistillConfig {
                 batch_size: 32,
                 learning_rate: 3e-3,
                 lr_schedule: LrSchedule::Constant,
+                lr_decay: DEFAULT_LR_DECAY,
                 weight_decay: 0.0,
                 jitter: Some(0),
+                optim: OptimizerConfig::default(),
                 noise: 0.0,
                 seed: 0,
                 device: DeviceChoice::Ndarray,
@@ -415,12 +471,31 @@ mod tests {
 
     #[test]
     fn cosine_schedule_runs_from_the_rate_to_zero() {
-        let c = LrSchedule::Cosine;
-        assert_eq!(c.rate(1e-3, 0, 100), 1e-3);
-        assert!((c.rate(1e-3, 50, 100) - 5e-4).abs() < 1e-12);
-        assert!(c.rate(1e-3, 99, 100) < 1e-6);
-        assert!((1..100).all(|k| c.rate(1.0, k, 100) < c.rate(1.0, k - 1, 100)));
-        assert_eq!(LrSchedule::Constant.rate(2e-3, 77, 100), 2e-3);
+        let c = |base, step| {
+            LrSchedule::Cosine.rate(
+                base,
+                DEFAULT_LR_DECAY,
+                StepOfRun {
+                    step,
+                    per_epoch: 10,
+                    total: 100,
+                },
+            )
+        };
+        assert_eq!(c(1e-3, 0), 1e-3);
+        assert!((c(1e-3, 50) - 5e-4).abs() < 1e-12);
+        assert!(c(1e-3, 99) < 1e-6);
+        assert!((1..100).all(|k| c(1.0, k) < c(1.0, k - 1)));
+        let constant = LrSchedule::Constant.rate(
+            2e-3,
+            DEFAULT_LR_DECAY,
+            StepOfRun {
+                step: 77,
+                per_epoch: 10,
+                total: 100,
+            },
+        );
+        assert_eq!(constant, 2e-3);
     }
 
     #[test]
@@ -429,6 +504,7 @@ mod tests {
         crate::config::check_choice::<DistillMode>();
         crate::config::check_choice::<Arch>();
         crate::config::check_choice::<DeviceChoice>();
+        crate::config::check_choice::<crate::train::optimizer::OptimizerKind>();
     }
 
     /// A saved config.toml is flat (its keys are the flags) and reads back equal.
@@ -472,6 +548,81 @@ mod tests {
         assert_eq!(set.epochs_for(105), 3);
         let text = crate::config::to_toml(&TeacherConfig::default()).expect("toml");
         assert!(!text.contains("epochs"), "{text}");
+    }
+
+    /// The exponential schedule multiplies the rate by `lr_decay` per epoch, smoothly over
+    /// its steps; the recipe's keys stay out of a saved config at their defaults and read
+    /// back when set; a decay without its schedule is refused.
+    #[test]
+    fn exponential_schedule_and_the_recipe_keys() {
+        let at = |step| StepOfRun {
+            step,
+            per_epoch: 10,
+            total: 1000,
+        };
+        let rate = |step| LrSchedule::Exponential.rate(0.5, 0.9, at(step));
+        assert!((rate(0) - 0.5).abs() < 1e-12);
+        assert!((rate(10) - 0.45).abs() < 1e-12);
+        assert!((rate(30) - 0.5 * 0.9f64.powi(3)).abs() < 1e-12);
+        assert!(rate(5) < rate(4) && rate(5) > rate(10));
+        let plain = crate::config::to_toml(&TeacherConfig::default()).expect("toml");
+        for key in [
+            "optimizer",
+            "momentum",
+            "max_norm",
+            "lr_decay",
+            "input_dropout",
+        ] {
+            assert!(!plain.contains(key), "{key} in\n{plain}");
+        }
+        let text = "optimizer = \"sgd\"\nmomentum = 0.99\nmomentum_start = 0.5\nmomentum_epochs = 500\nmax_norm = 3.5\nlr_schedule = \"exponential\"\nlr_decay = 0.998\ninput_dropout = 0.2\n";
+        let saved: TeacherConfig =
+            crate::config::over_defaults(&toml::from_str(text).expect("parse")).expect("settings");
+        assert_eq!(
+            saved.train.optim.optimizer,
+            crate::train::optimizer::OptimizerKind::Sgd
+        );
+        assert_eq!(saved.train.optim.momentum_start, Some(0.5));
+        assert_eq!(saved.train.optim.max_norm, 3.5);
+        assert_eq!(saved.net.input_dropout, 0.2);
+        saved.check().expect("valid");
+        let back: TeacherConfig = crate::config::over_defaults(
+            &toml::from_str(&crate::config::to_toml(&saved).expect("toml")).expect("parse"),
+        )
+        .expect("back");
+        assert_eq!(back, saved);
+        let bad = with_train(|t| t.lr_decay = 0.9);
+        let e = bad
+            .check()
+            .expect_err("decay without its schedule")
+            .to_string();
+        assert!(e.contains("lr_decay"), "{e}");
+    }
+
+    /// A key given at its default value is known (it stays out of saved configs only), and a
+    /// misspelt one is still refused.
+    #[test]
+    fn keys_given_at_their_defaults_are_known() {
+        let text = "noise = 0.0\nstride = 1\ninput_dropout = 0.0\noptimizer = \"adam\"\nmomentum = 0.9\nmomentum_epochs = 0\nmax_norm = 0.0\nlr_decay = 0.998\n";
+        let given: toml::Table = toml::from_str(text).expect("parse");
+        let c: TeacherConfig = crate::config::over_defaults(&given).expect("all known");
+        assert_eq!(c, TeacherConfig::default());
+        let saved = crate::config::to_toml(&c).expect("toml");
+        assert!(
+            !saved.contains("noise") && !saved.contains("momentum"),
+            "{saved}"
+        );
+        let typo: toml::Table = toml::from_str("max_nrom = 3.0\n").expect("parse");
+        let e = crate::config::over_defaults::<TeacherConfig>(&typo)
+            .expect_err("unknown")
+            .to_string();
+        assert!(e.contains("max_nrom") && e.contains("max_norm"), "{e}");
+    }
+
+    fn with_train(f: impl FnOnce(&mut LoopConfig)) -> TeacherConfig {
+        let mut c = TeacherConfig::default();
+        f(&mut c.train);
+        c
     }
 
     /// Pixel jitter by default only for images: a shift moves a table's features into their

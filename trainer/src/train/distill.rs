@@ -19,6 +19,7 @@ use crate::net::{backend, memory};
 use crate::percent::pct_or;
 use crate::train::batch::check_jitter;
 use crate::train::checkpoint::RunProvenance;
+use crate::train::class_bias::{BiasShift, ShiftReport, choose_on_validation};
 use crate::train::config::DistillConfig;
 use crate::train::metrics::SplitMetrics;
 use crate::train::normalize::fit_normalization;
@@ -44,8 +45,8 @@ pub struct StudentArtifacts {
     pub trained: Trained,
     /// Test metrics before the missing-class bias correction, when it was applied.
     pub test_before_bias: Option<SplitMetrics>,
-    /// The classes whose output bias was raised.
-    pub bias_raised: Vec<usize>,
+    /// The bias shift of the classes the transfer set lacked, and its test errors.
+    pub bias_shift: Option<ShiftReport>,
     /// The teacher (ensemble) on the same test samples, when a teacher was given.
     pub teacher_test: Option<SplitMetrics>,
 }
@@ -230,12 +231,12 @@ fn title(cfg: &DistillConfig) -> String {
     }
 }
 
-/// A trained student on the test split, after the missing-class bias correction if asked.
+/// A trained student on the test split, after the missing-class bias correction.
 struct Evaluated {
     done: Finished,
     test: SplitMetrics,
     test_before_bias: Option<SplitMetrics>,
-    bias_raised: Vec<usize>,
+    bias_shift: Option<ShiftReport>,
     teacher_test: Option<SplitMetrics>,
 }
 
@@ -250,42 +251,89 @@ impl Evaluated {
         device: &Device,
     ) -> Result<Evaluated> {
         let classes = done.model.spec.classes;
-        let test_x = norm.apply_all(&p.test.features);
-        let score = |model: &Model| -> Result<SplitMetrics> {
-            let logits = model.predict(&test_x, device, EVAL_BATCH)?;
-            Ok(SplitMetrics::of(&logits, classes, &p.test, test_teacher))
-        };
-        let mut test = score(&done.model)?;
+        let test_logits =
+            done.model
+                .predict(&norm.apply_all(&p.test.features), device, EVAL_BATCH)?;
+        let mut test = SplitMetrics::of(&test_logits, classes, &p.test, test_teacher);
         let mut test_before_bias = None;
-        let bias_raised = match cfg.missing_class_bias {
-            Some(amount) => {
-                let classes = missing_classes(cfg, &p.train, transfer)?;
-                if classes.is_empty() {
-                    progress::log(
+        let bias_shift = match bias_shift(cfg, &done.model, p, transfer, &norm, device)? {
+            Some((shift, missing)) => {
+                done.model.raise_output_bias(&shift.classes, shift.amount)?;
+                let after = shift.apply(&test_logits, classes);
+                test_before_bias = Some(test);
+                test = SplitMetrics::of(&after, classes, &p.test, test_teacher);
+                let report = p.test.labels.as_deref().map(|labels| {
+                    ShiftReport::on_test(shift.clone(), &missing, &test_logits, labels, classes)
+                });
+                match &report {
+                    Some(r) => progress::log(cfg.train.quiet, &r.line()),
+                    None => progress::log(
                         cfg.train.quiet,
-                        "missing_class_bias: every class occurs in the transfer set; nothing to raise",
-                    );
-                } else {
-                    done.model.raise_output_bias(&classes, amount)?;
-                    test_before_bias = Some(test);
-                    test = score(&done.model)?;
-                    progress::log(
-                        cfg.train.quiet,
-                        &format!("raised the output bias of classes {classes:?} by {amount}"),
-                    );
+                        &format!(
+                            "moved the output bias of classes {:?} by {}",
+                            shift.classes, shift.amount
+                        ),
+                    ),
                 }
-                classes
+                report
             }
-            None => Vec::new(),
+            None => None,
         };
         Ok(Evaluated {
             done,
             test,
             test_before_bias,
-            bias_raised,
+            bias_shift,
             teacher_test: test_teacher.map(|t| SplitMetrics::of(t, classes, &p.test, None)),
         })
     }
+}
+
+/// The bias shift for the classes the transfer set lacked, and those classes: the given
+/// `missing_class_bias`, else the shift with the fewest validation errors. `None` when every
+/// class was in the transfer set, the given shift is 0, or there are no validation labels to
+/// choose with.
+fn bias_shift(
+    cfg: &DistillConfig,
+    model: &Model,
+    p: &Splits,
+    transfer: &Transfer,
+    norm: &Standardizer,
+    device: &Device,
+) -> Result<Option<(BiasShift, Vec<usize>)>> {
+    let classes = model.spec.classes;
+    if cfg.missing_class_bias.is_none()
+        && cfg.missing_classes.is_empty()
+        && transfer.absent.is_empty()
+    {
+        return Ok(None);
+    }
+    let missing = missing_classes(cfg, &p.train, transfer)?;
+    if missing.is_empty() {
+        if cfg.missing_class_bias.is_some() {
+            progress::log(
+                cfg.train.quiet,
+                "missing_class_bias: every class occurs in the transfer set; nothing to raise",
+            );
+        }
+        return Ok(None);
+    }
+    Ok(match (cfg.missing_class_bias, p.val.labels.as_deref()) {
+        (Some(amount), _) if amount == 0.0 => None,
+        (Some(amount), _) => Some(BiasShift::for_missing(&missing, classes, amount)),
+        (None, Some(labels)) if !labels.is_empty() => {
+            let logits = model.predict(&norm.apply_all(&p.val.features), device, EVAL_BATCH)?;
+            Some(choose_on_validation(&logits, labels, classes, &missing))
+        }
+        (None, _) => {
+            progress::log(
+                cfg.train.quiet,
+                "the transfer set lacks classes but the validation split has no labels to choose their bias shift with; give --missing-class-bias",
+            );
+            None
+        }
+    }
+    .map(|shift| (shift, missing)))
 }
 
 /// The classes whose output bias `missing_class_bias` raises: `missing_classes`, else those
@@ -329,7 +377,7 @@ fn save_student(
         done,
         test,
         test_before_bias,
-        bias_raised,
+        bias_shift,
         teacher_test,
     } = eval;
     let mut student = done.model.to_float_student(&name, &norm, temperature)?;
@@ -345,7 +393,7 @@ fn save_student(
     let summary = Summary {
         test_before_bias: test_before_bias.as_ref(),
         teacher_test: teacher_test.as_ref(),
-        bias_raised: &bias_raised,
+        bias_shift: bias_shift.as_ref(),
         ..Summary::new(
             Role::Student,
             &test,
@@ -388,7 +436,7 @@ fn save_student(
             seconds_per_epoch: done.seconds_per_epoch,
         },
         test_before_bias,
-        bias_raised,
+        bias_shift,
         teacher_test,
     })
 }

@@ -10,8 +10,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use burn::module::Module;
-use burn::optim::decay::WeightDecayConfig;
-use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::{Device, Int, Tensor, TensorData};
 
 use crate::data::{Dataset, Standardizer};
@@ -27,7 +26,7 @@ use crate::percent::pct_or;
 use crate::rng::Rng;
 use crate::train::batch::{add_noise, gather};
 use crate::train::checkpoint::{self, CHECKPOINT, RunProvenance};
-use crate::train::config::LoopConfig;
+use crate::train::config::{LoopConfig, StepOfRun};
 use crate::train::loss::{self, DistillMode};
 use crate::train::metrics::{self, EpochMetrics};
 use crate::train::progress::{self, StageProgress};
@@ -181,6 +180,13 @@ pub fn run_loop(job: Job<'_>) -> Result<Finished> {
     let progress = StageProgress::new(lc.quiet, &job.title, epochs, steps, history.len());
     for epoch in history.len()..epochs {
         let start = Instant::now();
+        if lc.optim.ramps() {
+            // This epoch's momentum, with the velocities the last epoch left.
+            optim = lc
+                .optim
+                .build(epoch, lc.weight_decay)
+                .load_record(optim.to_record());
+        }
         // This epoch's int8 grids, calibrated on the weights it starts from.
         let quant = match &job.qat {
             Some(q) => {
@@ -246,10 +252,7 @@ pub fn run_loop(job: Job<'_>) -> Result<Finished> {
 /// given or freshly initialised weights.
 fn start(job: &Job<'_>, dev: &Devices) -> Result<(Model, ModuleOptimizer, Vec<EpochMetrics>)> {
     let lc = &job.lc;
-    let adam = AdamConfig::new().with_weight_decay(
-        (lc.weight_decay > 0.0).then(|| WeightDecayConfig::new(lc.weight_decay)),
-    );
-    let optim: ModuleOptimizer = adam.init();
+    let optim = lc.optim.build(0, lc.weight_decay);
     let ck_path = job.dir.join(CHECKPOINT);
     if job.resume && ck_path.is_file() {
         let r = checkpoint::restore(&ck_path, &job.spec, &job.provenance, optim, &dev.autodiff)?;
@@ -304,8 +307,12 @@ fn train_epoch(
     for (batch, idx) in order.chunks(lc.batch_size).enumerate() {
         let lr = lc.lr_schedule.rate(
             lc.learning_rate,
-            epoch * steps + batch,
-            job.epochs() * steps,
+            lc.lr_decay,
+            StepOfRun {
+                step: epoch * steps + batch,
+                per_epoch: steps,
+                total: job.epochs() * steps,
+            },
         );
         net = step(job, &mut ep, net, optim, lr, idx, &mut sums)?;
         progress.batch(|| {
@@ -464,7 +471,7 @@ fn step(
         )));
     }
     let grads = GradientsParams::from_grads(total.backward(), &net);
-    let net = optim.step(lr, net, grads);
+    let net = job.lc.optim.constrain(optim.step(lr, net, grads));
 
     sums.loss += f64::from(value) * b as f64;
     if let Some(s) = soft_v {

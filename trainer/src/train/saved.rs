@@ -18,6 +18,7 @@ use crate::files::{self, FileSet};
 use crate::net::model::Model;
 use crate::net::spec::NetSpec;
 use crate::plot::curves::write_curves;
+use crate::train::class_bias::ShiftReport;
 use crate::train::metrics::{EpochMetrics, SplitMetrics};
 use crate::train::progress;
 
@@ -107,7 +108,9 @@ pub struct Summary<'a> {
     pub test_before_bias: Option<&'a SplitMetrics>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub teacher_test: Option<&'a SplitMetrics>,
-    pub bias_raised: &'a [usize],
+    /// The output bias shift of the classes the transfer set lacked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bias_shift: Option<&'a ShiftReport>,
     pub epochs: usize,
     pub parameters: usize,
     pub seconds_per_epoch: f64,
@@ -129,7 +132,7 @@ impl<'a> Summary<'a> {
             test,
             test_before_bias: None,
             teacher_test: None,
-            bias_raised: &[],
+            bias_shift: None,
             epochs: history.len(),
             parameters,
             seconds_per_epoch,

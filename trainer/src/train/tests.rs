@@ -9,10 +9,11 @@ use crate::config;
 use crate::net::float::{FloatLayer, FloatStudent};
 use crate::net::spec::Arch;
 use crate::train::checkpoint::CHECKPOINT;
-use crate::train::config::{DistillConfig, TeacherConfig};
+use crate::train::config::{DistillConfig, LrSchedule, TeacherConfig};
 use crate::train::distill::{distill, student_name};
 use crate::train::metrics::{self, EpochMetrics};
 use crate::train::onnx::settings::OnnxSettings;
+use crate::train::optimizer::{OptimizerConfig, OptimizerKind};
 use crate::train::resume::{Resumed, resume};
 use crate::train::saved::Role;
 use crate::train::teacher::{TeacherArtifacts, train_teacher};
@@ -174,7 +175,7 @@ fn unlabeled_transfer_set() {
 }
 
 /// Hinton et al.'s omitted-class experiment: no 3s in the transfer set; raising the output
-/// bias of class 3 afterwards is applied and reported.
+/// bias of class 3 afterwards by a given amount is applied and reported.
 #[test]
 fn missing_class_bias() {
     let d = tmp();
@@ -184,13 +185,62 @@ fn missing_class_bias() {
         c.train.epochs = Some(30);
     }))
     .expect("distill");
-    assert_eq!(s.bias_raised, vec![3]);
+    let shift = s.bias_shift.expect("shifted");
+    assert_eq!(
+        (shift.shift.classes.clone(), shift.shift.amount),
+        (vec![3], 2.0)
+    );
+    assert_eq!(shift.shift.chosen_on, "given");
     let (before, after) = (
         s.test_before_bias.expect("before").accuracy.expect("a"),
         s.trained.test.accuracy.expect("a"),
     );
     eprintln!("omitted 3s: test accuracy {before:.4} before the bias correction, {after:.4} after");
     assert!(after > 0.5);
+    // Raising class 3 can only turn predictions into 3s: fewer (or as many) errors on 3s.
+    assert!(
+        shift.test_errors_missing[1] <= shift.test_errors_missing[0],
+        "{shift:?}"
+    );
+}
+
+/// Without a given amount, the shift is chosen on the validation split: no worse there than
+/// none, reported in summary.json. With only 7s and 8s in the transfer set (the paper's second
+/// experiment) the present classes are lowered instead, and the shift helps on the test split.
+#[test]
+fn missing_class_bias_chosen_on_validation() {
+    let d = tmp();
+    let no3 = distill(&with(student_cfg(&d.path().join("no3")), |c| {
+        c.omit_classes = vec![3];
+        c.train.epochs = Some(30);
+    }))
+    .expect("distill");
+    let r = no3.bias_shift.expect("chosen");
+    assert_eq!(r.shift.chosen_on, "validation");
+    assert_eq!(r.shift.classes, vec![3]);
+    let [val_before, val_after] = r.shift.val_errors.expect("validation errors");
+    assert!(val_after <= val_before, "{r:?}");
+    let summary: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(d.path().join("no3/summary.json")).expect("summary"),
+    )
+    .expect("json");
+    assert_eq!(summary["bias_shift"]["chosen_on"], "validation");
+    assert_eq!(summary["bias_shift"]["missing"], serde_json::json!([3]));
+    assert!(
+        summary["bias_shift"]["test_errors_missing"].is_array(),
+        "{summary}"
+    );
+
+    let only78 = distill(&with(student_cfg(&d.path().join("only78")), |c| {
+        c.omit_classes = vec![0, 1, 2, 3, 4, 5, 6, 9];
+        c.train.epochs = Some(100);
+    }))
+    .expect("distill");
+    let r = only78.bias_shift.expect("chosen");
+    assert_eq!(r.shift.classes, vec![7, 8]);
+    assert!(r.shift.amount < 0.0, "{r:?}");
+    eprintln!("only 7s and 8s: {}", r.line());
+    assert!(r.test_errors[1] < r.test_errors[0], "{r:?}");
 }
 
 /// Same seed and data: identical metrics and identical weights. Different seed: different.
@@ -218,6 +268,56 @@ fn training_is_deterministic() {
 /// uninterrupted run (dropout, jitter and weight decay on, so RNG and Adam state matter).
 #[test]
 fn resume_matches_uninterrupted_run() {
+    resume_matches(|_| {});
+}
+
+/// The same with Hinton et al.'s recipe: input dropout, SGD whose momentum ramps over the
+/// epochs (the optimizer is rebuilt each epoch from the checkpointed velocities), an
+/// exponentially decaying rate and the max-norm constraint.
+#[test]
+fn resume_matches_uninterrupted_run_under_sgd_with_a_momentum_ramp() {
+    let full = resume_matches(|c| {
+        c.net.input_dropout = 0.2;
+        c.train.optim = OptimizerConfig {
+            optimizer: OptimizerKind::Sgd,
+            momentum: 0.95,
+            momentum_start: Some(0.5),
+            momentum_epochs: 3,
+            max_norm: 1.5,
+        };
+        c.train.lr_schedule = LrSchedule::Exponential;
+        c.train.lr_decay = 0.9;
+        c.train.learning_rate = 0.3;
+    });
+    // The trained layers keep the constraint: no unit's incoming weights longer than 1.5 (the
+    // first layer's start at about 1.4).
+    let mut constrained = 0;
+    for layer in &teacher_weights(&full).layers {
+        if let FloatLayer::Dense {
+            in_features,
+            weight,
+            ..
+        } = layer
+        {
+            for unit in weight.chunks(*in_features) {
+                let norm = unit.iter().map(|w| w * w).sum::<f32>().sqrt();
+                assert!(
+                    norm <= 1.5 * (1.0 + 1e-5),
+                    "a unit's weights have norm {norm}"
+                );
+                constrained += usize::from(norm > 1.49);
+            }
+        }
+    }
+    assert!(
+        constrained > 0,
+        "no unit reached the limit: the check proves nothing"
+    );
+}
+
+/// Trains 4 epochs, and 2 then 2 more after a resume, with `recipe`; both must end equal.
+/// Returns the uninterrupted run.
+fn resume_matches(recipe: impl Fn(&mut TeacherConfig)) -> TeacherArtifacts {
     let d = tmp();
     let cfg = |out: &str, epochs| {
         with(TeacherConfig::default(), |c| {
@@ -227,6 +327,7 @@ fn resume_matches_uninterrupted_run() {
             c.net.hidden = vec![32];
             c.train.jitter = Some(1);
             c.net.dropout = 0.2;
+            recipe(c);
         })
     };
     let full = train_teacher(&cfg("full", 4)).expect("full");
@@ -259,6 +360,7 @@ fn resume_matches_uninterrupted_run() {
         .expect_err("corrupt")
         .to_string();
     assert!(msg.contains("checkpoint.bin"), "{msg}");
+    full
 }
 
 /// Ensembles (average of probabilities), cached logits (written, then read back with the
