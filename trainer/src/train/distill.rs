@@ -319,7 +319,7 @@ fn bias_shift(
         return Ok(None);
     }
     Ok(match (cfg.missing_class_bias, p.val.labels.as_deref()) {
-        (Some(amount), _) if amount == 0.0 => None,
+        (Some(0.0), _) => None,
         (Some(amount), _) => Some(BiasShift::for_missing(&missing, classes, amount)),
         (None, Some(labels)) if !labels.is_empty() => {
             let logits = model.predict(&norm.apply_all(&p.val.features), device, EVAL_BATCH)?;
