@@ -57,36 +57,11 @@ TEACHER_RECIPE=(--hidden 1200,1200 --input-dropout 0.2 --dropout 0.5 --max-norm 
 STUDENT_RECIPE=(--hidden 800,800 --dropout 0 --jitter 0 --learning-rate 0.1 --lr-decay 0.9
   --momentum-epochs $((STUDENT_EPOCHS / 3)))
 
-# step NAME minnow-args...: runs `minnow args` unless NAME/summary.json exists; a folder
-# without it but with a checkpoint (a killed run) is resumed.
-step() {
-  local name=$1
-  shift
-  if [[ -e $OUT/$name/summary.json ]]; then
-    echo "== $name: done"
-    return 0
-  fi
-  local args=("$@")
-  if [[ -e $OUT/$name/checkpoint.bin ]]; then
-    args=(resume --quiet "$OUT/$name")
-  fi
-  echo "== $name: $BIN ${args[*]}"
-  printf '%q ' minnow "${args[@]}" >"$OUT/$name.cmd"
-  echo >>"$OUT/$name.cmd"
-  local t0 t1
-  t0=$(date +%s.%N)
-  if ! "$BIN" "${args[@]}" >"$OUT/$name.log" 2>&1; then
-    echo "!! $name failed, see $OUT/$name.log" >&2
-    tail -5 "$OUT/$name.log" >&2
-    return 1
-  fi
-  t1=$(date +%s.%N)
-  awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f\n", b - a }' >"$OUT/$name.wall"
-  echo "   $(cat "$OUT/$name.wall") s"
-}
+# step NAME DONE minnow-args... (a killed training step is resumed).
+source "$ROOT/bench/step.sh"
 
 teacher() {
-  step teacher train-teacher "${DATA[@]}" "${SGD[@]}" "${TEACHER_RECIPE[@]}" \
+  step teacher "$OUT/teacher/summary.json" train-teacher "${DATA[@]}" "${SGD[@]}" "${TEACHER_RECIPE[@]}" \
     --epochs "$TEACHER_EPOCHS" --seed 0 --quiet --out "$OUT/teacher"
 }
 
@@ -94,7 +69,7 @@ teacher() {
 student() {
   local name=$1 seed=$2
   shift 2
-  step "$name" distill "${DATA[@]}" "${SGD[@]}" "${STUDENT_RECIPE[@]}" \
+  step "$name" "$OUT/$name/summary.json" distill "${DATA[@]}" "${SGD[@]}" "${STUDENT_RECIPE[@]}" \
     --epochs "$STUDENT_EPOCHS" --seed "$seed" --quiet --out "$OUT/$name" "$@"
 }
 

@@ -21,9 +21,13 @@ def errors(metrics):
     return round((1.0 - metrics["accuracy"]) * metrics["samples"])
 
 
-def wall(out, name):
-    path = out / f"{name}.wall"
-    return float(path.read_text()) if path.exists() else None
+def training_seconds(out, name):
+    """The run's epochs' seconds from its metrics.jsonl (whole even when it was resumed, which
+    the script's STEP.wall is not)."""
+    path = out / name / "metrics.jsonl"
+    if not path.exists():
+        return None
+    return sum(json.loads(line)["seconds"] for line in path.read_text().splitlines() if line)
 
 
 def how(out, names):
@@ -32,8 +36,9 @@ def how(out, names):
     if not runs:
         return "not run"
     epochs = runs[0][1]["epochs"]
-    walls = [w for w in (wall(out, n) for n, _ in runs) if w is not None]
-    spent = f", {sum(walls) / len(walls) / 60:.0f} min each" if walls else ""
+    walls = [w for w in (training_seconds(out, n) for n, _ in runs) if w is not None]
+    each = " each" if len(walls) > 1 else ""
+    spent = f", {sum(walls) / len(walls) / 60:.0f} min of training{each}" if walls else ""
     seeds = f", {len(runs)} seeds" if len(runs) > 1 else ""
     return f"{epochs} epochs{spent}{seeds}"
 

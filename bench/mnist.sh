@@ -66,28 +66,8 @@ mkdir -p "$OUT"
 # the official 10,000 t10k images as the test set. Settings are picked on validation only.
 DATA=(--mnist "$MNIST" --val-fraction 0.0833333 --split-seed 0)
 
-# step NAME DONE_FILE minnow-args...: runs `minnow args` unless DONE_FILE exists.
-step() {
-  local name=$1 done=$2
-  shift 2
-  if [[ -e $done ]]; then
-    echo "== $name: done ($done)"
-    return 0
-  fi
-  echo "== $name: $BIN $*"
-  printf '%q ' minnow "$@" >"$OUT/$name.cmd"
-  echo >>"$OUT/$name.cmd"
-  local t0 t1
-  t0=$(date +%s.%N)
-  if ! "$BIN" "$@" >"$OUT/$name.log" 2>&1; then
-    echo "!! $name failed, see $OUT/$name.log" >&2
-    tail -5 "$OUT/$name.log" >&2
-    return 1
-  fi
-  t1=$(date +%s.%N)
-  awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f\n", b - a }' >"$OUT/$name.wall"
-  echo "   $(cat "$OUT/$name.wall") s"
-}
+# step NAME DONE minnow-args... (a killed training step is resumed).
+source "$ROOT/bench/step.sh"
 
 # The paper's teacher: 784-1200-1200-10, dropout 0.5, inputs jittered by up to 2 pixels.
 teacher() {
