@@ -140,7 +140,7 @@ fn is_zero(p: &f32) -> bool {
 
 impl NetConfig {
     /// Refuses layer widths the student format cannot hold (at most 65,535, a `u16`) or that
-    /// are empty, and a dropout outside `[0, 1)`.
+    /// are empty, and a dropout (hidden or input) outside `[0, 1)`.
     pub fn check(&self) -> Result<(), Invalid> {
         for &h in &self.hidden {
             in_range("hidden", h, 1, usize::from(u16::MAX))?;
@@ -156,15 +156,13 @@ impl NetConfig {
                 "is the first convolution's, for cnn and dwcnn",
             ));
         }
-        if !(self.dropout >= 0.0 && self.dropout < 1.0) {
-            return Err(Invalid::new("dropout", self.dropout, "must be in [0, 1)"));
-        }
-        if !(self.input_dropout >= 0.0 && self.input_dropout < 1.0) {
-            return Err(Invalid::new(
-                "input_dropout",
-                self.input_dropout,
-                "must be in [0, 1)",
-            ));
+        for (key, p) in [
+            ("dropout", self.dropout),
+            ("input_dropout", self.input_dropout),
+        ] {
+            if !(0.0..1.0).contains(&p) {
+                return Err(Invalid::new(key, p, "must be in [0, 1)"));
+            }
         }
         if self.arch == Arch::Dwcnn && self.channels.is_empty() {
             return Err(Invalid::new(

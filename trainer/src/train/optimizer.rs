@@ -204,18 +204,20 @@ pub fn max_norm(net: Net, limit: f32) -> Net {
 
 /// Columns of `w` (`[in, out]`) scaled by `limit / max(norm, limit)`.
 fn clip_columns(w: Tensor<2>, limit: f32) -> Tensor<2> {
-    let norms = w.clone().powi_scalar(2).sum_dim(0).sqrt();
-    let scale = norms.clamp_min(limit).recip().mul_scalar(limit);
-    w * scale
+    clip_along(w, 0, limit)
 }
 
 /// Filters of `w` (`[out, c, kh, kw]`) scaled by `limit / max(norm, limit)`.
 fn clip_filters(w: Tensor<4>, limit: f32) -> Tensor<4> {
     let [o, c, kh, kw] = w.dims();
-    let rows = w.reshape([o, c * kh * kw]);
-    let norms = rows.clone().powi_scalar(2).sum_dim(1).sqrt();
-    let scale = norms.clamp_min(limit).recip().mul_scalar(limit);
-    (rows * scale).reshape([o, c, kh, kw])
+    clip_along(w.reshape([o, c * kh * kw]), 1, limit).reshape([o, c, kh, kw])
+}
+
+/// The vectors of `w` that run along `dim` (its columns for 0, its rows for 1), each scaled
+/// by `limit / max(norm, limit)`.
+fn clip_along(w: Tensor<2>, dim: usize, limit: f32) -> Tensor<2> {
+    let norms = w.clone().powi_scalar(2).sum_dim(dim).sqrt();
+    w * norms.clamp_min(limit).recip().mul_scalar(limit)
 }
 
 /// Applies `f` to a parameter's value without recording it in the autodiff graph (the

@@ -471,7 +471,7 @@ fn step(
         )));
     }
     let grads = GradientsParams::from_grads(total.backward(), &net);
-    let net = job.lc.optim.constrain(optim.step(lr, net, grads));
+    let net = lc.optim.constrain(optim.step(lr, net, grads));
 
     sums.loss += f64::from(value) * b as f64;
     if let Some(s) = soft_v {
