@@ -6,6 +6,7 @@ use clap::Args;
 use crate::cli::run::RunArgs;
 use crate::error::Result;
 use crate::fit::search::{FitConfig, FitSettings};
+use crate::plot::pareto::Mark;
 
 pub const FIT_EXAMPLES: &str = "\
 Examples:
@@ -40,6 +41,11 @@ pub struct FitArgs {
     /// process].
     #[arg(long, value_name = "N")]
     pub workers: Option<usize>,
+    /// A published result to draw on the Pareto figure and list under the leaderboard, for
+    /// comparison: LABEL=FLASH:ERROR, the error in percent (repeat for several), e.g.
+    /// --mark SpArSe=2800:1.36
+    #[arg(long, value_name = "LABEL=FLASH:ERROR", value_parser = Mark::parse)]
+    pub mark: Vec<Mark>,
     /// Print the commands the next rung still needs (one per line, for a cluster scheduler)
     /// instead of running them; run the same `minnow fit` again once they are done.
     #[arg(long)]
@@ -73,6 +79,7 @@ impl FitArgs {
                 arch: self.run.arch,
                 time_budget_s: self.time_budget.map(|d| d.as_secs_f64()),
                 workers: self.workers.unwrap_or(defaults.workers).max(1),
+                marks: self.mark.clone(),
             },
             exe: None,
             print_commands: self.print_commands,

@@ -10,6 +10,8 @@
 //! ```text
 //! OUT/config.toml, fit.json         the run settings and the search's (candidates, keep, rungs)
 //! OUT/teacher/                      the teacher, unless given
+//! OUT/teacher-logits.npy            its logits on the transfer set, shared by the candidates
+//!                                   (one teacher, no augmentation)
 //! OUT/candidates/NAME/eEPOCHS/      one distillation per candidate and rung (a run folder)
 //! OUT/leaderboard.json, .md         every candidate: size, RAM, MACs, instructions, validation, test
 //! OUT/pareto.png, .svg              validation error against flash and against instructions
@@ -34,7 +36,7 @@ use crate::int8::export::REPORT_JSON;
 use crate::int8::report::Report;
 use crate::net::spec::{Arch, NetConfig};
 use crate::percent::pct_or;
-use crate::plot::pareto::{ParetoPoint, write_pareto};
+use crate::plot::pareto::{Mark, ParetoPoint, write_pareto};
 use crate::run::RunConfig;
 use crate::run::export::{ExportRun, TeacherPredictions, export_run};
 use crate::train::config::DistillConfig;
@@ -62,6 +64,9 @@ pub struct FitSettings {
     /// after the other in this process.
     #[serde(default = "one")]
     pub workers: usize,
+    /// Published results drawn on the Pareto figure and listed under the leaderboard.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub marks: Vec<Mark>,
 }
 
 fn one() -> usize {
@@ -77,6 +82,7 @@ impl Default for FitSettings {
             arch: None,
             time_budget_s: None,
             workers: 1,
+            marks: Vec::new(),
         }
     }
 }
@@ -296,11 +302,12 @@ pub fn search(cfg: &FitConfig) -> Result<Searched> {
         }
     }
 
+    let cfg = &with_shared_teacher_logits(cfg, train.shape)?;
     let (board, winner, winner_dir) = match halve(cfg, alive, &rungs, &limits.core)? {
         Halving::Done(board, winner, dir) => (board, winner, dir),
         Halving::Pending(lines) => return Ok(Searched::Pending(lines)),
     };
-    write_board(out, &board, &limits, &train.name)?;
+    write_board(out, &board, &limits, &cfg.search.marks, &train.name)?;
 
     say(&format!("winner {winner}: exporting"));
 
@@ -334,6 +341,31 @@ pub fn search(cfg: &FitConfig) -> Result<Searched> {
         report,
     })))
 }
+
+/// `cfg` with one teacher-logit cache (`OUT/teacher-logits.npy`) for every candidate, where
+/// one teacher (not an ensemble) teaches without input augmentation: its logits on the
+/// transfer set are then the same for every candidate, so the first candidate computes them
+/// and the rest read them (the cache checks the data's and the teacher's fingerprints). A
+/// large teacher's pass over the transfer set would otherwise be repeated by each of them.
+fn with_shared_teacher_logits(cfg: &FitConfig, shape: [usize; 3]) -> Result<FitConfig> {
+    let student = &cfg.run.student;
+    if student.teacher_logits.is_some() || !student.uses_teacher() || student.train.augments(shape)
+    {
+        return Ok(cfg.clone());
+    }
+    let mut members = 0;
+    for path in &student.teacher {
+        members += crate::train::teachers::teacher_members(path)?.len();
+    }
+    let mut cfg = cfg.clone();
+    if members == 1 {
+        cfg.run.student.teacher_logits = Some(cfg.run.out.join(TEACHER_LOGITS));
+    }
+    Ok(cfg)
+}
+
+/// The shared teacher-logit cache's file name in the fit folder.
+const TEACHER_LOGITS: &str = "teacher-logits.npy";
 
 /// Successive halving of `alive` over `rungs`: the leaderboard (best first), the winner's name
 /// and its last rung's folder. With a time budget, no candidate starts once it is spent; the
@@ -462,14 +494,20 @@ fn run_workers(
 }
 
 /// `leaderboard.json`, `leaderboard.md` and the Pareto figure of `board` in `out`.
-fn write_board(out: &Path, board: &[Entry], limits: &Limits, data: &str) -> Result<()> {
+fn write_board(
+    out: &Path,
+    board: &[Entry],
+    limits: &Limits,
+    marks: &[Mark],
+    data: &str,
+) -> Result<()> {
     files::write_atomic(
         &out.join("leaderboard.json"),
         &serde_json::to_vec_pretty(board)?,
     )?;
     files::write_atomic(
         &out.join("leaderboard.md"),
-        leaderboard_markdown(board, limits).as_bytes(),
+        leaderboard_markdown(board, limits, marks).as_bytes(),
     )?;
 
     // Compute as predicted instructions on the core where every candidate has them, else MACs.
@@ -495,8 +533,14 @@ fn write_board(out: &Path, board: &[Entry], limits: &Limits, data: &str) -> Resu
     } else {
         "multiply-accumulates per inference".to_owned()
     };
-    write_pareto(out, &points, &format!("minnow fit, {data}"), &compute)
-        .map_err(|(path, source)| Error::Plot { path, source })?;
+    write_pareto(
+        out,
+        &points,
+        marks,
+        &format!("minnow fit, {data}"),
+        &compute,
+    )
+    .map_err(|(path, source)| Error::Plot { path, source })?;
 
     Ok(())
 }
@@ -515,7 +559,11 @@ pub fn fit_and_print(cfg: &FitConfig) -> Result<()> {
     };
     print!(
         "{}",
-        leaderboard_markdown(&outcome.leaderboard, &Limits::of(&cfg.run))
+        leaderboard_markdown(
+            &outcome.leaderboard,
+            &Limits::of(&cfg.run),
+            &cfg.search.marks
+        )
     );
     println!();
     print!(
@@ -577,7 +625,7 @@ fn entry(
 }
 
 /// The leaderboard as a Markdown table, best first.
-pub fn leaderboard_markdown(board: &[Entry], limits: &Limits) -> String {
+pub fn leaderboard_markdown(board: &[Entry], limits: &Limits, marks: &[Mark]) -> String {
     let mut s = format!(
         "# minnow fit leaderboard\n\nBudget: {}. Picked on the validation split; test accuracy is the float student's, shown only. Instructions per inference on the {} are predicted by the instruction model (docs/instructions.md).\n\n| candidate | flash (B) | RAM (B) | MACs | instructions | rung (epochs) | validation | test |\n|---|---:|---:|---:|---:|---|---:|---:|\n",
         limits.describe(),
@@ -598,6 +646,15 @@ pub fn leaderboard_markdown(board: &[Entry], limits: &Limits) -> String {
             pct_or(e.val_accuracy, "-"),
             pct_or(e.test_accuracy, "-"),
         ));
+    }
+    if !marks.is_empty() {
+        s.push_str("\nFor comparison, published results (not run here; flash as given, their test error):\n\n");
+        for m in marks {
+            s.push_str(&format!(
+                "- {}: {} B flash, {} % error\n",
+                m.label, m.flash_bytes, m.error_pct
+            ));
+        }
     }
     s
 }
@@ -639,6 +696,7 @@ mod tests {
                 arch: None,
                 time_budget_s: None,
                 workers: 1,
+                marks: vec![Mark::parse("SpArSe=2800:1.36").expect("mark")],
             },
             exe: None,
             print_commands: false,
@@ -665,6 +723,11 @@ mod tests {
         }
         let md = std::fs::read_to_string(cfg.run.out.join("leaderboard.md")).expect("md");
         assert!(md.contains(&format!("{} **(winner)**", w.name)), "{md}");
+        assert!(md.contains("- SpArSe: 2800 B flash, 1.36 % error"), "{md}");
+        assert!(
+            cfg.run.out.join(TEACHER_LOGITS).is_file(),
+            "the candidates share one teacher-logit cache"
+        );
 
         let summaries: Vec<PathBuf> = first
             .leaderboard
