@@ -224,8 +224,9 @@ pub fn resolve<T: Settings>(file: Option<&Path>, flags: toml::Table) -> Result<T
     over_defaults(&table).map_err(ConfigError::Flags)
 }
 
-/// Joins the relative paths of a settings file onto the file's folder.
-fn anchor_paths(table: &mut toml::Table, base: &Path) {
+/// Joins the relative paths of a settings file onto the file's folder (or, writing a file
+/// to be read from elsewhere, onto the folder they are relative to now).
+pub fn anchor_paths(table: &mut toml::Table, base: &Path) {
     let fix = |v: &mut toml::Value| {
         if let toml::Value::String(s) = v {
             let p = Path::new(s.as_str());

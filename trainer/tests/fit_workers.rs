@@ -5,16 +5,24 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-fn minnow(args: &str) -> Output {
+/// `minnow ARGS` run in `dir` (None: here).
+fn minnow(dir: Option<&Path>, args: &str) -> Output {
     let bin = std::env::var_os("MINNOW_BIN").unwrap_or_else(|| env!("CARGO_BIN_EXE_minnow").into());
-    Command::new(bin)
-        .args(args.split_whitespace())
+    let mut cmd = Command::new(bin);
+    if let Some(dir) = dir {
+        cmd.current_dir(dir);
+    }
+    cmd.args(args.split_whitespace())
         .output()
         .expect("minnow runs")
 }
 
 fn ok(args: &str) -> String {
-    let out = minnow(args);
+    ok_in(None, args)
+}
+
+fn ok_in(dir: Option<&Path>, args: &str) -> String {
+    let out = minnow(dir, args);
     assert!(
         out.status.success(),
         "minnow {args}: {}",
@@ -61,11 +69,13 @@ fn two_workers_and_printed_commands_make_the_same_search() {
     }
     let board_by_hand = ok(&format!("fit {search} --out {}", by_hand.display()));
 
-    // Two workers here: the same leaderboard, each distillation's output in its log.
-    let board = ok(&format!(
-        "fit {search} --workers 2 --out {}",
-        workers.display()
-    ));
+    // Two workers here: the same leaderboard, each distillation's output in its log. The
+    // folder is given relative to where the fit runs: the workers' settings files (read
+    // relative to their own folder) must still name it.
+    let board = ok_in(
+        Some(tmp.path()),
+        &format!("fit {search} --workers 2 --out workers"),
+    );
     let table = |s: &str| {
         s.lines()
             .filter(|l| l.starts_with("| ") && !l.contains("candidate"))

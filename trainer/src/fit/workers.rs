@@ -39,7 +39,7 @@ pub fn job(student: &DistillConfig) -> Result<Job> {
         if let Some(parent) = settings.parent() {
             files::create_dir_all(parent)?;
         }
-        files::write_atomic(&settings, config::to_toml(student)?.as_bytes())?;
+        files::write_atomic(&settings, settings_file(student)?.as_bytes())?;
         vec![
             "distill".to_owned(),
             "--config".to_owned(),
@@ -48,6 +48,16 @@ pub fn job(student: &DistillConfig) -> Result<Job> {
         ]
     };
     Ok(Job { dir, args })
+}
+
+/// `student` as a settings file for `minnow distill --config`, which reads relative paths
+/// relative to the file's folder: the paths are written absolute, joined onto this process's
+/// working directory, where they are relative to now (a fit run as `--mnist data/mnist --out
+/// runs/fit` would otherwise send its workers to `runs/fit/candidates/NAME/data/mnist`).
+fn settings_file(student: &DistillConfig) -> Result<String> {
+    let mut table = toml::Table::try_from(student).map_err(config::SettingsError::from)?;
+    config::anchor_paths(&mut table, &files::absolute(Path::new("."))?);
+    Ok(config::to_toml(&table)?)
 }
 
 /// The shell line of `job` for `exe` (for `--print-commands`).
